@@ -1,0 +1,26 @@
+package dev.drainguard.lifecycle;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The subset of the Auto Scaling API that the agent calls.
+ *
+ * <p>Throttling and server errors are retried inside implementations. "No active Lifecycle Action
+ * found" is not an error: it is reported as {@link ActionOutcome#NO_ACTIVE_ACTION}. Anything else
+ * that still fails throws {@link LifecycleApiException}.
+ */
+public interface LifecycleActions {
+
+  /** RecordLifecycleActionHeartbeat by instance id: restarts the hook's heartbeat timeout. */
+  ActionOutcome heartbeat(LifecycleHookRef ref);
+
+  /** CompleteLifecycleAction by instance id. */
+  ActionOutcome complete(LifecycleHookRef ref, LifecycleResult result);
+
+  /** The group's lifecycle hooks for the {@code autoscaling:EC2_INSTANCE_TERMINATING} transition. */
+  List<TerminationHook> terminationHooks(String groupName);
+
+  /** DescribeAutoScalingInstances for one instance; empty when it is in no group. */
+  Optional<GroupMembership> describeInstance(String instanceId);
+}

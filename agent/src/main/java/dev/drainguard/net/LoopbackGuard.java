@@ -1,0 +1,77 @@
+package dev.drainguard.net;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Locale;
+
+/**
+ * Refuses any endpoint that is not on the loopback interface while loopback-only mode is on.
+ *
+ * <p>Tests, the demo and CI must never reach the real instance metadata service
+ * (169.254.169.254) or an AWS endpoint, not even by a fallback to an SDK default. Every HTTP
+ * request the agent makes passes through {@link GuardedHttpClient}, which asks this guard first.
+ * The mode is on when the caller asks for it (the demo, {@code --loopback-only}) or when the
+ * system property {@value #PROPERTY} is {@code true}, which the build sets for every test JVM;
+ * the property cannot be overridden to off by code.
+ */
+public final class LoopbackGuard {
+
+  /** System property that forces loopback-only mode for the whole JVM. */
+  public static final String PROPERTY = "drainguard.loopbackOnly";
+
+  private static final LoopbackGuard OFF = new LoopbackGuard(false);
+  private static final LoopbackGuard ON = new LoopbackGuard(true);
+
+  private final boolean enabled;
+
+  private LoopbackGuard(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  /** The guard in force: on when {@code requested} or when the JVM-wide property says so. */
+  public static LoopbackGuard of(boolean requested) {
+    return requested || Boolean.getBoolean(PROPERTY) ? ON : OFF;
+  }
+
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /**
+   * Throws when loopback-only mode is on and {@code endpoint} is not a loopback address.
+   *
+   * @param what the caller's name for the endpoint, used in the message (e.g. "IMDS")
+   */
+  public void check(String what, URI endpoint) {
+    if (!enabled) {
+      return;
+    }
+    if (endpoint == null || endpoint.getHost() == null || !isLoopback(endpoint.getHost())) {
+      throw new EndpointRefusedException(
+          String.format(
+              "loopback-only mode refused the %s endpoint %s: tests, the demo and CI may only"
+                  + " reach 127.0.0.1; set it explicitly to the simulator or moto",
+              what, endpoint));
+    }
+  }
+
+  static boolean isLoopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (h.equals("localhost")) {
+      return true;
+    }
+    // Only literal addresses are accepted: resolving a name could itself leave the machine.
+    if (!h.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(h).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}
