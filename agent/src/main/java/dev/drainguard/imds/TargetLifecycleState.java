@@ -2,8 +2,8 @@ package dev.drainguard.imds;
 
 /**
  * What {@code latest/meta-data/autoscaling/target-lifecycle-state} says: the state the instance is
- * moving to. It reads {@code Terminated} as soon as termination starts, before the lifecycle
- * action is active.
+ * moving to. It reads {@code Terminated} as soon as termination starts, before the lifecycle action
+ * is active.
  */
 public enum TargetLifecycleState {
   IN_SERVICE,

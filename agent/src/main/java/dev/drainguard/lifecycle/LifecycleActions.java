@@ -18,7 +18,9 @@ public interface LifecycleActions {
   /** CompleteLifecycleAction by instance id. */
   ActionOutcome complete(LifecycleHookRef ref, LifecycleResult result);
 
-  /** The group's lifecycle hooks for the {@code autoscaling:EC2_INSTANCE_TERMINATING} transition. */
+  /**
+   * The group's lifecycle hooks for the {@code autoscaling:EC2_INSTANCE_TERMINATING} transition.
+   */
   List<TerminationHook> terminationHooks(String groupName);
 
   /** DescribeAutoScalingInstances for one instance; empty when it is in no group. */

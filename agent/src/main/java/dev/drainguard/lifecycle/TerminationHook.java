@@ -10,4 +10,7 @@ import java.time.Duration;
  * @param defaultResult what Auto Scaling does when the action times out
  */
 public record TerminationHook(
-    String name, Duration heartbeatTimeout, Duration globalTimeout, LifecycleResult defaultResult) {}
+    String name,
+    Duration heartbeatTimeout,
+    Duration globalTimeout,
+    LifecycleResult defaultResult) {}

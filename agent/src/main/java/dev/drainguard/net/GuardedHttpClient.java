@@ -5,9 +5,9 @@ import software.amazon.awssdk.http.HttpExecuteRequest;
 import software.amazon.awssdk.http.SdkHttpClient;
 
 /**
- * The one transport every AWS SDK client of the agent uses: it asks the {@link LoopbackGuard}
- * about each request's real target before any connection is opened, so neither an SDK default
- * endpoint nor a redirect can slip past the guard.
+ * The one transport every AWS SDK client of the agent uses: it asks the {@link LoopbackGuard} about
+ * each request's real target before any connection is opened, so neither an SDK default endpoint
+ * nor a redirect can slip past the guard.
  */
 public final class GuardedHttpClient implements SdkHttpClient {
 

@@ -1,0 +1,212 @@
+package dev.drainguard.cli;
+
+import dev.drainguard.config.AgentConfig;
+import dev.drainguard.config.ConfigException;
+import dev.drainguard.drain.CommandRunner;
+import dev.drainguard.drain.DrainController;
+import dev.drainguard.drain.DrainLoop;
+import dev.drainguard.drain.DrainSettings;
+import dev.drainguard.drain.DrainStatus;
+import dev.drainguard.drain.HookDiscovery;
+import dev.drainguard.drain.ShellCommandRunner;
+import dev.drainguard.imds.ImdsException;
+import dev.drainguard.imds.SdkInstanceMetadata;
+import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.net.RetryPolicy;
+import dev.drainguard.net.Sleeper;
+import dev.drainguard.queue.QueueRootSpec;
+import dev.drainguard.queue.QueueWatcher;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+
+/**
+ * One running agent, assembled from its configuration with plain constructors: the IMDS and Auto
+ * Scaling adapters, hook discovery, the queue watcher, the controller and its loop. {@link
+ * #close()} stops it without sending anything to Auto Scaling.
+ */
+final class Agent implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Agent.class);
+
+  private final SdkInstanceMetadata imds;
+  private final SdkLifecycleActions api;
+  private final QueueWatcher watcher;
+  private final DrainLoop loop;
+  private final DrainController controller;
+  private final ExecutorService commandThreads;
+
+  private Agent(
+      SdkInstanceMetadata imds,
+      SdkLifecycleActions api,
+      QueueWatcher watcher,
+      DrainLoop loop,
+      DrainController controller,
+      ExecutorService commandThreads) {
+    this.imds = imds;
+    this.api = api;
+    this.watcher = watcher;
+    this.loop = loop;
+    this.controller = controller;
+    this.commandThreads = commandThreads;
+  }
+
+  /**
+   * Assembles and starts an agent.
+   *
+   * @throws FatalException when IMDS stays unreachable for the startup timeout
+   * @throws ConfigException when the configuration does not fit the hook found
+   * @throws HookDiscovery.DiscoveryException when no hook can be chosen
+   */
+  static Agent start(
+      AgentConfig cfg,
+      AwsCredentialsProvider credentials,
+      Clock clock,
+      Sleeper sleeper,
+      Consumer<DrainStatus> listener) {
+    LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
+    SdkInstanceMetadata imds =
+        new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RetryPolicy.DEFAULT, sleeper);
+    SdkLifecycleActions api = null;
+    QueueWatcher watcher = null;
+    try {
+      String instanceId = firstContact(imds, cfg, clock, sleeper);
+      String region = cfg.region().orElseGet(imds::region);
+      api =
+          new SdkLifecycleActions(
+              region,
+              cfg.autoScalingEndpoint().orElse(null),
+              credentials,
+              guard,
+              RetryPolicy.DEFAULT,
+              sleeper);
+      HookDiscovery.Found found =
+          HookDiscovery.discover(
+              instanceId, cfg.groupName(), cfg.groupFromTags(), cfg.hookName(), imds, api);
+      if (cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
+        throw new ConfigException(
+            "deadline-margin "
+                + cfg.deadlineMargin()
+                + " is not shorter than the global timeout "
+                + found.hook().globalTimeout()
+                + " of hook="
+                + found.hook().name()
+                + ": lower --deadline-margin");
+      }
+      ScheduledExecutorService scheduler =
+          Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
+      DrainLoop loop = new DrainLoop(scheduler, DrainLoop.TICK);
+      List<QueueRootSpec> roots =
+          cfg.queueRoots().stream()
+              .map(r -> new QueueRootSpec(r, cfg.ignoreGlobs(), cfg.residualBytes()))
+              .toList();
+      watcher = new QueueWatcher(roots, cfg.reconcileInterval(), clock, loop::onQueues);
+      watcher.start();
+      ExecutorService commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
+      CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
+      DrainController controller =
+          new DrainController(
+              settings(cfg),
+              imds,
+              api,
+              found.ref(),
+              found.hook(),
+              watcher,
+              runner,
+              clock,
+              listener);
+      loop.start(controller);
+      log.info(
+          "agent started {} roots={} quietPeriod={} heartbeatEvery={} policy={}",
+          found.ref(),
+          cfg.queueRoots(),
+          cfg.quietPeriod(),
+          DrainController.heartbeatInterval(
+              cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
+          cfg.deadlinePolicy());
+      return new Agent(imds, api, watcher, loop, controller, commandThreads);
+    } catch (RuntimeException e) {
+      if (watcher != null) {
+        watcher.close();
+      }
+      if (api != null) {
+        api.close();
+      }
+      imds.close();
+      throw e;
+    }
+  }
+
+  static DrainSettings settings(AgentConfig cfg) {
+    return new DrainSettings(
+        cfg.quietPeriod(),
+        cfg.heartbeatInterval(),
+        cfg.actionGrace(),
+        cfg.deadlinePolicy(),
+        cfg.deadlineMargin(),
+        cfg.maxHold(),
+        cfg.imdsPollInterval(),
+        cfg.beforeCompleteCommand(),
+        cfg.commandTimeout());
+  }
+
+  /** Reads the instance id, retrying an unreachable IMDS for the startup timeout. */
+  private static String firstContact(
+      SdkInstanceMetadata imds, AgentConfig cfg, Clock clock, Sleeper sleeper) {
+    Instant giveUp = clock.instant().plus(cfg.imdsStartupTimeout());
+    while (true) {
+      try {
+        return imds.instanceId();
+      } catch (ImdsException e) {
+        if (!clock.instant().isBefore(giveUp)) {
+          throw new FatalException(
+              "IMDS at "
+                  + cfg.imdsEndpoint()
+                  + " did not answer within imds-startup-timeout "
+                  + cfg.imdsStartupTimeout()
+                  + " ("
+                  + e.getMessage()
+                  + "); not an EC2 instance? Point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT) at"
+                  + " a reachable metadata service",
+              e);
+        }
+        log.warn(
+            "IMDS not reachable yet, retrying endpoint={} error={}",
+            cfg.imdsEndpoint(),
+            e.getMessage());
+        sleeper.sleep(Duration.ofSeconds(2));
+      }
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  DrainStatus status() {
+    return controller.status();
+  }
+
+  @Override
+  public void close() {
+    loop.close();
+    watcher.close();
+    commandThreads.shutdownNow();
+    api.close();
+    imds.close();
+    log.info("agent stopped phase={} (no lifecycle call is made on stop)", status().phase());
+  }
+}

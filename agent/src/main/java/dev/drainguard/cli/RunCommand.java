@@ -1,0 +1,67 @@
+package dev.drainguard.cli;
+
+import dev.drainguard.config.AgentConfig;
+import dev.drainguard.config.ConfigLoader;
+import dev.drainguard.net.Sleeper;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code drainguard run}: the daemon. Runs until stopped; stopping never completes the action. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the agent: watch the queue roots, poll IMDS for termination, hold the termination",
+      "lifecycle action while the queues hold data and complete it when they have drained.",
+      "Every option can also be set as DRAINGUARD_<OPTION> in the environment or as",
+      "'option = value' in the config file; flags win over env over file over defaults."
+    })
+final class RunCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Config file. Default: $DRAINGUARD_CONFIG, else /etc/drainguard/drainguard.conf when it"
+              + " exists.")
+  Path config;
+
+  /** Lets tests stop a running agent as SIGTERM would. */
+  final CountDownLatch stop = new CountDownLatch(1);
+
+  @Override
+  public Integer call() throws InterruptedException {
+    AgentConfig cfg =
+        new ConfigLoader(SettingOptions.given(spec), System.getenv(), Optional.ofNullable(config))
+            .load();
+    Logging.setLevel(cfg.logLevel());
+    Agent agent =
+        Agent.start(
+            cfg, Credentials.chain(cfg.imdsEndpoint()), Clock.systemUTC(), Sleeper.REAL, s -> {});
+    Thread hook =
+        new Thread(
+            () -> {
+              agent.close();
+              stop.countDown();
+            },
+            "drainguard-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    stop.await();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      agent.close();
+    } catch (IllegalStateException shuttingDown) {
+      // SIGTERM: the hook has closed the agent.
+    }
+    return ExitCodes.OK;
+  }
+}

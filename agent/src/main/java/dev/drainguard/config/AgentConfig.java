@@ -1,0 +1,40 @@
+package dev.drainguard.config;
+
+import dev.drainguard.drain.DeadlinePolicy;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** The validated configuration of {@code drainguard run}; see {@link Setting} for each field. */
+public record AgentConfig(
+    List<Path> queueRoots,
+    List<String> ignoreGlobs,
+    long residualBytes,
+    Duration quietPeriod,
+    Duration reconcileInterval,
+    Duration heartbeatInterval,
+    Duration actionGrace,
+    DeadlinePolicy deadlinePolicy,
+    Duration deadlineMargin,
+    Optional<Duration> maxHold,
+    Optional<String> beforeCompleteCommand,
+    Duration commandTimeout,
+    Optional<String> groupName,
+    boolean groupFromTags,
+    Optional<String> hookName,
+    Optional<String> region,
+    URI imdsEndpoint,
+    Optional<URI> autoScalingEndpoint,
+    Duration imdsPollInterval,
+    Duration imdsStartupTimeout,
+    boolean loopbackOnly,
+    String logLevel,
+    Optional<Path> configFile) {
+
+  public AgentConfig {
+    queueRoots = List.copyOf(queueRoots);
+    ignoreGlobs = List.copyOf(ignoreGlobs);
+  }
+}

@@ -1,0 +1,261 @@
+package dev.drainguard.config;
+
+import dev.drainguard.drain.DeadlinePolicy;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Resolves every {@link Setting} from flags, then {@code DRAINGUARD_*} environment variables, then
+ * the config file, then the default, and validates it into an {@link AgentConfig}. Every problem is
+ * a {@link ConfigException} whose one-line message names the setting, where the bad value came from
+ * and what is accepted.
+ */
+public final class ConfigLoader {
+
+  /** The config file read when neither --config nor DRAINGUARD_CONFIG names one. */
+  public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/drainguard/drainguard.conf");
+
+  public static final String CONFIG_ENV = "DRAINGUARD_CONFIG";
+
+  /** Cribl's own default location of persistent queues, relative to CRIBL_HOME. */
+  static final String CRIBL_QUEUES = "state/queues";
+
+  static final Path DEFAULT_CRIBL_HOME = Path.of("/opt/cribl");
+
+  private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
+
+  private final Map<Setting, List<String>> flags;
+  private final Map<String, String> env;
+  private final Optional<Path> configFlag;
+  private Map<Setting, List<ConfigFile.Entry>> file = Map.of();
+
+  /**
+   * @param flags values given on the command line (a list per setting, possibly comma-joined)
+   * @param env the process environment (System.getenv() in production)
+   * @param configFlag the --config value, if given
+   */
+  public ConfigLoader(
+      Map<Setting, List<String>> flags, Map<String, String> env, Optional<Path> configFlag) {
+    this.flags = new EnumMap<>(Setting.class);
+    this.flags.putAll(flags);
+    this.env = Map.copyOf(env);
+    this.configFlag = configFlag;
+  }
+
+  /** Resolves flags, environment, the config file and defaults. */
+  public AgentConfig load() {
+    Optional<Path> configFile = configFile();
+    configFile.ifPresent(f -> file = ConfigFile.read(f));
+    return build(configFile);
+  }
+
+  /** Resolves flags, environment and defaults only: for rehearsals that must not read /etc. */
+  public AgentConfig loadWithoutFile() {
+    return build(Optional.empty());
+  }
+
+  private AgentConfig build(Optional<Path> configFile) {
+    Duration margin = duration(Setting.DEADLINE_MARGIN, Duration.ZERO, Duration.ofHours(24));
+    return new AgentConfig(
+        paths(Setting.QUEUE_ROOT).orElseGet(this::defaultQueueRoots),
+        list(Setting.IGNORE_GLOB),
+        bytes(Setting.RESIDUAL_BYTES, 0, 1L << 30),
+        duration(Setting.QUIET_PERIOD, Duration.ZERO, Duration.ofHours(1)),
+        duration(Setting.RECONCILE_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)),
+        duration(Setting.HEARTBEAT_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(2)),
+        duration(Setting.ACTION_GRACE, Duration.ZERO, Duration.ofHours(2)),
+        choice(Setting.DEADLINE_POLICY, DeadlinePolicy.class),
+        margin,
+        optionalDuration(Setting.MAX_HOLD, Duration.ofMinutes(1), Duration.ofHours(48)),
+        string(Setting.BEFORE_COMPLETE_COMMAND),
+        duration(Setting.COMMAND_TIMEOUT, Duration.ofSeconds(1), Duration.ofHours(1)),
+        string(Setting.ASG_NAME),
+        bool(Setting.ASG_FROM_TAGS),
+        string(Setting.HOOK_NAME),
+        string(Setting.REGION),
+        uri(Setting.IMDS_ENDPOINT).orElseThrow(),
+        uri(Setting.AUTOSCALING_ENDPOINT),
+        duration(Setting.IMDS_POLL_INTERVAL, Duration.ofSeconds(1), Duration.ofMinutes(5)),
+        duration(Setting.IMDS_STARTUP_TIMEOUT, Duration.ZERO, Duration.ofHours(1)),
+        bool(Setting.LOOPBACK_ONLY),
+        parsed(Setting.LOG_LEVEL, "one of " + String.join(", ", LOG_LEVELS), ConfigLoader::level)
+            .orElseThrow(),
+        configFile);
+  }
+
+  private Optional<Path> configFile() {
+    if (configFlag.isPresent()) {
+      return configFlag;
+    }
+    String fromEnv = env.get(CONFIG_ENV);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return Optional.of(Path.of(fromEnv.strip()));
+    }
+    return Files.exists(DEFAULT_CONFIG_FILE) ? Optional.of(DEFAULT_CONFIG_FILE) : Optional.empty();
+  }
+
+  private List<Path> defaultQueueRoots() {
+    String criblHome = env.get("CRIBL_HOME");
+    Path home = criblHome == null || criblHome.isBlank() ? DEFAULT_CRIBL_HOME : Path.of(criblHome);
+    return List.of(home.resolve(CRIBL_QUEUES));
+  }
+
+  /** The raw values of a setting and where they came from, by precedence. */
+  private record Raw(List<String> values, String origin) {}
+
+  private Optional<Raw> raw(Setting s) {
+    List<String> fromFlags = flags.get(s);
+    if (fromFlags != null && !fromFlags.isEmpty()) {
+      return Optional.of(new Raw(split(s, fromFlags), "flag " + s.flag()));
+    }
+    String fromEnv = env.get(s.env());
+    if (fromEnv != null) {
+      return Optional.of(new Raw(split(s, List.of(fromEnv)), "env " + s.env()));
+    }
+    List<ConfigFile.Entry> fromFile = file.get(s);
+    if (fromFile != null && !fromFile.isEmpty()) {
+      return Optional.of(
+          new Raw(
+              split(s, fromFile.stream().map(ConfigFile.Entry::value).toList()),
+              fromFile.get(0).origin()));
+    }
+    if (s.defaultValue() != null) {
+      return Optional.of(new Raw(List.of(s.defaultValue()), "default"));
+    }
+    return Optional.empty();
+  }
+
+  private static List<String> split(Setting s, List<String> values) {
+    if (!s.multiple()) {
+      return values.subList(values.size() - 1, values.size());
+    }
+    List<String> out = new ArrayList<>();
+    for (String v : values) {
+      Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).forEach(out::add);
+    }
+    return out;
+  }
+
+  private <T> Optional<T> parsed(Setting s, String accepted, Function<String, T> parser) {
+    Optional<Raw> raw = raw(s);
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    String value = raw.get().values().get(0);
+    try {
+      return Optional.of(parser.apply(value));
+    } catch (IllegalArgumentException e) {
+      throw invalid(s, value, raw.get().origin(), accepted);
+    }
+  }
+
+  private static ConfigException invalid(Setting s, String value, String origin, String accepted) {
+    return new ConfigException(
+        String.format(
+            "invalid %s '%s' (from %s): expected %s", s.where(), value, origin, accepted));
+  }
+
+  private Duration duration(Setting s, Duration min, Duration max) {
+    return optionalDuration(s, min, max).orElseThrow();
+  }
+
+  private Optional<Duration> optionalDuration(Setting s, Duration min, Duration max) {
+    String accepted =
+        "a duration like 30s, 5m or 2h from " + Values.format(min) + " to " + Values.format(max);
+    return parsed(
+        s,
+        accepted,
+        v -> {
+          Duration d = Values.duration(v);
+          if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new IllegalArgumentException("out of range");
+          }
+          return d;
+        });
+  }
+
+  private long bytes(Setting s, long min, long max) {
+    return parsed(
+            s,
+            "a byte count like 4096, 64k or 10m from " + min + " to " + max,
+            v -> {
+              long b = Values.bytes(v);
+              if (b < min || b > max) {
+                throw new IllegalArgumentException("out of range");
+              }
+              return b;
+            })
+        .orElseThrow();
+  }
+
+  private boolean bool(Setting s) {
+    return parsed(s, "true or false", Values::bool).orElseThrow();
+  }
+
+  private Optional<URI> uri(Setting s) {
+    return parsed(s, "an http:// or https:// URL with a host", Values::httpUri);
+  }
+
+  private Optional<String> string(Setting s) {
+    return parsed(
+        s,
+        "a non-empty value",
+        v -> {
+          if (v.isBlank()) {
+            throw new IllegalArgumentException("blank");
+          }
+          return v.strip();
+        });
+  }
+
+  private <E extends Enum<E>> E choice(Setting s, Class<E> type) {
+    List<String> names =
+        Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList();
+    return parsed(
+            s,
+            "one of " + String.join(", ", names),
+            v -> Enum.valueOf(type, v.strip().toUpperCase(Locale.ROOT)))
+        .orElseThrow();
+  }
+
+  private List<String> list(Setting s) {
+    return raw(s).map(Raw::values).orElse(List.of());
+  }
+
+  private Optional<List<Path>> paths(Setting s) {
+    Optional<Raw> raw = raw(s);
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Path> out = new ArrayList<>();
+    for (String v : raw.get().values()) {
+      Path p = Path.of(v);
+      if (!p.isAbsolute()) {
+        throw invalid(s, v, raw.get().origin(), "an absolute directory path");
+      }
+      out.add(p.normalize());
+    }
+    if (out.isEmpty()) {
+      throw invalid(s, "", raw.get().origin(), "at least one absolute directory path");
+    }
+    return Optional.of(out);
+  }
+
+  private static String level(String v) {
+    String l = v.strip().toLowerCase(Locale.ROOT);
+    if (!LOG_LEVELS.contains(l)) {
+      throw new IllegalArgumentException("unknown level");
+    }
+    return l;
+  }
+}

@@ -1,0 +1,194 @@
+package dev.drainguard.config;
+
+import java.util.Locale;
+
+/**
+ * Every setting of {@code drainguard run}: its flag {@code --KEY}, its environment variable {@code
+ * DRAINGUARD_KEY} and its key in the config file are all derived from {@link #key()}, so they
+ * cannot drift apart. Flags win over the environment, which wins over the file, which wins over the
+ * default.
+ */
+public enum Setting {
+  QUEUE_ROOT(
+      "queue-root",
+      "DIR",
+      null,
+      true,
+      "Queue root directory to watch (repeat, or separate with commas). Default:"
+          + " $CRIBL_HOME/state/queues when CRIBL_HOME is set, else /opt/cribl/state/queues."),
+  IGNORE_GLOB(
+      "ignore-glob",
+      "GLOB",
+      null,
+      true,
+      "Files matching this glob, relative to their queue root, never count as queued (repeat, or"
+          + " separate with commas), e.g. **/*.lock."),
+  RESIDUAL_BYTES(
+      "residual-bytes",
+      "BYTES",
+      "0",
+      false,
+      "A root counts as empty while its counted files total at most this much (0 to 1g; k, m, g"
+          + " suffixes are binary)."),
+  QUIET_PERIOD(
+      "quiet-period",
+      "DURATION",
+      "10s",
+      false,
+      "How long every queue must stay empty before the agent believes it (0s to 1h)."),
+  RECONCILE_INTERVAL(
+      "reconcile-interval",
+      "DURATION",
+      "60s",
+      false,
+      "Full rescan of the queue roots, so a missed filesystem event can only delay a decision"
+          + " (1s to 1h)."),
+  HEARTBEAT_INTERVAL(
+      "heartbeat-interval",
+      "DURATION",
+      "5m",
+      false,
+      "Heartbeat period while holding; the agent uses min(this, HeartbeatTimeout/3) (1s to 2h)."),
+  ACTION_GRACE(
+      "action-grace",
+      "DURATION",
+      "15m",
+      false,
+      "After termination is noticed, how long 'No active Lifecycle Action' means 'not active yet'"
+          + " (load balancer deregistration) rather than 'gone' (0s to 2h)."),
+  DEADLINE_POLICY(
+      "deadline-policy",
+      "POLICY",
+      "expire",
+      false,
+      "At the deadline with data still queued: 'complete' sends CONTINUE (data lost), 'expire'"
+          + " sends nothing and lets the hook's DefaultResult apply."),
+  DEADLINE_MARGIN(
+      "deadline-margin",
+      "DURATION",
+      "5m",
+      false,
+      "The deadline is the hook's global timeout minus this margin (0s to 24h)."),
+  MAX_HOLD(
+      "max-hold",
+      "DURATION",
+      null,
+      false,
+      "Optional earlier deadline: at most this long after termination is noticed (1m to 48h)."),
+  BEFORE_COMPLETE_COMMAND(
+      "before-complete-command",
+      "COMMAND",
+      null,
+      false,
+      "Shell command run once when the queues have drained, before CONTINUE is sent; the queues"
+          + " are checked again after it."),
+  COMMAND_TIMEOUT(
+      "command-timeout",
+      "DURATION",
+      "60s",
+      false,
+      "A command still running after this long is killed and reported (1s to 1h)."),
+  ASG_NAME(
+      "asg-name",
+      "NAME",
+      null,
+      false,
+      "Auto Scaling group name. Default: the instance tag aws:autoscaling:groupName, else"
+          + " DescribeAutoScalingInstances."),
+  ASG_FROM_TAGS(
+      "asg-from-tags",
+      "BOOL",
+      "true",
+      false,
+      "Read the group name from instance metadata tags before asking the Auto Scaling API."),
+  HOOK_NAME(
+      "hook-name",
+      "NAME",
+      null,
+      false,
+      "Termination lifecycle hook name. Default: the group's only EC2_INSTANCE_TERMINATING"
+          + " hook."),
+  REGION("region", "REGION", null, false, "AWS region. Default: from instance metadata."),
+  IMDS_ENDPOINT(
+      "imds-endpoint",
+      "URL",
+      "http://169.254.169.254",
+      false,
+      "Instance metadata service endpoint (IMDSv2)."),
+  AUTOSCALING_ENDPOINT(
+      "autoscaling-endpoint",
+      "URL",
+      null,
+      false,
+      "Auto Scaling API endpoint. Default: the region's endpoint."),
+  IMDS_POLL_INTERVAL(
+      "imds-poll-interval",
+      "DURATION",
+      "5s",
+      false,
+      "How often the target lifecycle state is read while in service (1s to 5m)."),
+  IMDS_STARTUP_TIMEOUT(
+      "imds-startup-timeout",
+      "DURATION",
+      "2m",
+      false,
+      "At start, how long to keep trying an unreachable IMDS before exiting 1 (0s to 1h)."),
+  LOOPBACK_ONLY(
+      "loopback-only",
+      "BOOL",
+      "false",
+      false,
+      "Refuse every endpoint that is not on 127.0.0.1 (tests, rehearsals)."),
+  LOG_LEVEL("log-level", "LEVEL", "info", false, "error, warn, info, debug or trace.");
+
+  private final String key;
+  private final String label;
+  private final String defaultValue;
+  private final boolean multiple;
+  private final String description;
+
+  Setting(String key, String label, String defaultValue, boolean multiple, String description) {
+    this.key = key;
+    this.label = label;
+    this.defaultValue = defaultValue;
+    this.multiple = multiple;
+    this.description = description;
+  }
+
+  /** The config file key; the flag is {@code --key}. */
+  public String key() {
+    return key;
+  }
+
+  public String flag() {
+    return "--" + key;
+  }
+
+  public String env() {
+    return "DRAINGUARD_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  public String label() {
+    return label;
+  }
+
+  /**
+   * The default as written in a config file, or {@code null} when there is none or it is computed.
+   */
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public boolean multiple() {
+    return multiple;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  /** Name, env var and file key, for error messages. */
+  String where() {
+    return flag() + " (env " + env() + ", file key " + key + ")";
+  }
+}

@@ -1,0 +1,107 @@
+package dev.drainguard.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parsers for the value syntaxes settings accept; each throws IllegalArgumentException. */
+final class Values {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
+  private static final Pattern BYTES = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
+
+  private Values() {}
+
+  /**
+   * {@code 250ms}, {@code 10s}, {@code 5m}, {@code 2h}, {@code 1d}, a bare number of seconds, or
+   * ISO-8601.
+   */
+  static Duration duration(String raw) {
+    String v = raw.strip().toLowerCase(Locale.ROOT);
+    Matcher m = DURATION.matcher(v);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2) == null ? "s" : m.group(2);
+      return switch (unit) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    }
+    try {
+      return Duration.parse(raw.strip().toUpperCase(Locale.ROOT));
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException("not a duration");
+    }
+  }
+
+  /** A byte count: {@code 4096}, {@code 64k}, {@code 10MiB}, {@code 1g} (binary multiples). */
+  static long bytes(String raw) {
+    Matcher m = BYTES.matcher(raw.strip().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a byte count");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "b" : m.group(2).substring(0, 1);
+    int shift =
+        switch (unit) {
+          case "k" -> 10;
+          case "m" -> 20;
+          case "g" -> 30;
+          default -> 0;
+        };
+    if (shift > 0 && n > (Long.MAX_VALUE >> shift)) {
+      throw new IllegalArgumentException("too large");
+    }
+    return n << shift;
+  }
+
+  static boolean bool(String raw) {
+    return switch (raw.strip().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on", "1" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw new IllegalArgumentException("not a boolean");
+    };
+  }
+
+  /** An http(s) URI with a host. */
+  static URI httpUri(String raw) {
+    try {
+      URI u = new URI(raw.strip());
+      if (u.getScheme() == null
+          || !(u.getScheme().equals("http") || u.getScheme().equals("https"))
+          || u.getHost() == null) {
+        throw new IllegalArgumentException("not an http(s) URL");
+      }
+      return u;
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("not an http(s) URL");
+    }
+  }
+
+  static String format(Duration d) {
+    if (d.isZero()) {
+      return "0s";
+    }
+    if (d.toMillis() % 1000 != 0) {
+      return d.toMillis() + "ms";
+    }
+    long s = d.getSeconds();
+    if (s % 86400 == 0) {
+      return s / 86400 + "d";
+    }
+    if (s % 3600 == 0) {
+      return s / 3600 + "h";
+    }
+    if (s % 60 == 0) {
+      return s / 60 + "m";
+    }
+    return s + "s";
+  }
+}

@@ -1,0 +1,84 @@
+package dev.drainguard.drain;
+
+import dev.drainguard.queue.QueueSnapshot;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives a {@link DrainController} on one scheduler thread: a tick at a fixed pace (timers), and
+ * one right away for every new queue snapshot. A failing tick is logged and the next one runs: the
+ * loop never dies while the agent lives.
+ */
+public final class DrainLoop implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DrainLoop.class);
+
+  /**
+   * How often timers are re-evaluated (heartbeat due, quiet period over, deadline): a drained queue
+   * is acted on within this of its quiet period ending, and a tick with nothing due costs a few
+   * comparisons.
+   */
+  public static final Duration TICK = Duration.ofMillis(200);
+
+  /** How long {@link #close()} waits for a tick in progress (e.g. an API call) to finish. */
+  static final Duration STOP_WAIT = Duration.ofSeconds(15);
+
+  private final ScheduledExecutorService scheduler;
+  private final Duration tick;
+  private volatile DrainController controller;
+
+  public DrainLoop(ScheduledExecutorService scheduler, Duration tick) {
+    this.scheduler = scheduler;
+    this.tick = tick;
+  }
+
+  /** Starts ticking {@code c}; snapshots that arrived before are read by its first tick. */
+  public void start(DrainController c) {
+    this.controller = c;
+    scheduler.scheduleWithFixedDelay(this::safeTick, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The queue probe's listener: evaluates the new snapshot on the loop thread. */
+  public void onQueues(QueueSnapshot s) {
+    DrainController c = controller;
+    if (c == null || scheduler.isShutdown()) {
+      return;
+    }
+    try {
+      scheduler.execute(
+          () -> {
+            try {
+              c.onQueues(s);
+            } catch (RuntimeException e) {
+              log.error("drain evaluation failed, continuing: {}", e.toString(), e);
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("snapshot after stop ignored");
+    }
+  }
+
+  private void safeTick() {
+    try {
+      controller.tick();
+    } catch (RuntimeException e) {
+      log.error("drain tick failed, continuing: {}", e.toString(), e);
+    }
+  }
+
+  /** Stops ticking. Sends nothing: stopping the agent never completes a lifecycle action. */
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("drain loop did not stop within {}", STOP_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.drainguard.drain;
+
+import dev.drainguard.imds.TargetLifecycleState;
+import dev.drainguard.lifecycle.LifecycleHookRef;
+import dev.drainguard.lifecycle.LifecycleResult;
+import dev.drainguard.lifecycle.TerminationHook;
+import dev.drainguard.queue.QueueSnapshot;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Everything an operator or a test may want to know about the controller at one moment.
+ *
+ * @param emptySince when the queues last became empty; empty while they hold data
+ * @param result what this agent sent to end the action, if it did
+ * @param endReason why the controller reached its terminal phase
+ * @param bytesAtEnd queued bytes when the terminal phase was reached
+ */
+public record DrainStatus(
+    Phase phase,
+    TargetLifecycleState targetState,
+    LifecycleHookRef ref,
+    TerminationHook hook,
+    DeadlinePolicy policy,
+    QueueSnapshot queues,
+    Optional<Instant> emptySince,
+    int heartbeats,
+    Optional<Instant> lastHeartbeat,
+    Optional<Instant> nextHeartbeat,
+    Optional<Instant> noticedAt,
+    Optional<Instant> actionActiveSince,
+    Optional<Instant> deadline,
+    Optional<String> lastError,
+    Optional<LifecycleResult> result,
+    Optional<String> endReason,
+    Optional<Instant> endedAt,
+    long bytesAtEnd) {}

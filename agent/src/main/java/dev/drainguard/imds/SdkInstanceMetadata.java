@@ -1,0 +1,175 @@
+package dev.drainguard.imds;
+
+import dev.drainguard.net.EndpointRefusedException;
+import dev.drainguard.net.GuardedHttpClient;
+import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.net.RetryPolicy;
+import dev.drainguard.net.Sleeper;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.imds.Ec2MetadataClient;
+import software.amazon.awssdk.imds.Ec2MetadataClientException;
+import software.amazon.awssdk.imds.Ec2MetadataRetryPolicy;
+
+/**
+ * {@link InstanceMetadata} over the SDK's {@link Ec2MetadataClient} (IMDSv2 only).
+ *
+ * <p>The SDK client caches its session token and neither drops it on 401 nor retries any 4xx, so
+ * this adapter does both: a 401 rebuilds the client (a new token), and 5xx or I/O failures are
+ * retried here with {@link RetryPolicy}, the SDK's own retries being off so one policy governs.
+ */
+public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SdkInstanceMetadata.class);
+
+  /** The longest IMDS allows: the fewer token PUTs, the fewer chances to fail. */
+  static final Duration TOKEN_TTL = Duration.ofHours(6);
+
+  /** IMDS is link-local: a connection that takes longer than this is not coming. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+  /** IMDS answers in milliseconds; a slow answer is a fault to retry, not to wait for. */
+  static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+
+  static final String PATH_INSTANCE_ID = "/latest/meta-data/instance-id";
+  static final String PATH_REGION = "/latest/meta-data/placement/region";
+  static final String PATH_TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state";
+  static final String PATH_GROUP_TAG = "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
+
+  private final URI endpoint;
+  private final RetryPolicy retry;
+  private final Sleeper sleeper;
+  private final SdkHttpClient http;
+  private Ec2MetadataClient client;
+
+  public SdkInstanceMetadata(
+      URI endpoint, LoopbackGuard guard, RetryPolicy retry, Sleeper sleeper) {
+    guard.check("IMDS", endpoint);
+    this.endpoint = endpoint;
+    this.retry = retry;
+    this.sleeper = sleeper;
+    this.http =
+        new GuardedHttpClient(
+            UrlConnectionHttpClient.builder()
+                .connectionTimeout(CONNECT_TIMEOUT)
+                .socketTimeout(READ_TIMEOUT)
+                .build(),
+            guard,
+            "IMDS");
+    this.client = newClient();
+  }
+
+  @Override
+  public String instanceId() {
+    return require(PATH_INSTANCE_ID);
+  }
+
+  @Override
+  public String region() {
+    return require(PATH_REGION);
+  }
+
+  @Override
+  public TargetLifecycleState targetLifecycleState() {
+    return read(PATH_TARGET_STATE)
+        .map(TargetLifecycleState::parse)
+        .orElse(TargetLifecycleState.NOT_IN_GROUP);
+  }
+
+  @Override
+  public Optional<String> autoScalingGroupFromTags() {
+    return read(PATH_GROUP_TAG).map(String::strip).filter(s -> !s.isEmpty());
+  }
+
+  @Override
+  public synchronized void close() {
+    client.close();
+    http.close();
+  }
+
+  private String require(String path) {
+    return read(path)
+        .map(String::strip)
+        .orElseThrow(
+            () ->
+                new ImdsException("IMDS GET " + path + " at " + endpoint + " answered 404", null));
+  }
+
+  /** The value at {@code path}, empty on 404; retries per policy, then throws ImdsException. */
+  synchronized Optional<String> read(String path) {
+    RuntimeException last = null;
+    for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
+      try {
+        return Optional.of(client.get(path).asString());
+      } catch (EndpointRefusedException e) {
+        throw e;
+      } catch (Ec2MetadataClientException e) {
+        int status = e.statusCode();
+        if (status == 404) {
+          return Optional.empty();
+        }
+        if (status != 401) {
+          throw new ImdsException(
+              String.format("IMDS GET %s at %s answered HTTP %d", path, endpoint, status), e);
+        }
+        // The cached token was refused (expired early, or IMDS restarted): start a new session.
+        log.info("imds token refused, requesting a new one path={} status=401", path);
+        client.close();
+        client = newClient();
+        last = e;
+        if (attempt == 1) {
+          continue;
+        }
+      } catch (SdkClientException e) {
+        if (causedByRefusal(e)) {
+          throw (EndpointRefusedException) rootCause(e);
+        }
+        last = e;
+        log.debug("imds read failed path={} attempt={} error={}", path, attempt, e.getMessage());
+      }
+      if (attempt < retry.attempts()) {
+        sleeper.sleep(retry.delayAfter(attempt));
+      }
+    }
+    throw new ImdsException(
+        String.format(
+            "IMDS GET %s at %s failed after %d attempts: %s",
+            path, endpoint, retry.attempts(), describe(last)),
+        last);
+  }
+
+  private Ec2MetadataClient newClient() {
+    return Ec2MetadataClient.builder()
+        .endpoint(endpoint)
+        .tokenTtl(TOKEN_TTL)
+        .retryPolicy(Ec2MetadataRetryPolicy.none())
+        .httpClient(http)
+        .build();
+  }
+
+  private static boolean causedByRefusal(Throwable t) {
+    return rootCause(t) instanceof EndpointRefusedException;
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  private static String describe(Throwable t) {
+    if (t == null) {
+      return "no answer";
+    }
+    Throwable root = rootCause(t);
+    return root == t ? t.getMessage() : t.getMessage() + " (" + root + ")";
+  }
+}
