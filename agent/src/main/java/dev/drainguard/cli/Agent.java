@@ -44,6 +44,7 @@ final class Agent implements AutoCloseable {
   private final DrainLoop loop;
   private final DrainController controller;
   private final ExecutorService commandThreads;
+  private boolean closed;
 
   private Agent(
       SdkInstanceMetadata imds,
@@ -73,6 +74,17 @@ final class Agent implements AutoCloseable {
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener) {
+    return start(cfg, credentials, clock, sleeper, listener, DrainLoop.TICK);
+  }
+
+  /** As {@link #start}, with the loop's tick chosen (tests tick fast to move a clock quickly). */
+  static Agent start(
+      AgentConfig cfg,
+      AwsCredentialsProvider credentials,
+      Clock clock,
+      Sleeper sleeper,
+      Consumer<DrainStatus> listener,
+      Duration tick) {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
         new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RetryPolicy.DEFAULT, sleeper);
@@ -104,7 +116,7 @@ final class Agent implements AutoCloseable {
       }
       ScheduledExecutorService scheduler =
           Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
-      DrainLoop loop = new DrainLoop(scheduler, DrainLoop.TICK);
+      DrainLoop loop = new DrainLoop(scheduler, tick);
       List<QueueRootSpec> roots =
           cfg.queueRoots().stream()
               .map(r -> new QueueRootSpec(r, cfg.ignoreGlobs(), cfg.residualBytes()))
@@ -201,7 +213,11 @@ final class Agent implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     loop.close();
     watcher.close();
     commandThreads.shutdownNow();

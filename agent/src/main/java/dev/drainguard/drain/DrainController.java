@@ -76,6 +76,7 @@ public final class DrainController {
   private String endReason;
   private Instant endedAt;
   private long bytesAtEnd;
+  private Instant evaluatedAt;
   private volatile DrainStatus status;
 
   public DrainController(
@@ -99,6 +100,7 @@ public final class DrainController {
     this.listener = listener;
     this.heartbeatEvery = heartbeatInterval(settings.heartbeatInterval(), hook.heartbeatTimeout());
     this.snapshot = queues.snapshot();
+    this.evaluatedAt = clock.instant();
     observe(snapshot);
     this.status = build();
   }
@@ -131,6 +133,7 @@ public final class DrainController {
       case DRAINED -> finish(now);
       case COMPLETED, LOST, EXPIRED -> {}
     }
+    evaluatedAt = now;
     publish();
   }
 
@@ -430,6 +433,7 @@ public final class DrainController {
             ? Optional.ofNullable(lastHeartbeat).map(h -> h.plus(heartbeatEvery))
             : Optional.empty();
     return new DrainStatus(
+        evaluatedAt,
         phase,
         target,
         ref,

@@ -11,12 +11,14 @@ import java.util.Optional;
 /**
  * Everything an operator or a test may want to know about the controller at one moment.
  *
+ * @param evaluatedAt the clock time of the controller's latest evaluation
  * @param emptySince when the queues last became empty; empty while they hold data
  * @param result what this agent sent to end the action, if it did
  * @param endReason why the controller reached its terminal phase
  * @param bytesAtEnd queued bytes when the terminal phase was reached
  */
 public record DrainStatus(
+    Instant evaluatedAt,
     Phase phase,
     TargetLifecycleState targetState,
     LifecycleHookRef ref,

@@ -1,0 +1,35 @@
+package dev.drainguard.sim;
+
+/** An Auto Scaling {@code ErrorResponse} to answer instead of a result. */
+final class ApiError extends RuntimeException {
+
+  private final int httpStatus;
+  private final String code;
+
+  ApiError(int httpStatus, String code, String message) {
+    super(message, null, false, false);
+    this.httpStatus = httpStatus;
+    this.code = code;
+  }
+
+  static ApiError validation(String message) {
+    return new ApiError(400, "ValidationError", message);
+  }
+
+  static ApiError noActiveAction(String instanceId) {
+    return validation("No active Lifecycle Action found with instance ID " + instanceId);
+  }
+
+  int httpStatus() {
+    return httpStatus;
+  }
+
+  String code() {
+    return code;
+  }
+
+  /** {@code Receiver} for server errors (5xx), {@code Sender} for everything else. */
+  String type() {
+    return httpStatus >= 500 ? "Receiver" : "Sender";
+  }
+}

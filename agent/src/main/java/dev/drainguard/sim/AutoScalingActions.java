@@ -1,0 +1,115 @@
+package dev.drainguard.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The Auto Scaling actions the simulator implements: each turns request parameters into XML. */
+final class AutoScalingActions {
+
+  private static final String INSTANCE_TYPE = "t3.medium";
+  private static final String HEALTHY = "HEALTHY";
+  private static final String LAUNCH_TEMPLATE_ID = "lt-0123456789abcdef0";
+  private static final String LAUNCH_TEMPLATE_NAME = "drainguard-sim";
+
+  private final SimModel model;
+
+  AutoScalingActions(SimModel model) {
+    this.model = model;
+  }
+
+  /**
+   * The content of the action's {@code <ActionResult>} element (empty for actions with no output).
+   *
+   * @throws ApiError the {@code ErrorResponse} to answer instead
+   */
+  QueryXml answer(String action, Map<String, String> params) {
+    if (action == null) {
+      throw new ApiError(400, "MissingAction", "The request must contain the parameter Action");
+    }
+    return switch (action) {
+      case "RecordLifecycleActionHeartbeat" -> heartbeat(params);
+      case "CompleteLifecycleAction" -> complete(params);
+      case "DescribeLifecycleHooks" -> describeHooks(params);
+      case "DescribeAutoScalingInstances" -> describeInstances(params);
+      default ->
+          throw new ApiError(
+              400, "InvalidAction", "The action " + action + " is not valid for this web service.");
+    };
+  }
+
+  private QueryXml heartbeat(Map<String, String> p) {
+    model.heartbeat(
+        p.get("AutoScalingGroupName"),
+        p.get("LifecycleHookName"),
+        p.get("InstanceId"),
+        p.get("LifecycleActionToken"));
+    return new QueryXml();
+  }
+
+  private QueryXml complete(Map<String, String> p) {
+    model.complete(
+        p.get("AutoScalingGroupName"),
+        p.get("LifecycleHookName"),
+        p.get("InstanceId"),
+        p.get("LifecycleActionToken"),
+        p.get("LifecycleActionResult"));
+    return new QueryXml();
+  }
+
+  private QueryXml describeHooks(Map<String, String> p) {
+    List<SimHook> hooks =
+        model.describeHooks(p.get("AutoScalingGroupName"), members(p, "LifecycleHookNames"));
+    QueryXml xml = new QueryXml();
+    if (hooks.isEmpty()) {
+      return xml.empty("LifecycleHooks");
+    }
+    xml.open("LifecycleHooks");
+    for (SimHook h : hooks) {
+      xml.open("member")
+          .leaf("LifecycleHookName", h.name())
+          .leaf("AutoScalingGroupName", h.groupName())
+          .leaf("LifecycleTransition", SimHook.TERMINATING_TRANSITION)
+          .leaf("HeartbeatTimeout", h.heartbeatTimeout().toSeconds())
+          .leaf("GlobalTimeout", h.globalTimeout().toSeconds())
+          .leaf("DefaultResult", h.defaultResult())
+          .close("member");
+    }
+    return xml.close("LifecycleHooks");
+  }
+
+  private QueryXml describeInstances(Map<String, String> p) {
+    List<SimModel.InstanceRow> rows = model.describeInstances(members(p, "InstanceIds"));
+    QueryXml xml = new QueryXml();
+    if (rows.isEmpty()) {
+      return xml.empty("AutoScalingInstances");
+    }
+    xml.open("AutoScalingInstances");
+    for (SimModel.InstanceRow r : rows) {
+      xml.open("member")
+          .leaf("InstanceId", r.instanceId())
+          .leaf("InstanceType", INSTANCE_TYPE)
+          .leaf("AutoScalingGroupName", r.groupName())
+          .leaf("AvailabilityZone", r.availabilityZone())
+          .leaf("LifecycleState", r.lifecycleState())
+          .leaf("HealthStatus", HEALTHY)
+          .open("LaunchTemplate")
+          .leaf("LaunchTemplateId", LAUNCH_TEMPLATE_ID)
+          .leaf("LaunchTemplateName", LAUNCH_TEMPLATE_NAME)
+          .leaf("Version", "1")
+          .close("LaunchTemplate")
+          .leaf("ProtectedFromScaleIn", false)
+          .close("member");
+    }
+    return xml.close("AutoScalingInstances");
+  }
+
+  /** The values of a Query list parameter {@code Name.member.1}, {@code Name.member.2}, …. */
+  static List<String> members(Map<String, String> params, String name) {
+    List<String> values = new ArrayList<>();
+    for (int n = 1; params.containsKey(name + ".member." + n); n++) {
+      values.add(params.get(name + ".member." + n));
+    }
+    return values;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.drainguard.sim;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Auto Scaling Query API: form-encoded {@code POST /} with {@code Action=…}, answered with the
+ * action's XML or an {@code ErrorResponse}. Signatures are not checked. Every request is recorded.
+ */
+final class AutoScalingHandler implements HttpHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(AutoScalingHandler.class);
+
+  private record Fault(int timesLeft, int httpStatus, String code, String message) {}
+
+  private final SimModel model;
+  private final AutoScalingActions actions;
+  private final List<ApiCall> calls = new ArrayList<>();
+  private final Map<String, Fault> faults = new HashMap<>();
+
+  AutoScalingHandler(SimModel model) {
+    this.model = model;
+    this.actions = new AutoScalingActions(model);
+  }
+
+  synchronized void failNext(String action, int times, int httpStatus, String code, String msg) {
+    faults.put(action, new Fault(times, httpStatus, code, msg));
+  }
+
+  synchronized List<ApiCall> calls() {
+    return List.copyOf(calls);
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      Map<String, String> params = new LinkedHashMap<>();
+      params.putAll(HttpIo.parseForm(exchange.getRequestURI().getRawQuery()));
+      params.putAll(HttpIo.parseForm(HttpIo.readBody(exchange)));
+      String action = params.get("Action");
+      String requestId = UUID.randomUUID().toString();
+      ApiCall call;
+      String xml;
+      try {
+        injectedFault(action);
+        xml = QueryXml.response(action, actions.answer(action, params), requestId);
+        call = new ApiCall(model.clock().instant(), action, copy(params), 200, null);
+      } catch (ApiError e) {
+        xml = QueryXml.error(e.type(), e.code(), e.getMessage(), requestId);
+        call = new ApiCall(model.clock().instant(), action, copy(params), e.httpStatus(), e.code());
+      }
+      record(call);
+      log.debug(
+          "autoscaling request action={} instance={} status={} error={} requestId={}",
+          action,
+          params.get("InstanceId"),
+          call.httpStatus(),
+          call.errorCode(),
+          requestId);
+      exchange.getResponseHeaders().set("x-amzn-RequestId", requestId);
+      HttpIo.send(exchange, call.httpStatus(), "text/xml", xml);
+    }
+  }
+
+  private synchronized void injectedFault(String action) {
+    Fault fault = action == null ? null : faults.get(action);
+    if (fault == null || fault.timesLeft() <= 0) {
+      return;
+    }
+    faults.put(
+        action,
+        new Fault(fault.timesLeft() - 1, fault.httpStatus(), fault.code(), fault.message()));
+    throw new ApiError(fault.httpStatus(), fault.code(), fault.message());
+  }
+
+  private synchronized void record(ApiCall call) {
+    calls.add(call);
+  }
+
+  private static Map<String, String> copy(Map<String, String> params) {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(params));
+  }
+}

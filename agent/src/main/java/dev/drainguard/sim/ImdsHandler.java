@@ -1,0 +1,133 @@
+package dev.drainguard.sim;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The instance metadata service (IMDSv2 only) of the one instance the model says IMDS speaks for.
+ *
+ * <p>{@code PUT /latest/api/token} issues a session token; every GET must carry a valid one, else
+ * 401 (a GET without a token is IMDSv1, which this instance does not allow).
+ */
+final class ImdsHandler implements HttpHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ImdsHandler.class);
+
+  static final String TOKEN_PATH = "/latest/api/token";
+  static final String TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
+  static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
+
+  /** IMDS accepts token lifetimes of 1 second to 6 hours. */
+  static final int MAX_TTL_SECONDS = 21_600;
+
+  private static final String META_DATA = "/latest/meta-data/";
+  private static final String GROUP_TAG = "tags/instance/aws:autoscaling:groupName";
+
+  private record Reply(int status, String body, Map<String, String> headers) {
+    static Reply of(int status, String body) {
+      return new Reply(status, body, Map.of());
+    }
+  }
+
+  private final SimModel model;
+  private final ImdsTokens tokens;
+  private volatile boolean available = true;
+  private int failuresLeft;
+  private int failureStatus;
+
+  ImdsHandler(SimModel model, ImdsTokens tokens) {
+    this.model = model;
+    this.tokens = tokens;
+  }
+
+  void setAvailable(boolean up) {
+    available = up;
+  }
+
+  synchronized void failNext(int times, int httpStatus) {
+    failuresLeft = times;
+    failureStatus = httpStatus;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String method = exchange.getRequestMethod();
+      String path = exchange.getRequestURI().getPath();
+      if (!available) {
+        // Closing without a response drops the connection: the client sees an I/O error.
+        log.debug("imds request dropped method={} path={} reason=unavailable", method, path);
+        return;
+      }
+      Reply reply = reply(method, path, exchange.getRequestHeaders());
+      log.debug("imds request method={} path={} status={}", method, path, reply.status());
+      reply.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+      HttpIo.send(exchange, reply.status(), "text/plain", reply.body());
+    }
+  }
+
+  private Reply reply(String method, String path, Headers headers) {
+    if (method.equals("PUT") && path.equals(TOKEN_PATH)) {
+      return issueToken(headers.getFirst(TTL_HEADER));
+    }
+    if (!method.equals("GET") || path.equals(TOKEN_PATH)) {
+      return Reply.of(405, "Method Not Allowed");
+    }
+    Optional<Integer> injected = takeFailure();
+    if (injected.isPresent()) {
+      return Reply.of(injected.get(), "injected failure");
+    }
+    if (!tokens.valid(headers.getFirst(TOKEN_HEADER))) {
+      return Reply.of(401, "Unauthorized");
+    }
+    if (!path.startsWith(META_DATA)) {
+      return Reply.of(404, "Not Found");
+    }
+    return model
+        .imdsView()
+        .flatMap(view -> metadata(view, path.substring(META_DATA.length())))
+        .map(value -> Reply.of(200, value))
+        .orElseGet(() -> Reply.of(404, "Not Found"));
+  }
+
+  private static Optional<String> metadata(SimModel.ImdsView view, String item) {
+    return switch (item) {
+      case "instance-id" -> Optional.of(view.instanceId());
+      case "placement/region" -> Optional.of(view.region());
+      case "placement/availability-zone" -> Optional.of(view.region() + "a");
+      case "autoscaling/target-lifecycle-state" ->
+          view.groupName().map(g -> view.targetLifecycleState());
+      case GROUP_TAG -> view.metadataTagsEnabled() ? view.groupName() : Optional.empty();
+      default -> Optional.empty();
+    };
+  }
+
+  private Reply issueToken(String ttlHeader) {
+    int ttl;
+    try {
+      ttl = ttlHeader == null ? -1 : Integer.parseInt(ttlHeader.trim());
+    } catch (NumberFormatException e) {
+      ttl = -1;
+    }
+    if (ttl < 1 || ttl > MAX_TTL_SECONDS) {
+      return Reply.of(400, "Bad Request");
+    }
+    String token = tokens.issue(Duration.ofSeconds(ttl));
+    return new Reply(200, token, Map.of(TTL_HEADER, Integer.toString(ttl)));
+  }
+
+  private synchronized Optional<Integer> takeFailure() {
+    if (failuresLeft <= 0) {
+      return Optional.empty();
+    }
+    failuresLeft--;
+    return Optional.of(failureStatus);
+  }
+}

@@ -1,0 +1,234 @@
+package dev.drainguard.sim;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The built-in simulator of IMDSv2 and the Auto Scaling termination lifecycle, over real HTTP on
+ * 127.0.0.1, for {@code drainguard demo} and tests. The AWS SDK's {@code Ec2MetadataClient} and
+ * {@code AutoScalingClient} can be pointed at {@link #imdsEndpoint()} and {@link
+ * #autoScalingEndpoint()}.
+ *
+ * <p>Time comes only from the injected {@link Clock} and is applied lazily: before answering a
+ * request or an observer call, every instance is advanced to {@code clock.instant()}, each timed
+ * transition happening at its own due instant. A test can therefore jump a mutable clock by hours.
+ *
+ * <p>IMDS speaks for one instance: the first one added, or the one named by {@link
+ * #setImdsInstance(String)}. Each group has at most one termination hook.
+ */
+public final class Simulator implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Simulator.class);
+
+  private static final String LOOPBACK = "127.0.0.1";
+
+  /**
+   * The JDK server writes response headers and body as two segments; without TCP_NODELAY, Nagle's
+   * algorithm and the client's delayed ACK add ~40 ms to every request on a kept-alive connection.
+   * The property is read once, when the first {@code HttpServer} of the JVM is created.
+   */
+  private static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+
+  static {
+    if (System.getProperty(NODELAY_PROPERTY) == null) {
+      System.setProperty(NODELAY_PROPERTY, "true");
+    }
+  }
+
+  private final SimModel model;
+  private final ImdsTokens tokens;
+  private final ImdsHandler imds;
+  private final AutoScalingHandler autoScaling;
+  private final HttpServer imdsServer;
+  private final HttpServer autoScalingServer;
+  private final ExecutorService executor;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Simulator(Clock clock) throws IOException {
+    model = new SimModel(clock);
+    tokens = new ImdsTokens(clock);
+    imds = new ImdsHandler(model, tokens);
+    autoScaling = new AutoScalingHandler(model);
+    executor = Executors.newCachedThreadPool(daemonThreads());
+    imdsServer = bind();
+    try {
+      autoScalingServer = bind();
+    } catch (IOException e) {
+      imdsServer.stop(0);
+      throw e;
+    }
+    imdsServer.createContext("/", imds);
+    autoScalingServer.createContext("/", autoScaling);
+    imdsServer.start();
+    autoScalingServer.start();
+    log.info("simulator started imds={} autoscaling={}", imdsEndpoint(), autoScalingEndpoint());
+  }
+
+  /** Starts both HTTP servers on 127.0.0.1, each on an ephemeral port. */
+  public static Simulator start(Clock clock) {
+    try {
+      return new Simulator(clock);
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulator failed to bind on " + LOOPBACK, e);
+    }
+  }
+
+  /** The IMDS base URI, e.g. {@code http://127.0.0.1:41234}. */
+  public URI imdsEndpoint() {
+    return endpoint(imdsServer);
+  }
+
+  /** The Auto Scaling Query API base URI, e.g. {@code http://127.0.0.1:41235}. */
+  public URI autoScalingEndpoint() {
+    return endpoint(autoScalingServer);
+  }
+
+  /** Stops both servers at once, dropping requests in flight. Closing twice does nothing. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    imdsServer.stop(0);
+    autoScalingServer.stop(0);
+    executor.shutdownNow();
+    log.info("simulator stopped");
+  }
+
+  /** Adds an Auto Scaling group with no hook. */
+  public void addGroup(String groupName) {
+    model.addGroup(groupName);
+  }
+
+  /**
+   * Adds an InService instance. The first instance added is the one IMDS speaks for.
+   *
+   * @param groupName its group (added before), or {@code null} for an instance in no group
+   * @param metadataTagsEnabled whether instance tags are in IMDS ({@code
+   *     tags/instance/aws:autoscaling:groupName})
+   */
+  public void addInstance(
+      String groupName, String instanceId, String region, boolean metadataTagsEnabled) {
+    model.addInstance(groupName, instanceId, region, metadataTagsEnabled);
+  }
+
+  /** Makes IMDS speak for {@code instanceId} (added before) instead of the first instance. */
+  public void setImdsInstance(String instanceId) {
+    model.setImdsInstance(instanceId);
+  }
+
+  /**
+   * Adds the group's termination hook ({@code autoscaling:EC2_INSTANCE_TERMINATING}). Its
+   * GlobalTimeout is {@code min(48h, 100 × heartbeatTimeout)}. Unlike Auto Scaling, any positive
+   * heartbeat timeout is accepted, so tests can use short ones.
+   *
+   * @param defaultResult {@code CONTINUE} or {@code ABANDON}, applied when a timeout ends the
+   *     action
+   */
+  public void addTerminationHook(
+      String groupName, String hookName, Duration heartbeatTimeout, String defaultResult) {
+    model.addTerminationHook(groupName, hookName, heartbeatTimeout, defaultResult);
+  }
+
+  /**
+   * The time an instance spends in {@code Terminating} (load balancer deregistration) before its
+   * hook's action starts; applies to later {@link #terminate(String)} calls. Default zero.
+   */
+  public void setDeregistrationDelay(Duration delay) {
+    model.setDeregistrationDelay(delay);
+  }
+
+  /**
+   * Starts the scale-in of an InService instance now: IMDS target-lifecycle-state reads {@code
+   * Terminated} at once; the instance is {@code Terminating} for the deregistration delay, then
+   * {@code Terminating:Wait} if its group has a termination hook, else {@code Terminated}.
+   */
+  public void terminate(String instanceId) {
+    model.terminate(instanceId);
+  }
+
+  /**
+   * The instance's Auto Scaling lifecycle state now: {@code InService}, {@code Terminating}, {@code
+   * Terminating:Wait} or {@code Terminated}.
+   */
+  public String lifecycleState(String instanceId) {
+    return model.lifecycleState(instanceId);
+  }
+
+  /** How the instance's termination action ended; empty while it has not (or never had one). */
+  public Optional<ActionEnd> actionEnd(String instanceId) {
+    return model.actionEnd(instanceId);
+  }
+
+  /** Every Auto Scaling request so far, in the order answered. */
+  public List<ApiCall> calls() {
+    return autoScaling.calls();
+  }
+
+  /** The Auto Scaling requests so far whose {@code Action} is {@code action}. */
+  public List<ApiCall> calls(String action) {
+    return calls().stream().filter(c -> action.equals(c.action())).toList();
+  }
+
+  /** Revokes every IMDS token issued so far: GETs carrying one answer 401. */
+  public void revokeImdsTokens() {
+    tokens.revokeAll();
+  }
+
+  /** The next {@code times} IMDS GETs (not token PUTs) answer {@code httpStatus}, e.g. 500. */
+  public void failImds(int times, int httpStatus) {
+    imds.failNext(times, httpStatus);
+  }
+
+  /**
+   * While {@code false}, IMDS drops every request by closing the connection without a response, so
+   * clients see an I/O error; {@code true} restores it.
+   */
+  public void setImdsAvailable(boolean up) {
+    imds.setAvailable(up);
+  }
+
+  /**
+   * The next {@code times} calls of {@code action} answer an {@code ErrorResponse} with {@code
+   * httpStatus}, {@code code} and {@code message} (Type {@code Receiver} for 5xx, else {@code
+   * Sender}), without touching the model. Replaces an earlier fault for the same action.
+   */
+  public void failApi(String action, int times, int httpStatus, String code, String message) {
+    autoScaling.failNext(action, times, httpStatus, code, message);
+  }
+
+  private HttpServer bind() throws IOException {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0), 0);
+    server.setExecutor(executor);
+    return server;
+  }
+
+  private static URI endpoint(HttpServer server) {
+    return URI.create("http://" + LOOPBACK + ":" + server.getAddress().getPort());
+  }
+
+  private static ThreadFactory daemonThreads() {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, "drainguard-sim-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,141 @@
+package dev.drainguard.cli;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.drainguard.config.AgentConfig;
+import dev.drainguard.config.ConfigLoader;
+import dev.drainguard.config.Setting;
+import dev.drainguard.drain.DrainStatus;
+import dev.drainguard.drain.Phase;
+import dev.drainguard.net.Sleeper;
+import dev.drainguard.sim.ApiCall;
+import dev.drainguard.sim.Simulator;
+import dev.drainguard.testing.MutableClock;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * One worker group in the simulator and the real agent against it, over loopback, on a clock that
+ * stands still until the test moves it. {@link #advance(Duration)} moves it in steps and waits
+ * until the agent has evaluated each, so no heartbeat is skipped by a jump.
+ */
+final class ScaleInHarness implements AutoCloseable {
+
+  static final String GROUP = "workers";
+  static final String HOOK = "hold-queues";
+  static final String INSTANCE = "i-0123456789abcdef0";
+
+  /** Longest step of the clock: a quarter of the 20 s heartbeat interval these tests use. */
+  static final Duration STEP = Duration.ofSeconds(5);
+
+  /** The agent's tick in these tests: each clock step is evaluated within milliseconds. */
+  static final Duration TICK = Duration.ofMillis(5);
+
+  final MutableClock clock = MutableClock.atNewYear();
+  final Simulator sim = Simulator.start(clock);
+  final List<Agent> agents = new ArrayList<>();
+  final Map<Setting, List<String>> flags = new EnumMap<>(Setting.class);
+  Agent agent;
+
+  ScaleInHarness(Duration heartbeatTimeout, Duration deregistration, Path... roots) {
+    sim.addGroup(GROUP);
+    sim.addInstance(GROUP, INSTANCE, "eu-west-1", true);
+    sim.addTerminationHook(GROUP, HOOK, heartbeatTimeout, "ABANDON");
+    sim.setDeregistrationDelay(deregistration);
+    List<String> r = new ArrayList<>();
+    for (Path p : roots) {
+      r.add(p.toString());
+    }
+    flags.put(Setting.QUEUE_ROOT, r);
+    flags.put(Setting.IMDS_ENDPOINT, List.of(sim.imdsEndpoint().toString()));
+    flags.put(Setting.AUTOSCALING_ENDPOINT, List.of(sim.autoScalingEndpoint().toString()));
+    flags.put(Setting.LOOPBACK_ONLY, List.of("true"));
+    flags.put(Setting.QUIET_PERIOD, List.of("10s"));
+    flags.put(Setting.IMDS_POLL_INTERVAL, List.of("1s"));
+    flags.put(Setting.IMDS_STARTUP_TIMEOUT, List.of("0s"));
+  }
+
+  ScaleInHarness set(Setting s, String value) {
+    flags.put(s, List.of(value));
+    return this;
+  }
+
+  AgentConfig config() {
+    return new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();
+  }
+
+  Agent startAgent() {
+    agent =
+        Agent.start(
+            config(),
+            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            clock,
+            Sleeper.NONE,
+            s -> {},
+            TICK);
+    agents.add(agent);
+    return agent;
+  }
+
+  DrainStatus status() {
+    return agent.status();
+  }
+
+  /** Moves the clock by {@code d} in steps, each evaluated by the agent before the next. */
+  void advance(Duration d) {
+    Duration left = d;
+    while (!left.isZero()) {
+      Duration step = left.compareTo(STEP) < 0 ? left : STEP;
+      clock.advance(step);
+      left = left.minus(step);
+      settle();
+    }
+  }
+
+  /** Waits until the agent has evaluated the clock's current time. */
+  void settle() {
+    var now = clock.instant();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !agent.status().evaluatedAt().isBefore(now));
+  }
+
+  /** Waits (real time, bounded) until the agent's status satisfies {@code p}; the clock stands. */
+  DrainStatus awaitStatus(Predicate<DrainStatus> p) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> p.test(agent.status()));
+    return agent.status();
+  }
+
+  /** Starts the scale-in and moves time until the agent holds the action. */
+  void scaleInUntilHolding() {
+    sim.terminate(INSTANCE);
+    advance(Duration.ofSeconds(1));
+    awaitStatus(s -> s.phase() != Phase.IN_SERVICE);
+  }
+
+  List<ApiCall> calls(String action) {
+    return sim.calls(action);
+  }
+
+  long accepted(String action) {
+    return sim.calls(action).stream().filter(c -> c.httpStatus() == 200).count();
+  }
+
+  @Override
+  public void close() {
+    for (Agent a : agents) {
+      try {
+        a.close();
+      } catch (RuntimeException e) {
+        // already closed by the test
+      }
+    }
+    sim.close();
+  }
+}
