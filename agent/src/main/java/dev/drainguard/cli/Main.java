@@ -2,6 +2,7 @@ package dev.drainguard.cli;
 
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.HookDiscovery;
+import dev.drainguard.net.EndpointRefusedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -44,7 +45,9 @@ public final class Main implements Runnable {
   }
 
   private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parseResult) {
-    if (e instanceof ConfigException || e instanceof HookDiscovery.DiscoveryException) {
+    if (e instanceof ConfigException
+        || e instanceof HookDiscovery.DiscoveryException
+        || e instanceof EndpointRefusedException) {
       cl.getErr().println("drainguard: " + e.getMessage());
       return ExitCodes.CONFIG;
     }

@@ -3,6 +3,7 @@ package dev.drainguard.sim;
 import static dev.drainguard.sim.SimClient.xpath;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.drainguard.testing.MutableClock;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -23,7 +24,7 @@ class AutoScalingHandlerTest {
   private static final String INSTANCES =
       "/DescribeAutoScalingInstancesResponse/DescribeAutoScalingInstancesResult";
 
-  private final MutableClock clock = MutableClock.atEpochDay();
+  private final MutableClock clock = MutableClock.atNewYear();
   private Simulator sim;
   private SimClient client;
 

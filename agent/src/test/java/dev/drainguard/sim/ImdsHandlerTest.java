@@ -3,6 +3,7 @@ package dev.drainguard.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.drainguard.testing.MutableClock;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,7 +22,7 @@ class ImdsHandlerTest {
   private static final String GROUP_TAG =
       "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
 
-  private final MutableClock clock = MutableClock.atEpochDay();
+  private final MutableClock clock = MutableClock.atNewYear();
   private Simulator sim;
   private SimClient client;
 

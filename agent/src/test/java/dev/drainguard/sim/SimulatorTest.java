@@ -4,6 +4,7 @@ import static dev.drainguard.sim.SimClient.xpath;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.drainguard.testing.MutableClock;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,7 +22,7 @@ class SimulatorTest {
   private static final Duration HEARTBEAT_TIMEOUT = Duration.ofMinutes(10);
   private static final Duration DEREGISTRATION = Duration.ofMinutes(5);
 
-  private final MutableClock clock = MutableClock.atEpochDay();
+  private final MutableClock clock = MutableClock.atNewYear();
   private Simulator sim;
   private SimClient client;
 

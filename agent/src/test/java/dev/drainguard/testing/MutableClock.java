@@ -20,6 +20,10 @@ public final class MutableClock extends Clock {
     return new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   }
 
+  public void set(Instant instant) {
+    now.set(instant);
+  }
+
   public void advance(Duration d) {
     now.updateAndGet(t -> t.plus(d));
   }

@@ -1,0 +1,46 @@
+package dev.drainguard.queue;
+
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * What the watcher knows about one root, without the age: the age depends on when it is asked, so
+ * it is computed by {@link #status(Instant)}.
+ *
+ * @param oldestModified modification time of the oldest counted file; empty when none
+ */
+record RootJudgement(
+    Path root,
+    long residualBytes,
+    long files,
+    long bytes,
+    Optional<FileTime> oldestModified,
+    Optional<String> error) {
+
+  static RootJudgement failed(Path root, long residualBytes, String error) {
+    return new RootJudgement(root, residualBytes, 0, 0, Optional.empty(), Optional.of(error));
+  }
+
+  /** The public status, with {@code oldestAge} measured at {@code now} and never negative. */
+  RootStatus status(Instant now) {
+    Optional<Duration> age =
+        oldestModified.map(
+            t -> {
+              Duration d = Duration.between(t.toInstant(), now);
+              return d.isNegative() ? Duration.ZERO : d;
+            });
+    return new RootStatus(root, files, bytes, age, error);
+  }
+
+  boolean empty() {
+    return new RootStatus(root, files, bytes, Optional.empty(), error).empty(residualBytes);
+  }
+
+  /** Same decision inputs (counts and error); ages and modification times do not matter. */
+  boolean sameVerdict(RootJudgement other) {
+    return files == other.files && bytes == other.bytes && error.equals(other.error);
+  }
+}

@@ -1,0 +1,330 @@
+package dev.drainguard.queue;
+
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state of one queue root: its watch keys and its counted files, kept up to date from watch
+ * events and rebuilt by full reconcile scans. Only the watcher thread calls it.
+ *
+ * <p>Events are batched: {@link #take} only records which paths were touched; {@link #settle}
+ * re-stats each touched path once, so a burst of events costs one pass. Paths are stat'ed without
+ * following symlinks: a symlink (to a file or a directory) counts as nothing and is not followed;
+ * so do sockets, pipes and devices. The root itself may be a symlink to a directory.
+ */
+final class RootTracker {
+
+  private static final Logger log = LoggerFactory.getLogger(RootTracker.class);
+
+  /** Why a full scan ran; shown in the DEBUG line. */
+  enum Reason {
+    START,
+    PERIODIC,
+    OVERFLOW,
+    INVALID_KEY,
+    RECHECK,
+    IO_ERROR
+  }
+
+  private record Entry(long size, FileTime modified) {}
+
+  private final Path root;
+  private final long residualBytes;
+  private final IgnoreRules ignore;
+  private final DirWatches watches;
+  private final Map<Path, Entry> files = new HashMap<>();
+
+  /** Touched paths since the last settle; true when the path was created or deleted. */
+  private final Map<Path, Boolean> touched = new LinkedHashMap<>();
+
+  private final List<WatchKey> toReset = new ArrayList<>();
+  private Reason reconcileNeeded;
+  private String error;
+  private RootJudgement judgement;
+
+  RootTracker(QueueRootSpec spec, WatchService watchService) {
+    this.root = spec.root().toAbsolutePath().normalize();
+    this.residualBytes = spec.residualBytes();
+    this.ignore = new IgnoreRules(root, spec.ignoreGlobs());
+    this.watches = new DirWatches(watchService);
+    this.judgement =
+        RootJudgement.failed(root, residualBytes, "queue root " + root + " not scanned");
+  }
+
+  Path root() {
+    return root;
+  }
+
+  WatchService watchService() {
+    return watches.service();
+  }
+
+  /**
+   * Records the events of a key this root's watch service returned; keys we cancelled are skipped.
+   */
+  void take(WatchKey key) {
+    toReset.add(key);
+    Path dir = watches.dirOf(key);
+    for (WatchEvent<?> event : key.pollEvents()) {
+      if (dir != null) {
+        onEvent(dir, event.kind(), event.context());
+      }
+    }
+  }
+
+  /** One watch event for {@code dir}; package-private so tests can inject an OVERFLOW. */
+  void onEvent(Path dir, WatchEvent.Kind<?> kind, Object context) {
+    if (kind == OVERFLOW) {
+      if (reconcileNeeded != Reason.OVERFLOW) {
+        log.warn("queue watch overflow root={} dir={}; reconciling", root, dir);
+      }
+      reconcileNeeded = Reason.OVERFLOW;
+    } else if (context instanceof Path name) {
+      touched.merge(dir.resolve(name), kind != ENTRY_MODIFY, Boolean::logicalOr);
+    }
+  }
+
+  /**
+   * Applies what {@link #take} recorded, re-arms the keys, and reconciles when events were lost.
+   */
+  void settle() {
+    if (reconcileNeeded == null && error == null) {
+      applyTouched();
+    }
+    touched.clear();
+    for (WatchKey key : toReset) {
+      if (!key.reset() && watches.dirOf(key) != null && reconcileNeeded == null) {
+        reconcileNeeded = Reason.INVALID_KEY; // a watched directory went away unannounced
+      }
+    }
+    toReset.clear();
+    if (reconcileNeeded != null) {
+      reconcile(reconcileNeeded);
+    }
+  }
+
+  /**
+   * Cheap check run every second: a root in error is rescanned once it is a directory again; a
+   * healthy root is rescanned when one of its keys was cancelled silently (a polling watch service
+   * such as Jimfs's cancels the key of a deleted directory without signalling it).
+   */
+  void healthCheck() {
+    if (error != null) {
+      if (Files.isDirectory(root)) {
+        reconcile(Reason.RECHECK);
+      }
+    } else if (watches.anyInvalid()) {
+      reconcile(Reason.INVALID_KEY);
+    }
+  }
+
+  /**
+   * Rebuilds the state from a walk of the tree, re-registering every directory before listing it.
+   */
+  void reconcile(Reason reason) {
+    reconcileNeeded = null;
+    touched.clear();
+    forgetAll();
+    try {
+      BasicFileAttributes attrs = Files.readAttributes(root, BasicFileAttributes.class);
+      if (!attrs.isDirectory()) {
+        fail("queue root " + root + " is not a directory");
+        return;
+      }
+      scanTree(root);
+    } catch (IOException e) {
+      forgetAll();
+      fail(describe(root, e));
+      return;
+    }
+    boolean recovered = error != null;
+    error = null;
+    RootJudgement j = judgement();
+    if (recovered) {
+      log.info("queue root available root={} files={} bytes={}", root, j.files(), j.bytes());
+    }
+    log.debug(
+        "queue root reconciled root={} reason={} dirs={} files={} bytes={}",
+        root,
+        reason,
+        watches.size(),
+        j.files(),
+        j.bytes());
+  }
+
+  /** Puts the root in error with counts zero; it is retried by {@link #healthCheck}. */
+  void fail(String reason) {
+    forgetAll();
+    if (!reason.equals(error)) {
+      log.warn("queue root unavailable root={} reason={}", root, reason);
+    }
+    error = reason;
+  }
+
+  RootJudgement judgement() {
+    if (judgement == null) {
+      long bytes = 0;
+      FileTime oldest = null;
+      for (Entry e : files.values()) {
+        bytes += e.size();
+        if (oldest == null || e.modified().compareTo(oldest) < 0) {
+          oldest = e.modified();
+        }
+      }
+      judgement =
+          new RootJudgement(
+              root,
+              residualBytes,
+              files.size(),
+              bytes,
+              Optional.ofNullable(oldest),
+              Optional.ofNullable(error));
+    }
+    return judgement;
+  }
+
+  /** Test hook: drops the counted files as if their events had been missed. */
+  void forgetFiles() {
+    files.clear();
+    judgement = null;
+  }
+
+  void close() {
+    try {
+      watches.service().close();
+    } catch (IOException e) {
+      log.debug("closing watch service failed root={} error={}", root, e.toString());
+    }
+  }
+
+  /** One line naming what is wrong and the path. */
+  static String describe(Path root, IOException e) {
+    String where = e instanceof FileSystemException f ? f.getFile() : null;
+    boolean atRoot = where == null || root.toString().equals(where);
+    if (e instanceof NoSuchFileException && atRoot) {
+      return "queue root " + root + " does not exist";
+    }
+    if (e instanceof NotDirectoryException && atRoot) {
+      return "queue root " + root + " is not a directory";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "queue root " + root + " is not readable: access denied to " + (atRoot ? root : where);
+    }
+    return "queue root " + root + " cannot be read: " + e;
+  }
+
+  private void applyTouched() {
+    try {
+      for (Map.Entry<Path, Boolean> t : touched.entrySet()) {
+        apply(t.getKey(), t.getValue());
+      }
+    } catch (IOException e) {
+      log.debug("queue event apply failed root={} error={}", root, e.toString());
+      reconcileNeeded = Reason.IO_ERROR;
+    }
+  }
+
+  private void apply(Path path, boolean structural) throws IOException {
+    BasicFileAttributes attrs = lstat(path);
+    if (attrs == null) {
+      forget(path);
+    } else if (attrs.isDirectory()) {
+      // a created directory may already hold files (or be a different directory than the one
+      // registered at this path): register it afresh and list it, since its events were missed
+      if (structural || !watches.contains(path)) {
+        forget(path);
+        scanTree(path);
+      }
+    } else {
+      forget(path);
+      record(path, attrs);
+    }
+  }
+
+  private void scanTree(Path top) throws IOException {
+    Deque<Path> dirs = new ArrayDeque<>();
+    dirs.push(top);
+    while (!dirs.isEmpty()) {
+      Path dir = dirs.pop();
+      try {
+        watches.register(dir);
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+          for (Path entry : entries) {
+            BasicFileAttributes attrs = lstat(entry);
+            if (attrs != null && attrs.isDirectory()) {
+              dirs.push(entry);
+            } else if (attrs != null) {
+              record(entry, attrs);
+            }
+          }
+        } catch (DirectoryIteratorException e) {
+          throw e.getCause();
+        }
+      } catch (NoSuchFileException | NotDirectoryException e) {
+        if (dir.equals(root)) {
+          throw e;
+        }
+        // gone or replaced since it was listed: its parent's event accounts for it
+      }
+    }
+  }
+
+  private void record(Path file, BasicFileAttributes attrs) {
+    judgement = null;
+    if (attrs.isRegularFile() && !ignore.ignores(root.relativize(file))) {
+      files.put(file, new Entry(attrs.size(), attrs.lastModifiedTime()));
+    } else {
+      files.remove(file);
+    }
+  }
+
+  /** Drops a path and, when it was a watched directory, everything under it. */
+  private void forget(Path path) {
+    judgement = null;
+    files.remove(path);
+    if (watches.contains(path)) {
+      files.keySet().removeIf(f -> f.startsWith(path));
+      watches.cancelUnder(path);
+    }
+  }
+
+  private void forgetAll() {
+    judgement = null;
+    files.clear();
+    watches.cancelAll();
+  }
+
+  private static BasicFileAttributes lstat(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null; // vanished between the event (or the listing) and now: simply gone
+    }
+  }
+}
