@@ -9,6 +9,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -230,12 +231,14 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
     return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
   }
 
+  /** Falls back to the SDK's own message when the body was not an ErrorResponse (an HTML 500). */
   private static String describe(AwsServiceException e) {
+    String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
     return String.format(
         "HTTP %d %s: %s",
         e.statusCode(),
-        code(e),
-        e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage());
+        Objects.requireNonNullElse(code(e), "(no error code)"),
+        message == null ? e.getMessage() : message);
   }
 
   private static Throwable rootCause(Throwable t) {

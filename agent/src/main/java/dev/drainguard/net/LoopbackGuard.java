@@ -4,6 +4,8 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Refuses any endpoint that is not on the loopback interface while loopback-only mode is on.
@@ -22,6 +24,9 @@ public final class LoopbackGuard {
 
   private static final LoopbackGuard OFF = new LoopbackGuard(false);
   private static final LoopbackGuard ON = new LoopbackGuard(true);
+
+  private static final Pattern IPV4 =
+      Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
 
   private final boolean enabled;
 
@@ -65,7 +70,21 @@ public final class LoopbackGuard {
       return true;
     }
     // Only literal addresses are accepted: resolving a name could itself leave the machine.
-    if (!h.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
+    // InetAddress resolves whatever it cannot parse as a literal (e.g. "cafe.babe", "1.2.3.4.5"),
+    // so IPv4 is parsed here, and only IPv6 literals (a ':', starting with a hex digit or ':',
+    // which InetAddress never resolves) are left to it.
+    Matcher v4 = IPV4.matcher(h);
+    if (v4.matches()) {
+      for (int i = 1; i <= 4; i++) {
+        if (Integer.parseInt(v4.group(i)) > 255) {
+          return false;
+        }
+      }
+      return Integer.parseInt(v4.group(1)) == 127;
+    }
+    if (!h.contains(":")
+        || h.startsWith(".")
+        || !h.chars().allMatch(c -> Character.digit(c, 16) >= 0 || c == '.' || c == ':')) {
       return false;
     }
     try {

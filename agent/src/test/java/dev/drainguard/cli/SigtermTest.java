@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code drainguard run} as its own JVM, stopped with a real SIGTERM while it holds the action:
- * the action must stay open (the agent only stops), which is what systemd does on every stop,
- * restart and package upgrade.
+ * {@code drainguard run} as its own JVM, stopped with a real SIGTERM while it holds the action: the
+ * action must stay open (the agent only stops), which is what systemd does on every stop, restart
+ * and package upgrade.
  */
 class SigtermTest {
 
