@@ -197,19 +197,11 @@ public final class DrainController {
       onDeadline(now);
       return;
     }
-    if (now.isBefore(nextCall)) {
+    Optional<ActionOutcome> sent = tryHeartbeat(now, "heartbeat while awaiting the action");
+    if (sent.isEmpty()) {
       return;
     }
-    ActionOutcome outcome;
-    try {
-      outcome = api.heartbeat(ref);
-    } catch (LifecycleApiException e) {
-      error("heartbeat while awaiting the action for " + ref, e);
-      nextCall = now.plus(CALL_RETRY);
-      return;
-    }
-    if (outcome == ActionOutcome.ACCEPTED) {
-      countHeartbeat(now);
+    if (sent.get() == ActionOutcome.ACCEPTED) {
       actionActiveSince = now;
       phase = Phase.HOLDING;
       log.info(
@@ -320,19 +312,11 @@ public final class DrainController {
     if (lastHeartbeat != null && now.isBefore(lastHeartbeat.plus(heartbeatEvery))) {
       return;
     }
-    if (now.isBefore(nextCall)) {
+    Optional<ActionOutcome> sent = tryHeartbeat(now, "heartbeat");
+    if (sent.isEmpty()) {
       return;
     }
-    ActionOutcome outcome;
-    try {
-      outcome = api.heartbeat(ref);
-    } catch (LifecycleApiException e) {
-      error("heartbeat for " + ref, e);
-      nextCall = now.plus(CALL_RETRY);
-      return;
-    }
-    if (outcome == ActionOutcome.ACCEPTED) {
-      countHeartbeat(now);
+    if (sent.get() == ActionOutcome.ACCEPTED) {
       log.info(
           "heartbeat sent {} count={} queuedBytes={} next={}",
           ref,
@@ -348,10 +332,28 @@ public final class DrainController {
     }
   }
 
-  private void countHeartbeat(Instant now) {
-    heartbeats++;
-    lastHeartbeat = now;
-    nextCall = now;
+  /**
+   * Sends one heartbeat unless a failed call is still cooling down. Empty when nothing was
+   * answered: the failure is recorded and the next try waits {@link #CALL_RETRY}.
+   */
+  private Optional<ActionOutcome> tryHeartbeat(Instant now, String operation) {
+    if (now.isBefore(nextCall)) {
+      return Optional.empty();
+    }
+    ActionOutcome outcome;
+    try {
+      outcome = api.heartbeat(ref);
+    } catch (LifecycleApiException e) {
+      error(operation + " for " + ref, e);
+      nextCall = now.plus(CALL_RETRY);
+      return Optional.empty();
+    }
+    if (outcome == ActionOutcome.ACCEPTED) {
+      heartbeats++;
+      lastHeartbeat = now;
+      nextCall = now;
+    }
+    return Optional.of(outcome);
   }
 
   private void onDeadline(Instant now) {
