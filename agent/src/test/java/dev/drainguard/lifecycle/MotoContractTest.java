@@ -1,0 +1,265 @@
+package dev.drainguard.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+import dev.drainguard.net.GuardedHttpClient;
+import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.net.RecordingSleeper;
+import dev.drainguard.net.RetryPolicy;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+
+/**
+ * The lifecycle adapter's parsing checked against moto ({@code moto_server} on 127.0.0.1), an
+ * implementation of the Auto Scaling Query API that this project did not write, so the simulator
+ * and the adapter cannot share a misreading of the wire format.
+ *
+ * <p>Skipped, with a message in the build log, only when {@code moto_server} is not installed.
+ *
+ * <p>Where moto differs from the real API (checked against moto 5.2.1):
+ *
+ * <ul>
+ *   <li>DescribeLifecycleHooks reports GlobalTimeout 172800 (48 h) for every hook; Auto Scaling
+ *       reports min(48 h, 100 x HeartbeatTimeout), 30000 s for the hook here.
+ *   <li>RecordLifecycleActionHeartbeat (and CompleteLifecycleAction) are not implemented: moto
+ *       answers HTTP 500 with an HTML page, where Auto Scaling would answer 400 ValidationError "No
+ *       active Lifecycle Action found" for an InService instance.
+ * </ul>
+ */
+class MotoContractTest {
+
+  private static final String GROUP = "moto-workers";
+  private static final String HOOK = "drain";
+  private static final String LAUNCH_CONFIGURATION = "moto-workers-lc";
+
+  /**
+   * moto accepts any well-formed AMI id for a launch configuration; it launches a fake instance.
+   */
+  private static final String IMAGE_ID = "ami-12345678";
+
+  private static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(300);
+
+  /** What moto reports as GlobalTimeout, whatever the heartbeat timeout: a fixed 48 h. */
+  private static final Duration MOTO_GLOBAL_TIMEOUT = Duration.ofHours(48);
+
+  /** moto_server starts in about a second here; allow for a slow CI machine. */
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(20);
+
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
+  private static final RetryPolicy POLICY =
+      new RetryPolicy(2, Duration.ofMillis(50), Duration.ofMillis(50));
+  private static final StaticCredentialsProvider CREDENTIALS =
+      StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
+  private static final String INSTALL_HINT =
+      "moto not installed: MotoContractTest skipped. Install it with"
+          + " `pip install 'moto[server]'` so that `moto_server` is on the PATH.";
+
+  private static Process moto;
+  private static URI endpoint;
+  private static AutoScalingClient setup;
+  private static String instanceId;
+
+  private final RecordingSleeper sleeper = new RecordingSleeper();
+
+  @BeforeAll
+  static void startMoto() throws Exception {
+    requireMotoInstalled();
+    int port = freeLoopbackPort();
+    endpoint = URI.create("http://127.0.0.1:" + port);
+    Path log = Path.of("target", "moto-server.log");
+    Files.createDirectories(log.getParent());
+    moto =
+        new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", Integer.toString(port))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    await("moto_server answering on " + endpoint)
+        .atMost(STARTUP_TIMEOUT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              if (!moto.isAlive()) {
+                throw new IllegalStateException(
+                    "moto_server exited with " + moto.exitValue() + ": " + Files.readString(log));
+              }
+              return accepts(port);
+            });
+
+    setup =
+        AutoScalingClient.builder()
+            .region(Region.US_EAST_1)
+            .endpointOverride(endpoint)
+            .credentialsProvider(CREDENTIALS)
+            .httpClient(
+                new GuardedHttpClient(
+                    UrlConnectionHttpClient.create(), LoopbackGuard.of(true), "moto setup"))
+            .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+            .build();
+    setup.createLaunchConfiguration(
+        r ->
+            r.launchConfigurationName(LAUNCH_CONFIGURATION)
+                .imageId(IMAGE_ID)
+                .instanceType("t3.micro"));
+    setup.createAutoScalingGroup(
+        r ->
+            r.autoScalingGroupName(GROUP)
+                .launchConfigurationName(LAUNCH_CONFIGURATION)
+                .minSize(0)
+                .maxSize(2)
+                .desiredCapacity(1)
+                .availabilityZones("us-east-1a"));
+    setup.putLifecycleHook(
+        r ->
+            r.autoScalingGroupName(GROUP)
+                .lifecycleHookName(HOOK)
+                .lifecycleTransition(SdkLifecycleActions.TERMINATING)
+                .heartbeatTimeout((int) HEARTBEAT_TIMEOUT.toSeconds())
+                .defaultResult("ABANDON"));
+    // A launching hook too, so the adapter's filter on the transition is exercised.
+    setup.putLifecycleHook(
+        r ->
+            r.autoScalingGroupName(GROUP)
+                .lifecycleHookName("warm-up")
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_LAUNCHING")
+                .heartbeatTimeout(60)
+                .defaultResult("CONTINUE"));
+    instanceId =
+        setup
+            .describeAutoScalingGroups(r -> r.autoScalingGroupNames(GROUP))
+            .autoScalingGroups()
+            .get(0)
+            .instances()
+            .get(0)
+            .instanceId();
+  }
+
+  @AfterAll
+  static void stopMoto() throws InterruptedException {
+    if (setup != null) {
+      setup.close();
+    }
+    if (moto != null) {
+      moto.descendants().forEach(ProcessHandle::destroy);
+      moto.destroy();
+      if (!moto.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        moto.descendants().forEach(ProcessHandle::destroyForcibly);
+        moto.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private SdkLifecycleActions adapter() {
+    return new SdkLifecycleActions(
+        "us-east-1", endpoint, CREDENTIALS, LoopbackGuard.of(true), POLICY, sleeper);
+  }
+
+  @Test
+  void terminationHooks_terminatingHookAsMotoReportsIt() {
+    try (SdkLifecycleActions actions = adapter()) {
+      List<TerminationHook> hooks = actions.terminationHooks(GROUP);
+
+      // The real API would report GlobalTimeout 30000 s (100 x 300 s); moto always says 172800 s.
+      assertThat(hooks)
+          .containsExactly(
+              new TerminationHook(
+                  HOOK, HEARTBEAT_TIMEOUT, MOTO_GLOBAL_TIMEOUT, LifecycleResult.ABANDON));
+    }
+  }
+
+  @Test
+  void describeInstance_launchedInstance_groupAndInService() {
+    try (SdkLifecycleActions actions = adapter()) {
+      assertThat(actions.describeInstance(instanceId))
+          .contains(new GroupMembership(GROUP, "InService"));
+    }
+  }
+
+  @Test
+  void describeInstance_unknownInstance_empty() {
+    try (SdkLifecycleActions actions = adapter()) {
+      assertThat(actions.describeInstance("i-00000000000000000")).isEmpty();
+    }
+  }
+
+  // moto does not implement RecordLifecycleActionHeartbeat and answers 500 with an HTML page, no
+  // ErrorResponse: the adapter must still classify it (a 5xx is retried), then fail with a message
+  // naming the operation and ids and what came back (it once read "HTTP 500 null: null"), never
+  // mistake it for "No active Lifecycle Action".
+  @Test
+  void heartbeat_notImplementedByMoto_retriedThenLifecycleApiExceptionNamingTheIds() {
+    LifecycleHookRef ref = new LifecycleHookRef(GROUP, HOOK, instanceId);
+    try (SdkLifecycleActions actions = adapter()) {
+      LifecycleApiException e =
+          catchThrowableOfType(LifecycleApiException.class, () -> actions.heartbeat(ref));
+
+      assertThat(e)
+          .hasMessageContaining("heartbeat for hook=drain asg=" + GROUP + " instance=" + instanceId)
+          .hasMessageContaining("after " + POLICY.attempts() + " attempts")
+          .hasMessageContaining("HTTP 500 (no error code)")
+          .hasMessageContaining("Status Code: 500")
+          .hasMessageNotContaining("null: null");
+      assertThat(e.errorCode()).isNull();
+      assertThat(sleeper.pauses()).hasSize(POLICY.attempts() - 1);
+    }
+  }
+
+  private static void requireMotoInstalled() throws InterruptedException {
+    String why;
+    try {
+      Process probe =
+          new ProcessBuilder("moto_server", "--help")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!probe.waitFor(STARTUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        probe.destroyForcibly();
+        why = "`moto_server --help` did not finish within " + STARTUP_TIMEOUT;
+      } else if (probe.exitValue() != 0) {
+        why = "`moto_server --help` exited with " + probe.exitValue();
+      } else {
+        return;
+      }
+    } catch (IOException e) {
+      why = "cannot run moto_server: " + e.getMessage();
+    }
+    String message = INSTALL_HINT + " (" + why + ")";
+    System.err.println("[WARNING] " + message);
+    Assumptions.abort(message);
+  }
+
+  private static int freeLoopbackPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
