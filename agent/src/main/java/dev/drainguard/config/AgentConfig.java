@@ -1,6 +1,7 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,9 @@ public record AgentConfig(
     Duration imdsStartupTimeout,
     boolean loopbackOnly,
     String logLevel,
+    Path controlSocket,
+    Optional<Integer> metricsPort,
+    InetAddress metricsBind,
     Optional<Path> configFile) {
 
   public AgentConfig {

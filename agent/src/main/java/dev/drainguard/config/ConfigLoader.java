@@ -90,6 +90,19 @@ public final class ConfigLoader {
         bool(Setting.LOOPBACK_ONLY),
         parsed(Setting.LOG_LEVEL, "one of " + String.join(", ", LOG_LEVELS), ConfigLoader::level)
             .orElseThrow(),
+        parsed(Setting.CONTROL_SOCKET, "an absolute path", ConfigLoader::absolute).orElseThrow(),
+        parsed(
+            Setting.METRICS_PORT,
+            "a port from 1 to 65535",
+            v -> {
+              int port = Integer.parseInt(v.strip());
+              if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("out of range");
+              }
+              return port;
+            }),
+        parsed(Setting.METRICS_BIND, "a literal IPv4 or IPv6 address", Values::ipLiteral)
+            .orElseThrow(),
         configFile);
   }
 
@@ -249,6 +262,14 @@ public final class ConfigLoader {
       throw invalid(s, "", raw.get().origin(), "at least one absolute directory path");
     }
     return Optional.of(out);
+  }
+
+  private static Path absolute(String v) {
+    Path p = Path.of(v.strip());
+    if (!p.isAbsolute()) {
+      throw new IllegalArgumentException("relative");
+    }
+    return p.normalize();
   }
 
   private static String level(String v) {

@@ -139,7 +139,26 @@ public enum Setting {
       "false",
       false,
       "Refuse every endpoint that is not on 127.0.0.1 (tests, rehearsals)."),
-  LOG_LEVEL("log-level", "LEVEL", "info", false, "error, warn, info, debug or trace.");
+  LOG_LEVEL("log-level", "LEVEL", "info", false, "error, warn, info, debug or trace."),
+  CONTROL_SOCKET(
+      "control-socket",
+      "PATH",
+      "/run/drainguard/control.sock",
+      false,
+      "Unix socket where the agent answers status, hold and release (mode 0660, group"
+          + " drainguard)."),
+  METRICS_PORT(
+      "metrics-port",
+      "PORT",
+      null,
+      false,
+      "Serve Prometheus metrics at /metrics on this port (1 to 65535). Default: off."),
+  METRICS_BIND(
+      "metrics-bind",
+      "ADDRESS",
+      "127.0.0.1",
+      false,
+      "Literal IP address the metrics server binds; loopback unless set explicitly.");
 
   private final String key;
   private final String label;

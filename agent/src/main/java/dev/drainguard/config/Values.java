@@ -1,6 +1,8 @@
 package dev.drainguard.config;
 
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -82,6 +84,21 @@ final class Values {
       return u;
     } catch (URISyntaxException e) {
       throw new IllegalArgumentException("not an http(s) URL");
+    }
+  }
+
+  /** A literal IP address; a host name is refused (no DNS lookup is made). */
+  static InetAddress ipLiteral(String raw) {
+    String v = raw.strip();
+    boolean ipv4 = v.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    boolean ipv6 = v.contains(":") && v.matches("[0-9a-fA-F:.]+");
+    if (!ipv4 && !ipv6) {
+      throw new IllegalArgumentException("not an IP literal");
+    }
+    try {
+      return InetAddress.getByName(v);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("not an IP literal");
     }
   }
 
