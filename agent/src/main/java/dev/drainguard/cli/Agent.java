@@ -11,6 +11,7 @@ import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ShellCommandRunner;
 import dev.drainguard.imds.ImdsException;
 import dev.drainguard.imds.SdkInstanceMetadata;
+import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
@@ -91,19 +92,30 @@ final class Agent implements AutoCloseable {
     SdkLifecycleActions api = null;
     QueueWatcher watcher = null;
     try {
-      String instanceId = firstContact(imds, cfg, clock, sleeper);
-      String region = cfg.region().orElseGet(imds::region);
+      Startup startup = new Startup(cfg, clock, sleeper);
+      String instanceId = startup.retry("read the instance id from IMDS", imds::instanceId);
+      String region =
+          cfg.region().orElseGet(() -> startup.retry("read the region from IMDS", imds::region));
       api =
           new SdkLifecycleActions(
               region,
               cfg.autoScalingEndpoint().orElse(null),
               credentials,
               guard,
-              RetryPolicy.DEFAULT,
+              RetryPolicy.API,
               sleeper);
+      SdkLifecycleActions lifecycle = api;
       HookDiscovery.Found found =
-          HookDiscovery.discover(
-              instanceId, cfg.groupName(), cfg.groupFromTags(), cfg.hookName(), imds, api);
+          startup.retry(
+              "discover the termination lifecycle hook",
+              () ->
+                  HookDiscovery.discover(
+                      instanceId,
+                      cfg.groupName(),
+                      cfg.groupFromTags(),
+                      cfg.hookName(),
+                      imds,
+                      lifecycle));
       if (cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
         throw new ConfigException(
             "deadline-margin "
@@ -171,32 +183,62 @@ final class Agent implements AutoCloseable {
         cfg.commandTimeout());
   }
 
-  /** Reads the instance id, retrying an unreachable IMDS for the startup timeout. */
-  private static String firstContact(
-      SdkInstanceMetadata imds, AgentConfig cfg, Clock clock, Sleeper sleeper) {
-    Instant giveUp = clock.instant().plus(cfg.imdsStartupTimeout());
-    while (true) {
-      try {
-        return imds.instanceId();
-      } catch (ImdsException e) {
-        if (!clock.instant().isBefore(giveUp)) {
-          throw new FatalException(
-              "IMDS at "
-                  + cfg.imdsEndpoint()
-                  + " did not answer within imds-startup-timeout "
-                  + cfg.imdsStartupTimeout()
-                  + " ("
-                  + e.getMessage()
-                  + "); not an EC2 instance? Point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT) at"
-                  + " a reachable metadata service",
-              e);
+  /**
+   * Start-up steps that need IMDS or the Auto Scaling API, each retried until {@code
+   * imds-startup-timeout} has passed since start: an agent started with the instance, or in a mass
+   * scale-in that throttles the API, waits instead of dying. Then one line says what failed.
+   */
+  private static final class Startup {
+
+    /** Pause between start-up attempts; each attempt has its own retries inside the adapter. */
+    static final Duration PAUSE = Duration.ofSeconds(2);
+
+    private final AgentConfig cfg;
+    private final Clock clock;
+    private final Sleeper sleeper;
+    private final Instant giveUp;
+
+    Startup(AgentConfig cfg, Clock clock, Sleeper sleeper) {
+      this.cfg = cfg;
+      this.clock = clock;
+      this.sleeper = sleeper;
+      this.giveUp = clock.instant().plus(cfg.imdsStartupTimeout());
+    }
+
+    <T> T retry(String what, java.util.function.Supplier<T> step) {
+      while (true) {
+        try {
+          return step.get();
+        } catch (ImdsException | LifecycleApiException e) {
+          if (!clock.instant().isBefore(giveUp)) {
+            throw new FatalException(message(what, e), e);
+          }
+          log.warn("could not {} yet, retrying: {}", what, e.getMessage());
+          sleeper.sleep(PAUSE);
         }
-        log.warn(
-            "IMDS not reachable yet, retrying endpoint={} error={}",
-            cfg.imdsEndpoint(),
-            e.getMessage());
-        sleeper.sleep(Duration.ofSeconds(2));
       }
+    }
+
+    private String message(String what, RuntimeException e) {
+      if (e instanceof ImdsException) {
+        return "could not "
+            + what
+            + ": IMDS at "
+            + cfg.imdsEndpoint()
+            + " did not answer within imds-startup-timeout "
+            + cfg.imdsStartupTimeout()
+            + " ("
+            + e.getMessage()
+            + "); not an EC2 instance? Point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT) at a"
+            + " reachable metadata service";
+      }
+      return "could not "
+          + what
+          + " within imds-startup-timeout "
+          + cfg.imdsStartupTimeout()
+          + ": "
+          + e.getMessage()
+          + "; check the instance role's permissions ('drainguard check' tells which)";
     }
   }
 

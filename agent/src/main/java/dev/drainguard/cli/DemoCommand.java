@@ -73,7 +73,11 @@ final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--json", description = "Print a one-line JSON summary as the last line.")
+  @Option(
+      names = "--json",
+      description =
+          "Print only the JSON summary (it is always the last line of stdout; this drops the"
+              + " narration before it).")
   boolean json;
 
   @Option(
@@ -157,10 +161,8 @@ final class DemoCommand implements Callable<Integer> {
                 .map(e -> e.kind() == ActionEnd.Kind.COMPLETED && "CONTINUE".equals(e.result()))
                 .orElse(false);
     say(ok ? "done: no queued byte was lost" : "FAILED: the scale-in did not end as it should");
-    if (json) {
-      out.println(summary(end, instanceState));
-      out.flush();
-    }
+    out.println(summary(end, instanceState));
+    out.flush();
     return ok ? ExitCodes.OK : ExitCodes.FAILURE;
   }
 
@@ -210,6 +212,9 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private synchronized void say(String format, Object... args) {
+    if (json) {
+      return;
+    }
     double t = Duration.between(start, Instant.now()).toMillis() / 1000.0;
     out.printf("[%5.1fs] %s%n", t, String.format(format, args));
     out.flush();

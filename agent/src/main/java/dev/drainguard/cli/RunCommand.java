@@ -2,9 +2,9 @@ package dev.drainguard.cli;
 
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
+import dev.drainguard.drain.MonotonicClock;
 import dev.drainguard.net.Sleeper;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -46,7 +46,11 @@ final class RunCommand implements Callable<Integer> {
     Logging.setLevel(cfg.logLevel());
     Agent agent =
         Agent.start(
-            cfg, Credentials.chain(cfg.imdsEndpoint()), Clock.systemUTC(), Sleeper.REAL, s -> {});
+            cfg,
+            Credentials.chain(cfg.imdsEndpoint()),
+            MonotonicClock.start(),
+            Sleeper.REAL,
+            s -> {});
     Thread hook =
         new Thread(
             () -> {

@@ -2,8 +2,8 @@ package dev.drainguard.config;
 
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -26,15 +26,19 @@ final class Values {
     String v = raw.strip().toLowerCase(Locale.ROOT);
     Matcher m = DURATION.matcher(v);
     if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
       String unit = m.group(2) == null ? "s" : m.group(2);
-      return switch (unit) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
+      try {
+        long n = Long.parseLong(m.group(1));
+        return switch (unit) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofDays(n);
+        };
+      } catch (ArithmeticException | NumberFormatException e) {
+        throw new IllegalArgumentException("too large");
+      }
     }
     try {
       return Duration.parse(raw.strip().toUpperCase(Locale.ROOT));
@@ -49,7 +53,12 @@ final class Values {
     if (!m.matches()) {
       throw new IllegalArgumentException("not a byte count");
     }
-    long n = Long.parseLong(m.group(1));
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("too large");
+    }
     String unit = m.group(2) == null ? "b" : m.group(2).substring(0, 1);
     int shift =
         switch (unit) {

@@ -77,6 +77,11 @@ public final class DrainController {
   private Instant endedAt;
   private long bytesAtEnd;
   private Instant evaluatedAt;
+  private String holdReason;
+  private Instant holdSince;
+  private String releaseReason;
+  private boolean deadlineLogged;
+  private volatile boolean stopping;
   private volatile DrainStatus status;
 
   public DrainController(
@@ -137,10 +142,91 @@ public final class DrainController {
     publish();
   }
 
-  private void observe(QueueSnapshot s) {
-    if (snapshot != null && s.takenAt().isBefore(snapshot.takenAt())) {
-      return;
+  /**
+   * An operator's hold: keep the action open even when the queues have drained, until {@link
+   * #release} or the deadline policy acts. Allowed before termination too.
+   */
+  public ControlResult hold(String reason) {
+    Instant now = clock.instant();
+    if (phase.terminal()) {
+      return ControlResult.refused("the drain has ended (phase " + phase + "): nothing to hold");
     }
+    holdReason = reason;
+    holdSince = now;
+    if (phase == Phase.DRAINED) {
+      phase = Phase.HOLDING;
+    }
+    log.warn("operator hold {} phase={} reason=\"{}\" deadline={}", ref, phase, reason, deadline);
+    publish();
+    return ControlResult.accepted(
+        "holding: the lifecycle action stays open until 'drainguard release' or the deadline"
+            + (deadline == null ? "" : " (" + deadline + ", policy " + policyName() + ")"));
+  }
+
+  /**
+   * An operator's release: complete the action now. Refused while data is queued (or a root cannot
+   * be read) unless {@code force}; the bytes that a forced release loses are logged.
+   */
+  public ControlResult release(boolean force, String reason) {
+    Instant now = clock.instant();
+    if (phase.terminal()) {
+      return ControlResult.refused("the drain has ended (phase " + phase + "): nothing to release");
+    }
+    if (phase == Phase.IN_SERVICE) {
+      boolean held = holdReason != null;
+      clearHold();
+      publish();
+      return held
+          ? ControlResult.accepted("hold cleared; the instance is not terminating")
+          : ControlResult.refused("the instance is not terminating: nothing to release");
+    }
+    long bytes = snapshot.totalBytes();
+    if (!snapshot.empty() && !force) {
+      return ControlResult.refused(
+          String.format(
+              "refused: %d bytes in %d files are still queued%s; 'drainguard release --force'"
+                  + " completes anyway and loses them",
+              bytes,
+              snapshot.totalFiles(),
+              snapshot.anyError() ? " and some queue roots cannot be read" : ""));
+    }
+    clearHold();
+    releaseReason =
+        "released by operator"
+            + (force && !snapshot.empty() ? " with --force, " + bytes + " bytes lost" : "")
+            + (reason == null || reason.isBlank() ? "" : ": " + reason);
+    if (force && !snapshot.empty()) {
+      log.error("operator release --force {} bytesLost={} reason=\"{}\"", ref, bytes, reason);
+    } else {
+      log.warn("operator release {} reason=\"{}\"", ref, reason);
+    }
+    nextCall = now;
+    tick();
+    if (phase == Phase.COMPLETED) {
+      return ControlResult.accepted(
+          "completed: CONTINUE sent" + (bytes > 0 ? ", " + bytes + " queued bytes lost" : ""));
+    }
+    return ControlResult.accepted(
+        "released: CONTINUE will be sent as soon as the lifecycle action is active"
+            + (bytes > 0 ? " (" + bytes + " queued bytes will be lost)" : ""));
+  }
+
+  private void clearHold() {
+    holdReason = null;
+    holdSince = null;
+  }
+
+  private String policyName() {
+    return settings.deadlinePolicy().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /**
+   * Takes in a snapshot. Snapshots are taken in the order they arrive, not by their time: one from
+   * the listener may arrive after a fresher one read by a tick, and its verdict still counts (a
+   * brief non-empty moment restarts the quiet period). Every decision re-reads the probe first, so
+   * it is always made on the freshest snapshot.
+   */
+  private void observe(QueueSnapshot s) {
     snapshot = s;
     if (!s.empty()) {
       emptySince = null;
@@ -197,6 +283,10 @@ public final class DrainController {
       onDeadline(now);
       return;
     }
+    if (releaseReason != null) {
+      completeReleased(now);
+      return;
+    }
     Optional<ActionOutcome> sent = tryHeartbeat(now, "heartbeat while awaiting the action");
     if (sent.isEmpty()) {
       return;
@@ -226,11 +316,23 @@ public final class DrainController {
   }
 
   private void hold(Instant now) {
+    if (releaseReason != null) {
+      completeReleased(now);
+      return;
+    }
     if (!now.isBefore(deadline)) {
       onDeadline(now);
       return;
     }
-    if (drainedFor(now)) {
+    if (drainedFor(now) && holdReason == null) {
+      if (settings.beforeCompleteCommand().isPresent() && !commandRan && command == null) {
+        command =
+            commands.start(
+                "before-complete",
+                settings.beforeCompleteCommand().get(),
+                commandEnv(Phase.DRAINED),
+                settings.commandTimeout());
+      }
       phase = Phase.DRAINED;
       drainedAt = now;
       log.info(
@@ -238,14 +340,6 @@ public final class DrainController {
           ref,
           Duration.between(emptySince, now),
           settings.quietPeriod());
-      if (settings.beforeCompleteCommand().isPresent() && !commandRan) {
-        command =
-            commands.start(
-                "before-complete",
-                settings.beforeCompleteCommand().get(),
-                commandEnv(),
-                settings.commandTimeout());
-      }
       finish(now);
       return;
     }
@@ -253,34 +347,20 @@ public final class DrainController {
   }
 
   private void finish(Instant now) {
+    if (releaseReason != null) {
+      completeReleased(now);
+      return;
+    }
     heartbeatIfDue(now);
     if (phase != Phase.DRAINED) {
       return;
     }
     if (command != null) {
-      if (!command.isDone() && now.isBefore(deadline)) {
-        return;
-      }
-      if (!command.isDone()) {
-        // Nothing is queued: do not let a stuck command run the hook into its timeout.
-        log.warn("deadline reached while the before-complete command runs; completing {}", ref);
-        command.cancel(false);
-        command = null;
-        commandRan = true;
-        complete(now, "queues drained, deadline reached during the before-complete command");
-        return;
-      }
-      CommandRunner.CommandResult r = command.join();
-      command = null;
-      commandRan = true;
-      if (!r.ok()) {
-        lastError =
-            "before-complete command "
-                + (r.timedOut() ? "timed out" : "failed with exit " + r.exitCode())
-                + (r.error() == null ? "" : ": " + r.error());
-      }
+      afterCommand(now);
+      return;
     }
-    // The queues must have stayed empty since the drain was judged, command or not.
+    // Judge on the freshest snapshot: the heartbeat call above may have taken seconds.
+    observe(queues.snapshot());
     if (!snapshot.empty() || emptySince == null || emptySince.isAfter(drainedAt)) {
       phase = Phase.HOLDING;
       log.info("queues hold data again, holding {} queuedBytes={}", ref, snapshot.totalBytes());
@@ -292,7 +372,86 @@ public final class DrainController {
     complete(now, "queues drained");
   }
 
+  /**
+   * The before-complete command is running or has ended. What it wrote must be seen before the
+   * action is completed, so when it ends the quiet period starts again from that moment.
+   */
+  private void afterCommand(Instant now) {
+    if (!command.isDone()) {
+      if (now.isBefore(deadline)) {
+        return;
+      }
+      log.warn("deadline reached while the before-complete command runs {}", ref);
+      command.cancel(true);
+      command = null;
+      commandRan = true;
+      observe(queues.snapshot());
+      if (snapshot.empty()) {
+        complete(now, "queues drained; deadline reached during the before-complete command");
+      } else {
+        onDeadline(now);
+      }
+      return;
+    }
+    CommandRunner.CommandResult r = command.join();
+    command = null;
+    commandRan = true;
+    if (!r.ok()) {
+      lastError =
+          "before-complete command "
+              + (r.timedOut() ? "timed out" : "failed with exit " + r.exitCode())
+              + (r.error() == null ? "" : ": " + r.error());
+    }
+    phase = Phase.HOLDING;
+    observe(queues.snapshot());
+    if (emptySince != null) {
+      emptySince = now;
+    }
+    log.info(
+        "before-complete command ended {} ok={}; queues must stay empty for the quiet period again",
+        ref,
+        r.ok());
+  }
+
+  /** An operator released the action: complete it, or keep trying until it is active. */
+  private void completeReleased(Instant now) {
+    if (now.isBefore(nextCall) || stopping) {
+      return;
+    }
+    if (phase == Phase.AWAITING_ACTION) {
+      ActionOutcome outcome;
+      try {
+        outcome = api.complete(ref, LifecycleResult.CONTINUE);
+      } catch (LifecycleApiException e) {
+        error("complete(CONTINUE) after release for " + ref, e);
+        nextCall = now.plus(CALL_RETRY);
+        return;
+      }
+      if (outcome == ActionOutcome.ACCEPTED) {
+        end(now, Phase.COMPLETED, LifecycleResult.CONTINUE, releaseReason);
+      } else if (!now.isBefore(noticedAt.plus(settings.actionGrace()))) {
+        end(now, Phase.LOST, null, "released, but the lifecycle action never became active");
+      } else {
+        nextCall = now.plus(ACTION_RETRY);
+      }
+      return;
+    }
+    complete(now, releaseReason);
+  }
+
+  /**
+   * The agent is stopping: from now on nothing is completed, whatever a tick still in progress
+   * finds. Stopping never completes a lifecycle action.
+   */
+  public void stop() {
+    stopping = true;
+  }
+
   private void complete(Instant now, String reason) {
+    if (stopping) {
+      log.info("not completing while the agent stops {}", ref);
+      return;
+    }
     ActionOutcome outcome;
     try {
       outcome = api.complete(ref, LifecycleResult.CONTINUE);
@@ -304,7 +463,12 @@ public final class DrainController {
     if (outcome == ActionOutcome.ACCEPTED) {
       end(now, Phase.COMPLETED, LifecycleResult.CONTINUE, reason);
     } else {
-      end(now, Phase.LOST, null, "the lifecycle action was gone when completing it");
+      end(
+          now,
+          Phase.LOST,
+          null,
+          "the lifecycle action was gone when completing it (timed out, completed elsewhere,"
+              + " or completed by an earlier attempt whose answer was lost)");
     }
   }
 
@@ -361,14 +525,19 @@ public final class DrainController {
     String known = snapshot.anyError() ? " (some roots unreadable: more may be at risk)" : "";
     switch (settings.deadlinePolicy()) {
       case COMPLETE -> {
-        log.error(
-            "deadline reached with data queued, policy=complete sends CONTINUE: {} bytes will be"
-                + " lost{} {} deadline={}",
-            bytes,
-            known,
-            ref,
-            deadline);
-        complete(now, "deadline reached, policy complete");
+        if (!deadlineLogged) {
+          deadlineLogged = true;
+          log.error(
+              "deadline reached with data queued, policy=complete sends CONTINUE: {} bytes will"
+                  + " be lost{} {} deadline={}",
+              bytes,
+              known,
+              ref,
+              deadline);
+        }
+        if (!now.isBefore(nextCall)) {
+          complete(now, "deadline reached, policy complete");
+        }
       }
       case EXPIRE ->
           end(
@@ -408,9 +577,9 @@ public final class DrainController {
     log.warn("{} failed, will retry: {}", operation, e.getMessage());
   }
 
-  private Map<String, String> commandEnv() {
+  private Map<String, String> commandEnv(Phase at) {
     return Map.of(
-        "DRAINGUARD_PHASE", phase.name(),
+        "DRAINGUARD_PHASE", at.name(),
         "DRAINGUARD_INSTANCE_ID", ref.instanceId(),
         "DRAINGUARD_ASG_NAME", ref.groupName(),
         "DRAINGUARD_HOOK_NAME", ref.hookName(),
@@ -424,7 +593,9 @@ public final class DrainController {
         || before.heartbeats() != status.heartbeats()
         || before.queues().totalBytes() != status.queues().totalBytes()
         || before.queues().totalFiles() != status.queues().totalFiles()
-        || !before.lastError().equals(status.lastError())) {
+        || !before.lastError().equals(status.lastError())
+        || !before.holdReason().equals(status.holdReason())
+        || before.releaseRequested() != status.releaseRequested()) {
       listener.accept(status);
     }
   }
@@ -453,6 +624,9 @@ public final class DrainController {
         Optional.ofNullable(result),
         Optional.ofNullable(endReason),
         Optional.ofNullable(endedAt),
-        bytesAtEnd);
+        bytesAtEnd,
+        Optional.ofNullable(holdReason),
+        Optional.ofNullable(holdSince),
+        releaseReason != null);
   }
 }

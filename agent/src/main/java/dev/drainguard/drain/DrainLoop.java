@@ -2,8 +2,12 @@ package dev.drainguard.drain;
 
 import dev.drainguard.queue.QueueSnapshot;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +65,31 @@ public final class DrainLoop implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code action} on the loop thread, between ticks, and returns its result: how the control
+   * socket's hold and release reach the controller without racing a tick.
+   *
+   * @throws IllegalStateException when the loop is stopped or does not answer within {@code wait}
+   */
+  public <T> T call(Function<DrainController, T> action, Duration wait) {
+    DrainController c = controller;
+    if (c == null || scheduler.isShutdown()) {
+      throw new IllegalStateException("the drain loop is not running");
+    }
+    Future<T> f = scheduler.submit(() -> action.apply(c));
+    try {
+      return f.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new IllegalStateException("the drain loop did not answer within " + wait, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the drain loop failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the drain loop", e);
+    }
+  }
+
   private void safeTick() {
     try {
       controller.tick();
@@ -72,6 +101,10 @@ public final class DrainLoop implements AutoCloseable {
   /** Stops ticking. Sends nothing: stopping the agent never completes a lifecycle action. */
   @Override
   public void close() {
+    DrainController c = controller;
+    if (c != null) {
+      c.stop();
+    }
     scheduler.shutdownNow();
     try {
       if (!scheduler.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -16,6 +16,9 @@ import java.util.Optional;
  * @param result what this agent sent to end the action, if it did
  * @param endReason why the controller reached its terminal phase
  * @param bytesAtEnd queued bytes when the terminal phase was reached
+ * @param holdReason why an operator asked to hold, while that hold is in force
+ * @param holdSince when that hold was asked for
+ * @param releaseRequested true once an operator has released the action
  */
 public record DrainStatus(
     Instant evaluatedAt,
@@ -36,4 +39,7 @@ public record DrainStatus(
     Optional<LifecycleResult> result,
     Optional<String> endReason,
     Optional<Instant> endedAt,
-    long bytesAtEnd) {}
+    long bytesAtEnd,
+    Optional<String> holdReason,
+    Optional<Instant> holdSince,
+    boolean releaseRequested) {}

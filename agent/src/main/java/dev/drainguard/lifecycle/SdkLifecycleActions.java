@@ -38,8 +38,14 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
   static final String TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
   static final String NO_ACTIVE_ACTION_MESSAGE = "No active Lifecycle Action found";
 
-  /** An Auto Scaling call normally answers in well under a second; give a slow one 10 s. */
-  static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  /** Opening a connection to the regional endpoint takes milliseconds; 2 s means it is down. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+  /**
+   * One attempt, connection to answer. Calls answer in well under a second; the bound keeps a
+   * blackholed attempt from holding up the drain loop past a heartbeat's slack.
+   */
+  static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(4);
 
   private final AutoScalingClient client;
   private final RetryPolicy retry;
@@ -67,12 +73,16 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
             .httpClient(
                 new GuardedHttpClient(
                     UrlConnectionHttpClient.builder()
-                        .connectionTimeout(CALL_TIMEOUT)
-                        .socketTimeout(CALL_TIMEOUT)
+                        .connectionTimeout(CONNECT_TIMEOUT)
+                        .socketTimeout(ATTEMPT_TIMEOUT)
                         .build(),
                     guard,
                     "Auto Scaling"))
-            .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()));
+            .overrideConfiguration(
+                o ->
+                    o.retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
+                        .apiCallTimeout(ATTEMPT_TIMEOUT));
     if (endpoint != null) {
       b.endpointOverride(endpoint);
     }

@@ -66,9 +66,6 @@ public final class LoopbackGuard {
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);
     }
-    if (h.equals("localhost")) {
-      return true;
-    }
     // Only literal addresses are accepted: resolving a name could itself leave the machine.
     // InetAddress resolves whatever it cannot parse as a literal (e.g. "cafe.babe", "1.2.3.4.5"),
     // so IPv4 is parsed here, and only IPv6 literals (a ':', starting with a hex digit or ':',

@@ -21,6 +21,14 @@ public record RetryPolicy(int attempts, Duration firstDelay, Duration maxDelay) 
   public static final RetryPolicy DEFAULT =
       new RetryPolicy(4, Duration.ofMillis(250), Duration.ofSeconds(2));
 
+  /**
+   * For Auto Scaling calls: each attempt is bounded by the adapter's attempt timeout (4 s), so 3
+   * attempts and their pauses take at most about 14 s: a heartbeat that fails at the shortest
+   * interval (10 s, for a 30 s HeartbeatTimeout) still leaves time for the next one.
+   */
+  public static final RetryPolicy API =
+      new RetryPolicy(3, Duration.ofMillis(250), Duration.ofSeconds(1));
+
   public RetryPolicy {
     if (attempts < 1) {
       throw new IllegalArgumentException("attempts must be >= 1: " + attempts);

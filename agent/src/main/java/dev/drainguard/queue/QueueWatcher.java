@@ -219,6 +219,12 @@ public final class QueueWatcher implements QueueProbe {
         throw error;
       }
     } finally {
+      if (!closed && stoppedBy == null) {
+        // The loop returned (interrupt, closed watch service) without being closed: never let
+        // the last judgement, perhaps "empty", stand for a watcher that no longer watches.
+        log.error("queue watcher thread ended while not closed roots={}", trackers.size());
+        stoppedBy = "the watcher thread ended";
+      }
       started.countDown();
     }
   }

@@ -167,8 +167,8 @@ class MainTest {
   }
 
   @Test
-  void demoJson_endsWithTheSummaryOfACompletedScaleIn() throws IOException {
-    Run r = execute("demo", "--json");
+  void demo_narratesAndEndsWithTheSummaryOfACompletedScaleIn() throws IOException {
+    Run r = execute("demo");
     assertThat(r.code()).as(r.out() + r.err()).isZero();
     List<String> lines = r.out().lines().toList();
     JsonNode summary = new ObjectMapper().readTree(lines.get(lines.size() - 1));
@@ -178,6 +178,16 @@ class MainTest {
     assertThat(summary.get("heartbeats").asInt()).isGreaterThanOrEqualTo(2);
     assertThat(summary.get("instanceState").asText()).isEqualTo("Terminated");
     assertThat(r.out()).contains("HOLDING").contains("COMPLETED");
+  }
+
+  @Test
+  void demoJson_printsOnlyTheSummary() throws IOException {
+    Run r = execute("demo", "--json");
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(1);
+    assertThat(new ObjectMapper().readTree(lines.get(0)).get("result").asText())
+        .isEqualTo("CONTINUE");
   }
 
   @Test

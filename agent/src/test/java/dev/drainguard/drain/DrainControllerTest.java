@@ -32,18 +32,29 @@ class DrainControllerTest {
   final List<DrainStatus> published = new ArrayList<>();
 
   DrainController controller(Optional<String> beforeComplete) {
+    return controller(beforeComplete, DeadlinePolicy.EXPIRE, Optional.empty());
+  }
+
+  DrainController controller(
+      Optional<String> beforeComplete, DeadlinePolicy policy, Optional<Duration> maxHold) {
     DrainSettings s =
         new DrainSettings(
             Duration.ofSeconds(10),
             Duration.ofMinutes(5),
             Duration.ofMinutes(15),
-            DeadlinePolicy.EXPIRE,
+            policy,
             Duration.ofMinutes(5),
-            Optional.empty(),
+            maxHold,
             Duration.ofSeconds(5),
             beforeComplete,
             Duration.ofMinutes(1));
     return new DrainController(s, imds, api, REF, HOOK, queues, commands, clock, published::add);
+  }
+
+  /** The queues drain, and the probe's listener tells the controller, as the watcher does. */
+  void drain(DrainController c) {
+    queues.set(0, 0);
+    c.onQueues(queues.snapshot());
   }
 
   /** Ticks once per second for {@code d}. */
@@ -55,8 +66,11 @@ class DrainControllerTest {
   }
 
   DrainController holding(Optional<String> beforeComplete) {
+    return holding(controller(beforeComplete, DeadlinePolicy.EXPIRE, Optional.empty()));
+  }
+
+  DrainController holding(DrainController c) {
     queues.set(3, 300);
-    DrainController c = controller(beforeComplete);
     imds.state = TargetLifecycleState.TERMINATED;
     c.tick();
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
@@ -135,7 +149,7 @@ class DrainControllerTest {
   @Test
   void beforeCompleteCommand_runsOnceWithTheEventInItsEnvironment_thenCompletes() {
     DrainController c = holding(Optional.of("flush-now"));
-    queues.set(0, 0);
+    drain(c);
     run(c, Duration.ofSeconds(10));
     assertThat(c.status().phase()).isEqualTo(Phase.DRAINED);
     assertThat(commands.started).containsExactly("before-complete:flush-now");
@@ -150,7 +164,10 @@ class DrainControllerTest {
     assertThat(api.calls).doesNotContain("complete:CONTINUE");
 
     commands.finish(0);
-    run(c, Duration.ofSeconds(1));
+    // What the command wrote must be seen: the quiet period runs again from its end.
+    run(c, Duration.ofSeconds(9));
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
+    run(c, Duration.ofSeconds(2));
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
     assertThat(api.calls).containsOnlyOnce("complete:CONTINUE");
   }
@@ -158,7 +175,7 @@ class DrainControllerTest {
   @Test
   void queuesRefilledDuringTheCommand_goBackToHoldingAndTheCommandDoesNotRunAgain() {
     DrainController c = holding(Optional.of("flush-now"));
-    queues.set(0, 0);
+    drain(c);
     run(c, Duration.ofSeconds(10));
     queues.set(1, 50); // the flush wrote a last batch
     commands.finish(0);
@@ -166,7 +183,7 @@ class DrainControllerTest {
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
     assertThat(api.calls).doesNotContain("complete:CONTINUE");
 
-    queues.set(0, 0);
+    drain(c);
     run(c, Duration.ofSeconds(11));
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
     assertThat(commands.started).hasSize(1);
@@ -175,10 +192,10 @@ class DrainControllerTest {
   @Test
   void aFailingBeforeCompleteCommand_isReportedAndTheEmptyQueuesStillComplete() {
     DrainController c = holding(Optional.of("false"));
-    queues.set(0, 0);
+    drain(c);
     run(c, Duration.ofSeconds(10));
     commands.finish(3);
-    run(c, Duration.ofSeconds(1));
+    run(c, Duration.ofSeconds(11));
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
     assertThat(c.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("exit 3"));
   }
@@ -195,7 +212,7 @@ class DrainControllerTest {
   @Test
   void completeFindingNoAction_isLostNotCompleted() {
     DrainController c = holding(Optional.empty());
-    queues.set(0, 0);
+    drain(c);
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     run(c, Duration.ofSeconds(10));
     // The 10 s quiet period ends on this tick; the heartbeat that was due first gets the scripted
@@ -207,8 +224,134 @@ class DrainControllerTest {
   @Test
   void statusListener_hearsPhaseChanges() {
     DrainController c = holding(Optional.empty());
-    queues.set(0, 0);
+    drain(c);
     run(c, Duration.ofSeconds(11));
     assertThat(published).extracting(DrainStatus::phase).contains(Phase.HOLDING, Phase.COMPLETED);
+  }
+
+  @Test
+  void deadlineWhileTheCommandRuns_withDataQueued_followsThePolicyAndSendsNothing() {
+    // guards against completing at the deadline just because the queues were drained when the
+    // command started (data arrived while it hung)
+    DrainController c =
+        holding(
+            controller(
+                Optional.of("hang"), DeadlinePolicy.EXPIRE, Optional.of(Duration.ofMinutes(2))));
+    drain(c);
+    run(c, Duration.ofSeconds(10));
+    assertThat(c.status().phase()).isEqualTo(Phase.DRAINED);
+    queues.set(2, 5_000_000);
+    run(c, Duration.ofMinutes(2));
+    assertThat(c.status().phase()).isEqualTo(Phase.EXPIRED);
+    assertThat(c.status().bytesAtEnd()).isEqualTo(5_000_000);
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
+  }
+
+  @Test
+  void deadlineWhileTheCommandRuns_withQueuesEmpty_completes() {
+    DrainController c =
+        holding(
+            controller(
+                Optional.of("hang"), DeadlinePolicy.EXPIRE, Optional.of(Duration.ofMinutes(2))));
+    drain(c);
+    run(c, Duration.ofMinutes(2));
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+    assertThat(c.status().bytesAtEnd()).isZero();
+  }
+
+  @Test
+  void policyComplete_aFailingCompleteIsRetriedAtTheRetryPaceAndLoggedOnce() {
+    DrainController c =
+        holding(
+            controller(
+                Optional.empty(), DeadlinePolicy.COMPLETE, Optional.of(Duration.ofMinutes(2))));
+    run(c, Duration.ofMinutes(2).minusSeconds(1));
+    for (int i = 0; i < 100; i++) {
+      api.script.add(FakePorts.Api.throttled());
+    }
+    run(c, Duration.ofSeconds(11)); // deadline at 2 min; ticks every second
+    // at 0, 5 and 10 s past the deadline: not on every tick
+    assertThat(api.count("complete:CONTINUE")).isBetween(2L, 3L);
+  }
+
+  @Test
+  void stop_meansNothingIsCompletedAnyMore() {
+    DrainController c = holding(Optional.empty());
+    drain(c);
+    c.stop();
+    run(c, Duration.ofSeconds(30));
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
+    assertThat(c.status().phase().terminal()).isFalse();
+  }
+
+  @Test
+  void aBriefNonEmptyMoment_fromTheListener_restartsTheQuietPeriod() {
+    DrainController c = holding(Optional.empty());
+    drain(c);
+    run(c, Duration.ofSeconds(5));
+    // The listener delivers a snapshot of a file that came and went between two ticks.
+    dev.drainguard.queue.RootStatus r =
+        new dev.drainguard.queue.RootStatus(
+            java.nio.file.Path.of("/q"), 1, 10, Optional.empty(), Optional.empty());
+    c.onQueues(new dev.drainguard.queue.QueueSnapshot(clock.instant(), List.of(r), false));
+    run(c, Duration.ofSeconds(9));
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
+    run(c, Duration.ofSeconds(2));
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+  }
+
+  @Test
+  void holdThenRelease_inHolding() {
+    DrainController c = holding(Optional.empty());
+    assertThat(c.hold("investigating").accepted()).isTrue();
+    drain(c);
+    run(c, Duration.ofMinutes(2));
+    assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
+    assertThat(c.status().holdReason()).contains("investigating");
+
+    ControlResult r = c.release(false, "done");
+    assertThat(r.accepted()).isTrue();
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+    assertThat(c.status().endReason()).hasValueSatisfying(e -> assertThat(e).contains("done"));
+  }
+
+  @Test
+  void release_refusedWhileDataIsQueued_unlessForced() {
+    DrainController c = holding(Optional.empty());
+    ControlResult refused = c.release(false, null);
+    assertThat(refused.accepted()).isFalse();
+    assertThat(refused.message()).contains("300 bytes in 3 files").contains("--force");
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
+
+    ControlResult forced = c.release(true, "destination gone for good");
+    assertThat(forced.accepted()).isTrue();
+    assertThat(forced.message()).contains("300 queued bytes lost");
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+    assertThat(c.status().bytesAtEnd()).isEqualTo(300);
+  }
+
+  @Test
+  void release_whileAwaitingTheAction_completesAsSoonAsItIsActive() {
+    queues.set(0, 0);
+    DrainController c = controller(Optional.empty());
+    api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
+    imds.state = TargetLifecycleState.TERMINATED;
+    c.tick();
+    assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
+    api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
+    ControlResult r = c.release(false, null);
+    assertThat(r.message()).contains("as soon as the lifecycle action is active");
+    run(c, Duration.ofSeconds(5));
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+  }
+
+  @Test
+  void holdAndRelease_areRefusedOnceTheDrainHasEnded() {
+    DrainController c = holding(Optional.empty());
+    drain(c);
+    run(c, Duration.ofSeconds(11));
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+    assertThat(c.hold("x").accepted()).isFalse();
+    assertThat(c.release(true, "x").accepted()).isFalse();
   }
 }

@@ -128,9 +128,11 @@ final class FakePorts {
       snapshot = new QueueSnapshot(clock.instant(), List.of(r), false);
     }
 
+    /** As the real watcher: the latest judgement, stamped with the time it is read. */
     @Override
     public QueueSnapshot snapshot() {
-      return snapshot;
+      QueueSnapshot s = snapshot;
+      return new QueueSnapshot(clock.instant(), s.roots(), s.empty());
     }
 
     @Override

@@ -1,0 +1,48 @@
+package dev.drainguard.drain;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.function.LongSupplier;
+
+/**
+ * A UTC clock that never jumps: it starts at the wall-clock time and then advances with {@link
+ * System#nanoTime()}. The agent's heartbeat timers, quiet period and deadline are measured with it,
+ * so an NTP step backwards cannot stall heartbeats until the hook times out, and a step forwards
+ * cannot bring the deadline early. The instants it reports drift from wall time by the sum of such
+ * steps, which is harmless for the logs and status it feeds.
+ */
+public final class MonotonicClock extends Clock {
+
+  private final Instant origin;
+  private final long originNanos;
+  private final LongSupplier nanos;
+
+  MonotonicClock(Instant origin, LongSupplier nanos) {
+    this.origin = origin;
+    this.nanos = nanos;
+    this.originNanos = nanos.getAsLong();
+  }
+
+  /** Anchored at the system's wall-clock time now. */
+  public static MonotonicClock start() {
+    return new MonotonicClock(Clock.systemUTC().instant(), System::nanoTime);
+  }
+
+  @Override
+  public Instant instant() {
+    return origin.plus(Duration.ofNanos(nanos.getAsLong() - originNanos));
+  }
+
+  @Override
+  public ZoneId getZone() {
+    return ZoneOffset.UTC;
+  }
+
+  @Override
+  public Clock withZone(ZoneId zone) {
+    throw new UnsupportedOperationException("MonotonicClock is UTC only");
+  }
+}
