@@ -3,6 +3,7 @@ package dev.drainguard.cli;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.CommandRunner;
+import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
@@ -18,6 +19,9 @@ import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
 import dev.drainguard.queue.QueueRootSpec;
 import dev.drainguard.queue.QueueWatcher;
+import dev.drainguard.status.ControlHandler;
+import dev.drainguard.status.ControlServer;
+import dev.drainguard.status.StatusView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,7 +49,11 @@ final class Agent implements AutoCloseable {
   private final DrainLoop loop;
   private final DrainController controller;
   private final ExecutorService commandThreads;
+  private final ControlServer control;
   private boolean closed;
+
+  /** How long the control socket waits for the drain loop to take a hold or release. */
+  static final Duration CONTROL_WAIT = Duration.ofSeconds(20);
 
   private Agent(
       SdkInstanceMetadata imds,
@@ -53,13 +61,15 @@ final class Agent implements AutoCloseable {
       QueueWatcher watcher,
       DrainLoop loop,
       DrainController controller,
-      ExecutorService commandThreads) {
+      ExecutorService commandThreads,
+      ControlServer control) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
     this.loop = loop;
     this.controller = controller;
     this.commandThreads = commandThreads;
+    this.control = control;
   }
 
   /**
@@ -91,6 +101,8 @@ final class Agent implements AutoCloseable {
         new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RetryPolicy.DEFAULT, sleeper);
     SdkLifecycleActions api = null;
     QueueWatcher watcher = null;
+    DrainLoop startedLoop = null;
+    ControlServer control = null;
     try {
       Startup startup = new Startup(cfg, clock, sleeper);
       String instanceId = startup.retry("read the instance id from IMDS", imds::instanceId);
@@ -129,6 +141,7 @@ final class Agent implements AutoCloseable {
       ScheduledExecutorService scheduler =
           Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
       DrainLoop loop = new DrainLoop(scheduler, tick);
+      startedLoop = loop;
       List<QueueRootSpec> roots =
           cfg.queueRoots().stream()
               .map(r -> new QueueRootSpec(r, cfg.ignoreGlobs(), cfg.residualBytes()))
@@ -149,6 +162,7 @@ final class Agent implements AutoCloseable {
               clock,
               listener);
       loop.start(controller);
+      control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
       log.info(
           "agent started {} roots={} quietPeriod={} heartbeatEvery={} policy={}",
           found.ref(),
@@ -157,8 +171,11 @@ final class Agent implements AutoCloseable {
           DrainController.heartbeatInterval(
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
-      return new Agent(imds, api, watcher, loop, controller, commandThreads);
+      return new Agent(imds, api, watcher, loop, controller, commandThreads, control);
     } catch (RuntimeException e) {
+      if (startedLoop != null) {
+        startedLoop.close();
+      }
       if (watcher != null) {
         watcher.close();
       }
@@ -168,6 +185,29 @@ final class Agent implements AutoCloseable {
       imds.close();
       throw e;
     }
+  }
+
+  /** What the control socket asks, answered on the drain loop's thread. */
+  private static ControlHandler handler(DrainLoop loop, DrainController controller, Clock clock) {
+    Instant startedAt = clock.instant();
+    String version = Version.get();
+    long pid = ProcessHandle.current().pid();
+    return new ControlHandler() {
+      @Override
+      public StatusView status() {
+        return StatusView.of(controller.status(), version, pid, startedAt, clock.instant());
+      }
+
+      @Override
+      public ControlResult hold(String reason) {
+        return loop.call(c -> c.hold(reason), CONTROL_WAIT);
+      }
+
+      @Override
+      public ControlResult release(boolean force, String reason) {
+        return loop.call(c -> c.release(force, reason), CONTROL_WAIT);
+      }
+    };
   }
 
   static DrainSettings settings(AgentConfig cfg) {
@@ -260,6 +300,7 @@ final class Agent implements AutoCloseable {
       return;
     }
     closed = true;
+    control.close();
     loop.close();
     watcher.close();
     commandThreads.shutdownNow();

@@ -110,7 +110,7 @@ final class DemoCommand implements Callable<Integer> {
       sim.addInstance(GROUP, INSTANCE, REGION, true);
       sim.addTerminationHook(GROUP, HOOK, HEARTBEAT_TIMEOUT, "ABANDON");
       sim.setDeregistrationDelay(DEREGISTRATION);
-      AgentConfig cfg = config(sim, dir.resolve("state/queues"));
+      AgentConfig cfg = config(sim, dir.resolve("state/queues"), dir.resolve("control.sock"));
       Logging.setLevel(cfg.logLevel());
       header(sim, dir);
       try (Agent agent =
@@ -166,8 +166,9 @@ final class DemoCommand implements Callable<Integer> {
     return ok ? ExitCodes.OK : ExitCodes.FAILURE;
   }
 
-  private AgentConfig config(Simulator sim, Path root) {
+  private AgentConfig config(Simulator sim, Path root, Path socket) {
     Map<Setting, List<String>> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.CONTROL_SOCKET, List.of(socket.toString()));
     flags.put(Setting.QUEUE_ROOT, List.of(root.toString()));
     flags.put(Setting.IMDS_ENDPOINT, List.of(sim.imdsEndpoint().toString()));
     flags.put(Setting.AUTOSCALING_ENDPOINT, List.of(sim.autoScalingEndpoint().toString()));

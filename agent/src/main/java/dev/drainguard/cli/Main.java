@@ -15,7 +15,14 @@ import picocli.CommandLine.Command;
       "Holds EC2 Auto Scaling termination while local persistent queues still hold data,",
       "and completes the lifecycle action the moment they have drained."
     },
-    subcommands = {RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      RunCommand.class,
+      StatusCommand.class,
+      HoldCommand.class,
+      ReleaseCommand.class,
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",

@@ -96,7 +96,9 @@ class MainTest {
             "--imds-startup-timeout",
             "0s",
             "--queue-root",
-            dir.toString());
+            dir.toString(),
+            "--control-socket",
+            dir.resolve("control.sock").toString());
     assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
     assertThat(r.err().strip())
         .doesNotContain("\n")
@@ -117,7 +119,9 @@ class MainTest {
               "--autoscaling-endpoint",
               sim.autoScalingEndpoint().toString(),
               "--queue-root",
-              dir.toString());
+              dir.toString(),
+              "--control-socket",
+              dir.resolve("control.sock").toString());
       assertThat(r.code()).isEqualTo(ExitCodes.CONFIG);
       assertThat(r.err()).contains("asg=g has no autoscaling:EC2_INSTANCE_TERMINATING");
     }
@@ -144,7 +148,9 @@ class MainTest {
                       "--imds-poll-interval",
                       "1s",
                       "--queue-root",
-                      dir.toString()));
+                      dir.toString(),
+                      "--control-socket",
+                      dir.resolve("control.sock").toString()));
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> !sim.calls("DescribeLifecycleHooks").isEmpty());

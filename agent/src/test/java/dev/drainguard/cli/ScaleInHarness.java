@@ -11,6 +11,9 @@ import dev.drainguard.net.Sleeper;
 import dev.drainguard.sim.ApiCall;
 import dev.drainguard.sim.Simulator;
 import dev.drainguard.testing.MutableClock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +53,7 @@ final class ScaleInHarness implements AutoCloseable {
   final List<Agent> agents = new ArrayList<>();
   final Map<Setting, List<String>> flags = new EnumMap<>(Setting.class);
   Agent agent;
+  final Path controlDir;
 
   ScaleInHarness(Duration heartbeatTimeout, Duration deregistration, Path... roots) {
     sim.addGroup(GROUP);
@@ -67,6 +71,17 @@ final class ScaleInHarness implements AutoCloseable {
     flags.put(Setting.QUIET_PERIOD, List.of("10s"));
     flags.put(Setting.IMDS_POLL_INTERVAL, List.of("1s"));
     flags.put(Setting.IMDS_STARTUP_TIMEOUT, List.of("0s"));
+    try {
+      controlDir = Files.createTempDirectory("drainguard-ctl-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    flags.put(Setting.CONTROL_SOCKET, List.of(socket().toString()));
+  }
+
+  /** The agent's control socket, in a directory of this harness's own. */
+  Path socket() {
+    return controlDir.resolve("control.sock");
   }
 
   ScaleInHarness set(Setting s, String value) {
@@ -152,5 +167,10 @@ final class ScaleInHarness implements AutoCloseable {
       }
     }
     sim.close();
+    try (var files = Files.walk(controlDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

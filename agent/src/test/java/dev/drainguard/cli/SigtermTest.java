@@ -48,7 +48,9 @@ class SigtermTest {
                   "--imds-poll-interval",
                   "1s",
                   "--queue-root",
-                  dir.toString())
+                  dir.toString(),
+                  "--control-socket",
+                  dir.resolve("control.sock").toString())
               .redirectErrorStream(true)
               .redirectOutput(log.toFile());
       pb.environment().put("AWS_ACCESS_KEY_ID", "test");

@@ -1,0 +1,61 @@
+package dev.drainguard.cli;
+
+import dev.drainguard.config.ConfigLoader;
+import dev.drainguard.config.Setting;
+import dev.drainguard.status.ControlClient;
+import dev.drainguard.status.ControlProtocol;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every client of the control socket shares, and the one way they reach the agent. The
+ * socket is {@code --control-socket}, else {@code DRAINGUARD_CONTROL_SOCKET}, else the config
+ * file's {@code control-socket}, else the default, exactly as the agent resolves it.
+ */
+final class ControlOptions {
+
+  /** Exit code when the agent cannot be reached. */
+  static final int UNREACHABLE = 3;
+
+  @Option(
+      names = "--control-socket",
+      paramLabel = "PATH",
+      description = "The agent's control socket. Default: as the agent's configuration says.")
+  String controlSocket;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Config file to read control-socket from. Default: as for 'drainguard run'.")
+  Path config;
+
+  Path socket() {
+    Map<Setting, List<String>> flags = new EnumMap<>(Setting.class);
+    if (controlSocket != null) {
+      flags.put(Setting.CONTROL_SOCKET, List.of(controlSocket));
+    }
+    return new ConfigLoader(flags, System.getenv(), Optional.ofNullable(config))
+        .load()
+        .controlSocket();
+  }
+
+  /** Sends {@code request}; empty after printing the hint when the agent is not reachable. */
+  Optional<ControlProtocol.Reply> send(ControlProtocol.Request request, PrintWriter err) {
+    Path socket = socket();
+    try {
+      return Optional.of(new ControlClient(socket, ControlClient.REPLY_TIMEOUT).send(request));
+    } catch (ControlClient.UnreachableException e) {
+      err.println(
+          "drainguard: "
+              + e.getMessage()
+              + "; is the agent running? See 'systemctl status drainguard'");
+      err.flush();
+      return Optional.empty();
+    }
+  }
+}

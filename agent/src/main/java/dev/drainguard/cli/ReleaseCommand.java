@@ -1,0 +1,46 @@
+package dev.drainguard.cli;
+
+import dev.drainguard.status.ControlProtocol;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code drainguard release}: complete the lifecycle action now. */
+@Command(
+    name = "release",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Complete the termination lifecycle action now (CONTINUE). Refused while data is",
+      "queued unless --force, which says how many bytes will be lost. Logged, and shown by status."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:released",
+      "1:refused (the message says why)",
+      "3:the agent is not reachable"
+    })
+final class ReleaseCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin ControlOptions control;
+
+  @Option(names = "--force", description = "Complete even though data is queued: it is lost.")
+  boolean force;
+
+  @Option(names = "--reason", paramLabel = "TEXT", description = "Why; logged and shown.")
+  String reason;
+
+  @Override
+  public Integer call() {
+    return ControlReplies.print(
+        spec,
+        control.send(
+            ControlProtocol.Request.of(
+                ControlProtocol.Op.RELEASE, HoldCommand.reasonOrUser(reason), force),
+            spec.commandLine().getErr()));
+  }
+}

@@ -1,0 +1,94 @@
+package dev.drainguard.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.drainguard.net.Sleeper;
+import dev.drainguard.status.ControlProtocol;
+import dev.drainguard.status.StatusView;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code drainguard status}: what the running agent is doing, for people and scripts. */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = "Ask the running agent what it is doing.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:the agent runs and the instance is in service",
+      "10:holding or draining a termination",
+      "11:the termination is completed, lost or expired",
+      "3:the agent is not reachable",
+      "78:bad configuration"
+    })
+final class StatusCommand implements Callable<Integer> {
+
+  static final int IN_SERVICE = 0;
+  static final int HOLDING = 10;
+  static final int ENDED = 11;
+
+  /** How often --watch redraws. */
+  static final Duration WATCH_EVERY = Duration.ofSeconds(1);
+
+  @Spec CommandSpec spec;
+
+  @Mixin ControlOptions control;
+
+  @Option(names = "--json", description = "Print the status as one JSON object.")
+  boolean json;
+
+  @Option(names = "--watch", description = "Redraw every second until interrupted.")
+  boolean watch;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    while (true) {
+      Optional<ControlProtocol.Reply> reply =
+          control.send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false), err);
+      if (reply.isEmpty()) {
+        return ControlOptions.UNREACHABLE;
+      }
+      ControlProtocol.Reply r = reply.get();
+      if (!r.ok() || r.status() == null) {
+        err.println("drainguard: the agent answered an error: " + r.error());
+        return ExitCodes.FAILURE;
+      }
+      if (watch) {
+        out.print("\u001b[H\u001b[2J");
+      }
+      if (json) {
+        out.println(
+            new ObjectMapper()
+                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .writeValueAsString(r.status()));
+      } else {
+        out.print(StatusFormat.render(r.status()));
+      }
+      out.flush();
+      if (!watch) {
+        return exitCode(r.status());
+      }
+      Sleeper.REAL.sleep(WATCH_EVERY);
+      if (Thread.currentThread().isInterrupted()) {
+        return exitCode(r.status());
+      }
+    }
+  }
+
+  static int exitCode(StatusView s) {
+    return switch (s.phase()) {
+      case "IN_SERVICE" -> IN_SERVICE;
+      case "AWAITING_ACTION", "HOLDING", "DRAINED" -> HOLDING;
+      default -> ENDED;
+    };
+  }
+}

@@ -1,0 +1,136 @@
+package dev.drainguard.cli;
+
+import dev.drainguard.status.StatusView;
+import java.time.Duration;
+import java.util.Locale;
+
+/** The human view of {@code drainguard status}. */
+final class StatusFormat {
+
+  private StatusFormat() {}
+
+  static String render(StatusView s) {
+    StringBuilder b = new StringBuilder();
+    line(
+        b,
+        "agent",
+        "drainguard " + s.version() + ", pid " + s.pid() + ", up " + ago(s.uptimeSeconds()));
+    line(b, "phase", s.phase() + phaseDetail(s));
+    line(
+        b,
+        "target state",
+        s.targetLifecycleState() + opt(" (termination noticed ", s.noticedAt(), ")"));
+    line(b, "instance", s.instance() + " in asg " + s.group() + ", hook " + s.hook());
+    line(
+        b,
+        "hook",
+        "HeartbeatTimeout "
+            + ago(s.hookHeartbeatTimeoutSeconds())
+            + ", global timeout "
+            + ago(s.hookGlobalTimeoutSeconds())
+            + ", DefaultResult "
+            + s.hookDefaultResult());
+    line(
+        b,
+        "heartbeats",
+        s.heartbeats()
+            + " sent"
+            + opt(", last ", s.lastHeartbeat(), "")
+            + opt(", next ", s.nextHeartbeat(), ""));
+    if (s.deadline() != null) {
+      line(
+          b,
+          "deadline",
+          s.deadline()
+              + (s.deadlineInSeconds() == null ? "" : " (in " + ago(s.deadlineInSeconds()) + ")")
+              + ", policy "
+              + s.deadlinePolicy());
+    } else {
+      line(b, "deadline", "none yet, policy " + s.deadlinePolicy());
+    }
+    if (s.holdReason() != null) {
+      line(b, "hold", "by operator since " + s.holdSince() + ": " + s.holdReason());
+    }
+    if (s.releaseRequested()) {
+      line(b, "release", "requested by operator");
+    }
+    if (s.result() != null || s.endReason() != null) {
+      line(
+          b,
+          "ended",
+          (s.result() == null ? "nothing sent" : s.result() + " sent")
+              + opt(" at ", s.endedAt(), "")
+              + (s.bytesAtEnd() == null ? "" : ", " + bytes(s.bytesAtEnd()) + " queued then")
+              + opt(": ", s.endReason(), ""));
+    }
+    line(b, "last error", s.lastError() == null ? "none" : s.lastError());
+    StatusView.Queues q = s.queues();
+    line(
+        b,
+        "queues",
+        (q.empty() ? "empty" : "NOT empty")
+            + ", "
+            + q.totalFiles()
+            + " files, "
+            + bytes(q.totalBytes())
+            + opt(", empty since ", q.emptySince(), ""));
+    int width = q.roots().stream().mapToInt(r -> r.path().length()).max().orElse(0);
+    for (StatusView.Root r : q.roots()) {
+      String detail =
+          r.error() != null
+              ? "ERROR: " + r.error()
+              : String.format(
+                  Locale.ROOT,
+                  "%6d files %10s%s",
+                  r.files(),
+                  bytes(r.bytes()),
+                  r.oldestAgeSeconds() == null ? "" : ", oldest " + ago(r.oldestAgeSeconds()));
+      b.append(String.format(Locale.ROOT, "  %-" + width + "s  %s%n", r.path(), detail));
+    }
+    return b.toString();
+  }
+
+  private static String phaseDetail(StatusView s) {
+    StringBuilder d = new StringBuilder();
+    if (s.actionActiveSince() != null) {
+      d.append(" (action active since ").append(s.actionActiveSince());
+      if (s.heldSeconds() != null) {
+        d.append(", held ").append(ago(s.heldSeconds()));
+      }
+      d.append(')');
+    }
+    return d.toString();
+  }
+
+  private static void line(StringBuilder b, String key, String value) {
+    b.append(String.format(Locale.ROOT, "%-13s %s%n", key, value));
+  }
+
+  private static String opt(String before, String value, String after) {
+    return value == null ? "" : before + value + after;
+  }
+
+  static String ago(long seconds) {
+    Duration d = Duration.ofSeconds(Math.max(0, seconds));
+    if (d.toHours() > 0) {
+      return d.toHours() + "h " + d.toMinutesPart() + "m";
+    }
+    if (d.toMinutes() > 0) {
+      return d.toMinutes() + "m " + d.toSecondsPart() + "s";
+    }
+    return d.getSeconds() + "s";
+  }
+
+  static String bytes(long n) {
+    if (n < 1024) {
+      return n + " B";
+    }
+    if (n < 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+    }
+    if (n < 1024L * 1024 * 1024) {
+      return String.format(Locale.ROOT, "%.1f MiB", n / (1024.0 * 1024));
+    }
+    return String.format(Locale.ROOT, "%.1f GiB", n / (1024.0 * 1024 * 1024));
+  }
+}

@@ -1,0 +1,66 @@
+package dev.drainguard.status;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+/**
+ * The control socket's protocol: one JSON object per line each way. A request names its protocol
+ * version and an operation; a reply carries the same version, {@code ok}, and either the result or
+ * an {@code error}.
+ *
+ * <pre>
+ * → {"v":1,"op":"status"}
+ * ← {"v":1,"ok":true,"status":{...}}
+ * → {"v":1,"op":"release","force":false,"reason":"destination fixed"}
+ * ← {"v":1,"ok":false,"error":"refused: 4096 bytes in 2 files are still queued; ..."}
+ * </pre>
+ */
+public final class ControlProtocol {
+
+  /** The version this agent speaks; a request with another is answered with an error. */
+  public static final int VERSION = 1;
+
+  /** A request line longer than this is refused: requests are a few dozen bytes. */
+  public static final int MAX_LINE = 64 * 1024;
+
+  static final ObjectMapper JSON =
+      new ObjectMapper()
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private ControlProtocol() {}
+
+  /** The operations a client may ask for. */
+  public enum Op {
+    STATUS,
+    HOLD,
+    RELEASE
+  }
+
+  /**
+   * One request.
+   *
+   * @param v protocol version
+   * @param op "status", "hold" or "release"
+   */
+  public record Request(Integer v, String op, String reason, Boolean force) {
+    public static Request of(Op op, String reason, boolean force) {
+      return new Request(VERSION, op.name().toLowerCase(java.util.Locale.ROOT), reason, force);
+    }
+  }
+
+  /**
+   * One reply.
+   *
+   * @param message what a hold or release did, for the operator
+   * @param status the agent's status (every reply carries it when the agent could build it)
+   */
+  public record Reply(int v, boolean ok, String error, String message, StatusView status) {
+    static Reply error(String error) {
+      return new Reply(VERSION, false, error, null, null);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package dev.drainguard.status;
+
+import dev.drainguard.drain.DrainStatus;
+import dev.drainguard.drain.Phase;
+import dev.drainguard.queue.RootStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The agent's status as the control socket reports it: plain values (ISO-8601 instants, seconds) so
+ * that {@code drainguard status --json} is easy to use from scripts.
+ */
+public record StatusView(
+    String version,
+    long pid,
+    String startedAt,
+    long uptimeSeconds,
+    String evaluatedAt,
+    String phase,
+    String targetLifecycleState,
+    String group,
+    String hook,
+    String instance,
+    long hookHeartbeatTimeoutSeconds,
+    long hookGlobalTimeoutSeconds,
+    String hookDefaultResult,
+    String deadlinePolicy,
+    int heartbeats,
+    String lastHeartbeat,
+    String nextHeartbeat,
+    String noticedAt,
+    String actionActiveSince,
+    Long heldSeconds,
+    String deadline,
+    Long deadlineInSeconds,
+    String holdReason,
+    String holdSince,
+    boolean releaseRequested,
+    String lastError,
+    String result,
+    String endReason,
+    String endedAt,
+    Long bytesAtEnd,
+    Queues queues) {
+
+  /** Every queue root, and the judgement over all of them. */
+  public record Queues(
+      boolean empty, long totalBytes, long totalFiles, String emptySince, List<Root> roots) {}
+
+  /** One queue root. */
+  public record Root(String path, long files, long bytes, Long oldestAgeSeconds, String error) {}
+
+  /** Builds the view of {@code s} as of {@code now}. */
+  public static StatusView of(
+      DrainStatus s, String version, long pid, Instant startedAt, Instant now) {
+    boolean held = s.phase() == Phase.HOLDING || s.phase() == Phase.DRAINED;
+    Long heldSeconds =
+        s.actionActiveSince()
+            .map(a -> seconds(a, held ? now : s.endedAt().orElse(now)))
+            .orElse(null);
+    return new StatusView(
+        version,
+        pid,
+        startedAt.toString(),
+        seconds(startedAt, now),
+        s.evaluatedAt().toString(),
+        s.phase().name(),
+        s.targetState().name(),
+        s.ref().groupName(),
+        s.ref().hookName(),
+        s.ref().instanceId(),
+        s.hook().heartbeatTimeout().toSeconds(),
+        s.hook().globalTimeout().toSeconds(),
+        s.hook().defaultResult().name(),
+        s.policy().name().toLowerCase(java.util.Locale.ROOT),
+        s.heartbeats(),
+        text(s.lastHeartbeat().orElse(null)),
+        text(s.nextHeartbeat().orElse(null)),
+        text(s.noticedAt().orElse(null)),
+        text(s.actionActiveSince().orElse(null)),
+        heldSeconds,
+        text(s.deadline().orElse(null)),
+        s.phase().terminal() ? null : s.deadline().map(d -> seconds(now, d)).orElse(null),
+        s.holdReason().orElse(null),
+        text(s.holdSince().orElse(null)),
+        s.releaseRequested(),
+        s.lastError().orElse(null),
+        s.result().map(Enum::name).orElse(null),
+        s.endReason().orElse(null),
+        text(s.endedAt().orElse(null)),
+        s.phase().terminal() ? s.bytesAtEnd() : null,
+        new Queues(
+            s.queues().empty(),
+            s.queues().totalBytes(),
+            s.queues().totalFiles(),
+            text(s.emptySince().orElse(null)),
+            s.queues().roots().stream().map(StatusView::root).toList()));
+  }
+
+  private static Root root(RootStatus r) {
+    return new Root(
+        r.root().toString(),
+        r.files(),
+        r.bytes(),
+        r.oldestAge().map(Duration::toSeconds).orElse(null),
+        r.error().orElse(null));
+  }
+
+  private static long seconds(Instant from, Instant to) {
+    return Duration.between(from, to).toSeconds();
+  }
+
+  private static String text(Instant i) {
+    return i == null ? null : i.toString();
+  }
+}

@@ -1,0 +1,173 @@
+package dev.drainguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drainguard.drain.Phase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code status}, {@code hold} and {@code release} through their real entry point and the real
+ * control socket of a real agent, driven through a scale-in by the simulator.
+ */
+class StatusCommandTest {
+
+  static final Duration HT = Duration.ofSeconds(60);
+
+  @TempDir Path root;
+  ScaleInHarness h;
+
+  @AfterEach
+  void tearDown() {
+    if (h != null) {
+      h.close();
+    }
+  }
+
+  MainTest.Run cli(String... args) {
+    String[] all = new String[args.length + 2];
+    System.arraycopy(args, 0, all, 0, args.length);
+    all[args.length] = "--control-socket";
+    all[args.length + 1] = h.socket().toString();
+    return MainTest.execute(all);
+  }
+
+  JsonNode json() throws IOException {
+    MainTest.Run r = cli("status", "--json");
+    return new ObjectMapper().readTree(r.out());
+  }
+
+  Path queued(int bytes) throws IOException {
+    Path dir = root.resolve("0/out");
+    Files.createDirectories(dir);
+    return Files.write(dir.resolve("00001.pq"), new byte[bytes]);
+  }
+
+  @Test
+  void statusInEachPhase_reportsItsFieldsAndExitCode() throws IOException {
+    Path file = queued(2048);
+    h = new ScaleInHarness(HT, Duration.ofSeconds(20), root);
+    h.startAgent();
+
+    MainTest.Run inService = cli("status");
+    assertThat(inService.code()).isEqualTo(StatusCommand.IN_SERVICE);
+    assertThat(inService.out())
+        .contains("phase         IN_SERVICE")
+        .contains("instance      " + ScaleInHarness.INSTANCE + " in asg " + ScaleInHarness.GROUP)
+        .contains("HeartbeatTimeout 1m 0s, global timeout 1h 40m, DefaultResult ABANDON")
+        .contains("queues        NOT empty, 1 files, 2.0 KiB")
+        .contains(root.toString());
+    JsonNode j = json();
+    assertThat(j.get("phase").asText()).isEqualTo("IN_SERVICE");
+    assertThat(j.get("version").asText()).isEqualTo(Version.get());
+    assertThat(j.get("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+    assertThat(j.get("queues").get("roots").get(0).get("bytes").asLong()).isEqualTo(2048);
+    assertThat(j.get("deadlinePolicy").asText()).isEqualTo("expire");
+
+    h.sim.terminate(ScaleInHarness.INSTANCE);
+    h.advance(Duration.ofSeconds(5));
+    MainTest.Run awaiting = cli("status");
+    assertThat(awaiting.code()).isEqualTo(StatusCommand.HOLDING);
+    j = json();
+    assertThat(j.get("phase").asText()).isEqualTo("AWAITING_ACTION");
+    assertThat(j.get("targetLifecycleState").asText()).isEqualTo("TERMINATED");
+    assertThat(j.get("noticedAt").asText()).isNotEmpty();
+    assertThat(j.get("deadline").asText()).isNotEmpty();
+
+    h.advance(Duration.ofSeconds(40));
+    MainTest.Run holding = cli("status");
+    assertThat(holding.code()).isEqualTo(StatusCommand.HOLDING);
+    assertThat(holding.out()).contains("phase         HOLDING (action active since");
+    j = json();
+    assertThat(j.get("phase").asText()).isEqualTo("HOLDING");
+    assertThat(j.get("heartbeats").asInt()).isEqualTo(h.accepted("RecordLifecycleActionHeartbeat"));
+    assertThat(j.get("nextHeartbeat").asText()).isNotEmpty();
+    assertThat(j.get("heldSeconds").asLong()).isBetween(0L, 40L);
+    assertThat(j.get("deadlineInSeconds").asLong()).isPositive();
+
+    Files.delete(file);
+    h.awaitStatus(s -> s.queues().empty());
+    h.advance(Duration.ofSeconds(11));
+    h.awaitStatus(s -> s.phase() == Phase.COMPLETED);
+    MainTest.Run done = cli("status");
+    assertThat(done.code()).isEqualTo(StatusCommand.ENDED);
+    assertThat(done.out()).contains("phase         COMPLETED").contains("CONTINUE sent");
+    j = json();
+    assertThat(j.get("result").asText()).isEqualTo("CONTINUE");
+    assertThat(j.get("bytesAtEnd").asLong()).isZero();
+    assertThat(j.get("endReason").asText()).isEqualTo("queues drained");
+  }
+
+  @Test
+  void holdThenRelease_refusedWithData_acceptedWithForce_reportingTheLostBytes()
+      throws IOException {
+    queued(4096);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.startAgent();
+    h.scaleInUntilHolding();
+
+    MainTest.Run hold = cli("hold", "--reason", "checking the S3 output");
+    assertThat(hold.code()).isZero();
+    assertThat(hold.out()).contains("holding");
+    assertThat(cli("status").out())
+        .contains("hold          by operator since")
+        .contains("checking the S3 output");
+
+    MainTest.Run refused = cli("release");
+    assertThat(refused.code()).isEqualTo(ExitCodes.FAILURE);
+    assertThat(refused.err())
+        .contains("4096 bytes in 1 files are still queued")
+        .contains("--force");
+    assertThat(h.calls("CompleteLifecycleAction")).isEmpty();
+
+    MainTest.Run forced = cli("release", "--force", "--reason", "destination retired");
+    assertThat(forced.code()).isZero();
+    assertThat(forced.out()).contains("CONTINUE sent, 4096 queued bytes lost");
+    assertThat(h.calls("CompleteLifecycleAction")).hasSize(1);
+    JsonNode j = json();
+    assertThat(j.get("phase").asText()).isEqualTo("COMPLETED");
+    assertThat(j.get("bytesAtEnd").asLong()).isEqualTo(4096);
+    assertThat(j.get("endReason").asText())
+        .contains("released by operator with --force, 4096 bytes lost")
+        .contains("destination retired");
+  }
+
+  @Test
+  void holdKeepsADrainedInstance_untilReleased() throws IOException {
+    Path file = queued(10);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.startAgent();
+    h.scaleInUntilHolding();
+    assertThat(cli("hold").code()).isZero();
+    Files.delete(file);
+    h.awaitStatus(s -> s.queues().empty());
+    h.advance(Duration.ofMinutes(3));
+    assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
+    assertThat(h.calls("CompleteLifecycleAction")).isEmpty();
+
+    MainTest.Run release = cli("release");
+    assertThat(release.code()).isZero();
+    assertThat(release.out()).isEqualTo("completed: CONTINUE sent" + System.lineSeparator());
+    assertThat(h.calls("CompleteLifecycleAction")).hasSize(1);
+  }
+
+  @Test
+  void aStoppedAgent_exits3WithTheSocketAndAHint() {
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    MainTest.Run r = cli("status");
+    assertThat(r.code()).isEqualTo(ControlOptions.UNREACHABLE);
+    assertThat(r.err().strip())
+        .doesNotContain("\n")
+        .contains("not reachable at " + h.socket())
+        .contains("systemctl status drainguard");
+    assertThat(cli("hold").code()).isEqualTo(ControlOptions.UNREACHABLE);
+    assertThat(cli("release", "--force").code()).isEqualTo(ControlOptions.UNREACHABLE);
+  }
+}

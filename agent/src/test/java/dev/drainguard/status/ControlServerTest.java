@@ -1,0 +1,197 @@
+package dev.drainguard.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drainguard.drain.ControlResult;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control socket's server over a real Unix domain socket, with a scripted handler. */
+class ControlServerTest {
+
+  @TempDir Path dir;
+  ControlServer server;
+
+  final AtomicInteger statusCalls = new AtomicInteger();
+
+  final ControlHandler handler =
+      new ControlHandler() {
+        @Override
+        public StatusView status() {
+          statusCalls.incrementAndGet();
+          return null;
+        }
+
+        @Override
+        public ControlResult hold(String reason) {
+          return new ControlResult(true, "holding: " + reason);
+        }
+
+        @Override
+        public ControlResult release(boolean force, String reason) {
+          return force
+              ? new ControlResult(true, "completed")
+              : new ControlResult(false, "refused: 10 bytes queued");
+        }
+      };
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  Path socket() {
+    return dir.resolve("run/control.sock");
+  }
+
+  /** Sends raw lines on one connection and returns the reply lines. */
+  List<JsonNode> exchange(String... lines) throws IOException {
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(socket()));
+      OutputStream out = Channels.newOutputStream(ch);
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+      List<JsonNode> replies = new ArrayList<>();
+      for (String line : lines) {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        replies.add(new ObjectMapper().readTree(in.readLine()));
+      }
+      return replies;
+    }
+  }
+
+  @Test
+  void badRequests_getErrorRepliesAndTheServerKeepsServing() throws IOException {
+    server = ControlServer.start(socket(), handler);
+    List<JsonNode> replies =
+        exchange(
+            "this is not json",
+            "{\"v\":2,\"op\":\"status\"}",
+            "{\"op\":\"status\"}",
+            "{\"v\":1,\"op\":\"reboot\"}",
+            "[1,2,3]",
+            "{\"v\":1,\"op\":\"hold\",\"reason\":\"still here\"}");
+    assertThat(replies.get(0).get("ok").asBoolean()).isFalse();
+    assertThat(replies.get(0).get("error").asText()).contains("malformed request");
+    assertThat(replies.get(1).get("error").asText()).contains("unsupported protocol version 2");
+    assertThat(replies.get(2).get("error").asText()).contains("unsupported protocol version");
+    assertThat(replies.get(3).get("error").asText()).contains("unknown op 'reboot'");
+    assertThat(replies.get(4).get("ok").asBoolean()).isFalse();
+    assertThat(replies.get(5).get("ok").asBoolean()).isTrue();
+    assertThat(replies.get(5).get("message").asText()).isEqualTo("holding: still here");
+    assertThat(replies).allSatisfy(r -> assertThat(r.get("v").asInt()).isEqualTo(1));
+  }
+
+  @Test
+  void anOversizedRequest_isRefusedWithoutHarm() throws IOException {
+    server = ControlServer.start(socket(), handler);
+    String huge = "x".repeat(ControlProtocol.MAX_LINE + 10);
+    List<JsonNode> replies = exchange(huge);
+    assertThat(replies.get(0).get("error").asText()).contains("longer than");
+    assertThat(exchange("{\"v\":1,\"op\":\"hold\",\"reason\":\"ok\"}").get(0).get("ok").asBoolean())
+        .isTrue();
+  }
+
+  @Test
+  void aRefusalCarriesItsReasonAsTheError() throws IOException {
+    server = ControlServer.start(socket(), handler);
+    JsonNode r = exchange("{\"v\":1,\"op\":\"release\",\"force\":false}").get(0);
+    assertThat(r.get("ok").asBoolean()).isFalse();
+    assertThat(r.get("error").asText()).isEqualTo("refused: 10 bytes queued");
+  }
+
+  @Test
+  void fiftyConcurrentClients_areAllServed() throws Exception {
+    server = ControlServer.start(socket(), handler);
+    ExecutorService pool = Executors.newFixedThreadPool(50);
+    CountDownLatch go = new CountDownLatch(1);
+    List<CompletableFuture<ControlProtocol.Reply>> replies = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      replies.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  go.await();
+                  return new ControlClient(socket(), Duration.ofSeconds(10))
+                      .send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false));
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              },
+              pool));
+    }
+    go.countDown();
+    CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    pool.shutdownNow();
+    assertThat(replies).allSatisfy(f -> assertThat(f.join().ok()).isTrue());
+    assertThat(statusCalls.get()).isEqualTo(50);
+  }
+
+  @Test
+  void theSocketIsReadableAndWritableByOwnerAndGroupOnly() throws IOException {
+    server = ControlServer.start(socket(), handler);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket())))
+        .isEqualTo("rw-rw----");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket().getParent())))
+        .isEqualTo("rwxrwx---");
+  }
+
+  @Test
+  void aStaleSocketFromADeadAgent_isReplaced() throws IOException {
+    Files.createDirectories(socket().getParent());
+    Files.createFile(socket());
+    server = ControlServer.start(socket(), handler);
+    assertThat(exchange("{\"v\":1,\"op\":\"hold\",\"reason\":\"r\"}").get(0).get("ok").asBoolean())
+        .isTrue();
+  }
+
+  @Test
+  void aSecondAgentOnTheSameSocket_isRefused() {
+    server = ControlServer.start(socket(), handler);
+    assertThatThrownBy(() -> ControlServer.start(socket(), handler))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("another drainguard agent is serving");
+  }
+
+  @Test
+  void close_removesTheSocket_andClientsThenSeeTheAgentUnreachable() {
+    server = ControlServer.start(socket(), handler);
+    server.close();
+    assertThat(socket()).doesNotExist();
+    assertThatThrownBy(
+            () ->
+                new ControlClient(socket(), Duration.ofSeconds(1))
+                    .send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false)))
+        .isInstanceOf(ControlClient.UnreachableException.class)
+        .hasMessageContaining("not reachable at " + socket());
+  }
+}
