@@ -170,4 +170,23 @@ class StatusCommandTest {
     assertThat(cli("hold").code()).isEqualTo(ControlOptions.UNREACHABLE);
     assertThat(cli("release", "--force").code()).isEqualTo(ControlOptions.UNREACHABLE);
   }
+
+  @Test
+  void watch_redrawsUntilTheAgentGoesAway_thenExits3() {
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    Agent agent = h.startAgent();
+    java.io.StringWriter out = new java.io.StringWriter();
+    picocli.CommandLine cl = Main.commandLine();
+    cl.setOut(new java.io.PrintWriter(out, true));
+    cl.setErr(new java.io.PrintWriter(new java.io.StringWriter(), true));
+    java.util.concurrent.CompletableFuture<Integer> watching =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> cl.execute("status", "--watch", "--control-socket", h.socket().toString()));
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> out.toString().split("\u001b\\[2J", -1).length > 2);
+    agent.close();
+    assertThat(watching.join()).isEqualTo(ControlOptions.UNREACHABLE);
+    assertThat(out.toString()).contains("phase         IN_SERVICE");
+  }
 }
