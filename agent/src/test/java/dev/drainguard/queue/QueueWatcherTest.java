@@ -215,6 +215,26 @@ class QueueWatcherTest {
 
   @ParameterizedTest
   @EnumSource(Fs.class)
+  void residualAllowance_followsLiveWrites(Fs fs) throws Exception {
+    // A writer that keeps a small index file after draining (rsyslog's disk queue does):
+    // the root must count as empty again once only the allowance is left.
+    Path root = Files.createDirectories(fx.base(fs, tmp).resolve("queues"));
+    QueueWatcher watcher = fx.start(new QueueRootSpec(root, List.of(), 64));
+    write(root.resolve("out1/queue.qi"), 40);
+    awaitTotals(watcher, 1, 40);
+    assertThat(watcher.snapshot().empty()).isTrue();
+
+    Path data = write(root.resolve("out1/queue.00000001"), 4096);
+    awaitTotals(watcher, 2, 4136);
+    assertThat(watcher.snapshot().empty()).isFalse();
+
+    Files.delete(data);
+    awaitTotals(watcher, 1, 40);
+    assertThat(watcher.snapshot().empty()).isTrue();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
   void symlinks_areNeitherCountedNorFollowed(Fs fs) throws Exception {
     Path base = fx.base(fs, tmp);
     Path root = Files.createDirectories(base.resolve("queues"));
