@@ -11,9 +11,13 @@ import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ShellCommandRunner;
 import dev.drainguard.imds.ImdsException;
+import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SdkInstanceMetadata;
+import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.metrics.AgentMetrics;
+import dev.drainguard.metrics.MetricsServer;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
@@ -50,6 +54,7 @@ final class Agent implements AutoCloseable {
   private final DrainController controller;
   private final ExecutorService commandThreads;
   private final ControlServer control;
+  private final MetricsServer metricsServer;
   private boolean closed;
 
   /** How long the control socket waits for the drain loop to take a hold or release. */
@@ -62,7 +67,8 @@ final class Agent implements AutoCloseable {
       DrainLoop loop,
       DrainController controller,
       ExecutorService commandThreads,
-      ControlServer control) {
+      ControlServer control,
+      MetricsServer metricsServer) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
@@ -70,6 +76,7 @@ final class Agent implements AutoCloseable {
     this.controller = controller;
     this.commandThreads = commandThreads;
     this.control = control;
+    this.metricsServer = metricsServer;
   }
 
   /**
@@ -99,15 +106,19 @@ final class Agent implements AutoCloseable {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
         new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RetryPolicy.DEFAULT, sleeper);
+    AgentMetrics metrics = new AgentMetrics(clock, Version.get());
+    InstanceMetadata meteredImds = metrics.instrument(imds);
+    MetricsServer metricsServer = null;
     SdkLifecycleActions api = null;
     QueueWatcher watcher = null;
     DrainLoop startedLoop = null;
     ControlServer control = null;
     try {
       Startup startup = new Startup(cfg, clock, sleeper);
-      String instanceId = startup.retry("read the instance id from IMDS", imds::instanceId);
+      String instanceId = startup.retry("read the instance id from IMDS", meteredImds::instanceId);
       String region =
-          cfg.region().orElseGet(() -> startup.retry("read the region from IMDS", imds::region));
+          cfg.region()
+              .orElseGet(() -> startup.retry("read the region from IMDS", meteredImds::region));
       api =
           new SdkLifecycleActions(
               region,
@@ -116,7 +127,7 @@ final class Agent implements AutoCloseable {
               guard,
               RetryPolicy.API,
               sleeper);
-      SdkLifecycleActions lifecycle = api;
+      LifecycleActions lifecycle = metrics.instrument(api);
       HookDiscovery.Found found =
           startup.retry(
               "discover the termination lifecycle hook",
@@ -126,7 +137,7 @@ final class Agent implements AutoCloseable {
                       cfg.groupName(),
                       cfg.groupFromTags(),
                       cfg.hookName(),
-                      imds,
+                      meteredImds,
                       lifecycle));
       if (cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
         throw new ConfigException(
@@ -146,22 +157,38 @@ final class Agent implements AutoCloseable {
           cfg.queueRoots().stream()
               .map(r -> new QueueRootSpec(r, cfg.ignoreGlobs(), cfg.residualBytes()))
               .toList();
-      watcher = new QueueWatcher(roots, cfg.reconcileInterval(), clock, loop::onQueues);
+      watcher =
+          new QueueWatcher(
+              roots,
+              cfg.reconcileInterval(),
+              clock,
+              s -> {
+                loop.onQueues(s);
+                metrics.onQueues(s);
+              });
       watcher.start();
       ExecutorService commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
       DrainController controller =
           new DrainController(
               settings(cfg),
-              imds,
-              api,
+              meteredImds,
+              lifecycle,
               found.ref(),
               found.hook(),
               watcher,
               runner,
               clock,
-              listener);
+              s -> {
+                metrics.onStatus(s);
+                listener.accept(s);
+              });
+      // The controller reports changes only: the metrics start from its first status.
+      metrics.onStatus(controller.status());
       loop.start(controller);
+      if (cfg.metricsPort().isPresent()) {
+        metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
+      }
       control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
       log.info(
           "agent started {} roots={} quietPeriod={} heartbeatEvery={} policy={}",
@@ -171,8 +198,15 @@ final class Agent implements AutoCloseable {
           DrainController.heartbeatInterval(
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
-      return new Agent(imds, api, watcher, loop, controller, commandThreads, control);
+      return new Agent(
+          imds, api, watcher, loop, controller, commandThreads, control, metricsServer);
     } catch (RuntimeException e) {
+      if (metricsServer != null) {
+        metricsServer.close();
+      }
+      if (control != null) {
+        control.close();
+      }
       if (startedLoop != null) {
         startedLoop.close();
       }
@@ -300,6 +334,9 @@ final class Agent implements AutoCloseable {
       return;
     }
     closed = true;
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
     control.close();
     loop.close();
     watcher.close();

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       RunCommand.class,
+      CheckCommand.class,
       StatusCommand.class,
       HoldCommand.class,
       ReleaseCommand.class,
@@ -42,6 +43,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     SettingOptions.addTo(cl.getSubcommands().get("run").getCommandSpec());
+    SettingOptions.addTo(cl.getSubcommands().get("check").getCommandSpec());
     cl.setExecutionExceptionHandler(Main::handle);
     return cl;
   }

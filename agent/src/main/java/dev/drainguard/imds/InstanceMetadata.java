@@ -22,4 +22,38 @@ public interface InstanceMetadata {
    * instance metadata tags are not enabled for this instance.
    */
   Optional<String> autoScalingGroupFromTags();
+
+  /**
+   * Asks once, without retries, for a session token ({@code PUT /latest/api/token}) and says how
+   * that went, for {@code drainguard check}: a PUT that is sent but never answered (the PUT
+   * response hop limit, in a container) must be told apart from a service that is not there. This
+   * default, for ports that cannot tell, reads the instance id instead.
+   */
+  default TokenProbe probeToken() {
+    try {
+      instanceId();
+      return new TokenProbe(TokenProbe.Outcome.ISSUED, "instance id read with a token");
+    } catch (ImdsException e) {
+      return new TokenProbe(TokenProbe.Outcome.FAILED, e.getMessage());
+    }
+  }
+
+  /**
+   * How one token request went.
+   *
+   * @param detail one line for the operator: the request, and the status or error
+   */
+  record TokenProbe(Outcome outcome, String detail) {
+
+    /** The kinds of answer that call for different fixes. */
+    public enum Outcome {
+      ISSUED,
+      /** Sent, and no answer within the read timeout: the PUT response hop limit, typically. */
+      NO_ANSWER,
+      /** Answered with an HTTP error status. */
+      REJECTED,
+      /** No HTTP answer: connection refused or dropped, host unreachable. */
+      FAILED
+    }
+  }
 }

@@ -5,13 +5,20 @@ import dev.drainguard.net.GuardedHttpClient;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.HttpExecuteRequest;
+import software.amazon.awssdk.http.HttpExecuteResponse;
 import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.SdkHttpFullRequest;
+import software.amazon.awssdk.http.SdkHttpMethod;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.imds.Ec2MetadataClient;
 import software.amazon.awssdk.imds.Ec2MetadataClientException;
@@ -37,6 +44,8 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
   /** IMDS answers in milliseconds; a slow answer is a fault to retry, not to wait for. */
   static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
 
+  static final String PATH_TOKEN = "/latest/api/token";
+  static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
   static final String PATH_INSTANCE_ID = "/latest/meta-data/instance-id";
   static final String PATH_REGION = "/latest/meta-data/placement/region";
   static final String PATH_TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state";
@@ -85,6 +94,43 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
   @Override
   public Optional<String> autoScalingGroupFromTags() {
     return read(PATH_GROUP_TAG).map(String::strip).filter(s -> !s.isEmpty());
+  }
+
+  /**
+   * One token PUT, outside the SDK client so that its failure can be classified: the SDK reports a
+   * token request that timed out like any other I/O failure.
+   */
+  @Override
+  public TokenProbe probeToken() {
+    URI uri = endpoint.resolve(PATH_TOKEN);
+    String what = "PUT " + uri;
+    SdkHttpFullRequest request =
+        SdkHttpFullRequest.builder()
+            .method(SdkHttpMethod.PUT)
+            .uri(uri)
+            .putHeader(TOKEN_TTL_HEADER, Long.toString(TOKEN_TTL.toSeconds()))
+            .build();
+    try {
+      HttpExecuteResponse response =
+          http.prepareRequest(HttpExecuteRequest.builder().request(request).build()).call();
+      if (response.responseBody().isPresent()) {
+        response.responseBody().get().close();
+      }
+      int status = response.httpResponse().statusCode();
+      return status == 200
+          ? new TokenProbe(TokenProbe.Outcome.ISSUED, what + " answered 200")
+          : new TokenProbe(TokenProbe.Outcome.REJECTED, what + " answered HTTP " + status);
+    } catch (SocketTimeoutException e) {
+      String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+      if (message.contains("read timed out")) {
+        return new TokenProbe(
+            TokenProbe.Outcome.NO_ANSWER,
+            what + " sent, no answer within " + READ_TIMEOUT.toSeconds() + " s");
+      }
+      return new TokenProbe(TokenProbe.Outcome.FAILED, what + " failed: " + e);
+    } catch (IOException e) {
+      return new TokenProbe(TokenProbe.Outcome.FAILED, what + " failed: " + e);
+    }
   }
 
   @Override

@@ -1,0 +1,34 @@
+package dev.drainguard.check;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the checks need of the configuration and the command line.
+ *
+ * @param configSource where the configuration came from, e.g. {@code file /etc/drainguard/…}
+ * @param maxUserWatches the file holding {@code fs.inotify.max_user_watches}; injectable for tests
+ * @param user the user the checks run as, named in the fix for an unreadable root
+ */
+public record CheckSettings(
+    String configSource,
+    URI imdsEndpoint,
+    Optional<URI> autoScalingEndpoint,
+    Optional<String> region,
+    Optional<String> groupName,
+    boolean groupFromTags,
+    Optional<String> hookName,
+    Duration heartbeatInterval,
+    Duration deadlineMargin,
+    List<Path> queueRoots,
+    boolean probeHeartbeat,
+    Path maxUserWatches,
+    String user) {
+
+  public CheckSettings {
+    queueRoots = List.copyOf(queueRoots);
+  }
+}

@@ -1,0 +1,161 @@
+package dev.drainguard.check;
+
+import dev.drainguard.imds.ImdsException;
+import dev.drainguard.imds.InstanceMetadata;
+import dev.drainguard.imds.TargetLifecycleState;
+import dev.drainguard.lifecycle.ActionOutcome;
+import dev.drainguard.lifecycle.GroupMembership;
+import dev.drainguard.lifecycle.LifecycleActions;
+import dev.drainguard.lifecycle.LifecycleApiException;
+import dev.drainguard.lifecycle.LifecycleHookRef;
+import dev.drainguard.lifecycle.LifecycleResult;
+import dev.drainguard.lifecycle.TerminationHook;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Hand-written fakes of the ports the checks use, and settings to run them with. */
+final class Fakes {
+
+  static final URI IMDS = URI.create("http://127.0.0.1:1338");
+  static final URI AUTOSCALING = URI.create("http://127.0.0.1:1339");
+
+  private Fakes() {}
+
+  /** Settings a test changes field by field, then builds. */
+  static final class Settings {
+    Optional<String> region = Optional.empty();
+    Optional<String> groupName = Optional.empty();
+    boolean groupFromTags = true;
+    Optional<String> hookName = Optional.empty();
+    Duration heartbeatInterval = Duration.ofMinutes(5);
+    Duration deadlineMargin = Duration.ofMinutes(5);
+    List<Path> roots;
+    boolean probeHeartbeat;
+    Path maxUserWatches;
+
+    Settings(List<Path> roots, Path maxUserWatches) {
+      this.roots = roots;
+      this.maxUserWatches = maxUserWatches;
+    }
+
+    CheckSettings build() {
+      return new CheckSettings(
+          "settings valid (no config file)",
+          IMDS,
+          Optional.of(AUTOSCALING),
+          region,
+          groupName,
+          groupFromTags,
+          hookName,
+          heartbeatInterval,
+          deadlineMargin,
+          roots,
+          probeHeartbeat,
+          maxUserWatches,
+          "drainguard");
+    }
+  }
+
+  static TerminationHook hook(String name) {
+    return new TerminationHook(
+        name, Duration.ofHours(1), Duration.ofHours(48), LifecycleResult.ABANDON);
+  }
+
+  static LifecycleApiException denied(String action) {
+    return new LifecycleApiException(
+        "call at "
+            + AUTOSCALING
+            + ": HTTP 403 AccessDenied: User: arn:aws:sts::1:assumed-role/w/i-1 is not"
+            + " authorized to perform: "
+            + action,
+        "AccessDenied",
+        null);
+  }
+
+  static final class Imds implements InstanceMetadata {
+    TokenProbe probe = new TokenProbe(TokenProbe.Outcome.ISSUED, "PUT answered 200");
+    TargetLifecycleState state = TargetLifecycleState.IN_SERVICE;
+    Optional<String> tagGroup = Optional.of("workers");
+    RuntimeException instanceIdFails;
+
+    @Override
+    public TokenProbe probeToken() {
+      return probe;
+    }
+
+    @Override
+    public String instanceId() {
+      if (instanceIdFails != null) {
+        throw instanceIdFails;
+      }
+      return "i-1";
+    }
+
+    @Override
+    public String region() {
+      return "eu-west-1";
+    }
+
+    @Override
+    public TargetLifecycleState targetLifecycleState() {
+      return state;
+    }
+
+    @Override
+    public Optional<String> autoScalingGroupFromTags() {
+      return tagGroup;
+    }
+
+    static ImdsException down() {
+      return new ImdsException("IMDS GET /latest/meta-data/instance-id failed", null);
+    }
+  }
+
+  /** Answers from its fields; a set exception is thrown by that call. */
+  static final class Api implements LifecycleActions {
+    final List<String> calls = new ArrayList<>();
+    List<TerminationHook> hooks = List.of(hook("hold-queues"));
+    Optional<GroupMembership> membership = Optional.of(new GroupMembership("workers", "InService"));
+    ActionOutcome heartbeat = ActionOutcome.NO_ACTIVE_ACTION;
+    RuntimeException hooksFail;
+    RuntimeException describeFails;
+    RuntimeException heartbeatFails;
+
+    @Override
+    public ActionOutcome heartbeat(LifecycleHookRef ref) {
+      calls.add("heartbeat:" + ref);
+      if (heartbeatFails != null) {
+        throw heartbeatFails;
+      }
+      return heartbeat;
+    }
+
+    @Override
+    public ActionOutcome complete(LifecycleHookRef ref, LifecycleResult result) {
+      calls.add("complete");
+      throw new AssertionError("a check must never complete a lifecycle action");
+    }
+
+    @Override
+    public List<TerminationHook> terminationHooks(String groupName) {
+      calls.add("hooks:" + groupName);
+      if (hooksFail != null) {
+        throw hooksFail;
+      }
+      return hooks;
+    }
+
+    @Override
+    public Optional<GroupMembership> describeInstance(String instanceId) {
+      calls.add("describe:" + instanceId);
+      if (describeFails != null) {
+        throw describeFails;
+      }
+      return membership;
+    }
+  }
+}
