@@ -1,7 +1,5 @@
 package dev.drainguard.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.drainguard.net.Sleeper;
 import dev.drainguard.status.ControlProtocol;
 import dev.drainguard.status.StatusView;
@@ -66,10 +64,7 @@ final class StatusCommand implements Callable<Integer> {
         out.print("\u001b[H\u001b[2J");
       }
       if (json) {
-        out.println(
-            new ObjectMapper()
-                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-                .writeValueAsString(r.status()));
+        out.println(r.status().toJson());
       } else {
         out.print(StatusFormat.render(r.status()));
       }

@@ -98,6 +98,15 @@ public record StatusView(
             s.queues().roots().stream().map(StatusView::root).toList()));
   }
 
+  /** One line of JSON, absent values left out: what {@code drainguard status --json} prints. */
+  public String toJson() {
+    try {
+      return ControlProtocol.JSON.writeValueAsString(this);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("status cannot be written as JSON", e);
+    }
+  }
+
   private static Root root(RootStatus r) {
     return new Root(
         r.root().toString(),

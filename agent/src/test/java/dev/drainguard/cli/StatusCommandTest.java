@@ -189,4 +189,132 @@ class StatusCommandTest {
     assertThat(watching.join()).isEqualTo(ControlOptions.UNREACHABLE);
     assertThat(out.toString()).contains("phase         IN_SERVICE");
   }
+
+  /** Fields every status has, in any phase. */
+  static final java.util.List<String> ALWAYS =
+      java.util.List.of(
+          "version",
+          "pid",
+          "startedAt",
+          "uptimeSeconds",
+          "evaluatedAt",
+          "phase",
+          "targetLifecycleState",
+          "group",
+          "hook",
+          "instance",
+          "hookHeartbeatTimeoutSeconds",
+          "hookGlobalTimeoutSeconds",
+          "hookDefaultResult",
+          "deadlinePolicy",
+          "heartbeats",
+          "releaseRequested",
+          "queues");
+
+  static final java.util.List<String> WHILE_TERMINATING =
+      java.util.List.of("noticedAt", "deadline");
+
+  static final java.util.List<String> WHILE_HOLDING =
+      java.util.List.of(
+          "actionActiveSince",
+          "heldSeconds",
+          "lastHeartbeat",
+          "nextHeartbeat",
+          "deadlineInSeconds");
+
+  static final java.util.List<String> WHEN_ENDED =
+      java.util.List.of("result", "endReason", "endedAt", "bytesAtEnd");
+
+  static void assertFields(
+      JsonNode j, java.util.List<String> present, java.util.List<String> absent) {
+    assertThat(j.fieldNames()).toIterable().containsAll(ALWAYS).containsAll(present);
+    assertThat(j.fieldNames()).toIterable().doesNotContainAnyElementsOf(absent);
+    assertThat(j.get("queues").fieldNames())
+        .toIterable()
+        .contains("empty", "totalBytes", "totalFiles", "roots");
+    assertThat(j.get("queues").get("roots").get(0).fieldNames())
+        .toIterable()
+        .contains("path", "files", "bytes");
+  }
+
+  @Test
+  void everyStatusField_isPresentExactlyInThePhasesItBelongsTo() throws IOException {
+    Path file = queued(100);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.startAgent();
+    var terminating = new java.util.ArrayList<>(WHILE_TERMINATING);
+    var holding = new java.util.ArrayList<>(WHILE_HOLDING);
+
+    assertFields(json(), java.util.List.of(), concat(terminating, holding, WHEN_ENDED));
+
+    h.scaleInUntilHolding();
+    h.advance(Duration.ofSeconds(1));
+    JsonNode j = json();
+    assertThat(j.get("phase").asText()).isEqualTo("HOLDING");
+    assertFields(j, concat(terminating, holding), WHEN_ENDED);
+    assertThat(j.get("queues").get("roots").get(0).get("oldestAgeSeconds")).isNotNull();
+
+    Files.delete(file);
+    h.awaitStatus(s -> s.queues().empty());
+    JsonNode drained = json();
+    assertThat(drained.get("queues").get("emptySince")).isNotNull();
+    h.advance(Duration.ofSeconds(11));
+    h.awaitStatus(s -> s.phase() == Phase.COMPLETED);
+    assertFields(
+        json(),
+        concat(terminating, WHEN_ENDED, java.util.List.of("actionActiveSince", "heldSeconds")),
+        java.util.List.of("nextHeartbeat", "deadlineInSeconds"));
+  }
+
+  @SafeVarargs
+  static java.util.List<String> concat(java.util.List<String>... lists) {
+    return java.util.Arrays.stream(lists).flatMap(java.util.List::stream).toList();
+  }
+
+  @Test
+  void theRealAgentsSocket_answersAMalformedRequestWithAnErrorAndKeepsServing() throws IOException {
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.startAgent();
+    try (var ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+      ch.connect(java.net.UnixDomainSocketAddress.of(h.socket()));
+      var out = java.nio.channels.Channels.newOutputStream(ch);
+      var in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  java.nio.channels.Channels.newInputStream(ch),
+                  java.nio.charset.StandardCharsets.UTF_8));
+      out.write("{\"v\":1,\"op\":\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      out.flush();
+      JsonNode reply = new ObjectMapper().readTree(in.readLine());
+      assertThat(reply.get("ok").asBoolean()).isFalse();
+      assertThat(reply.get("error").asText()).contains("malformed request");
+    }
+    assertThat(cli("status").code()).isEqualTo(StatusCommand.IN_SERVICE);
+  }
+
+  @Test
+  void fiftyConcurrentStatusClients_ofTheRealAgent_areAllAnswered() throws Exception {
+    queued(5);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.startAgent();
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(50);
+    var go = new java.util.concurrent.CountDownLatch(1);
+    var replies = new java.util.ArrayList<java.util.concurrent.Future<MainTest.Run>>();
+    for (int i = 0; i < 50; i++) {
+      replies.add(
+          pool.submit(
+              () -> {
+                go.await();
+                return cli("status", "--json");
+              }));
+    }
+    go.countDown();
+    for (var f : replies) {
+      MainTest.Run r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.code()).isEqualTo(StatusCommand.IN_SERVICE);
+      assertThat(new ObjectMapper().readTree(r.out()).get("queues").get("totalBytes").asLong())
+          .isEqualTo(5);
+    }
+    pool.shutdownNow();
+  }
 }
