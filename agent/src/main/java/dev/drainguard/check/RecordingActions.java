@@ -47,6 +47,17 @@ final class RecordingActions implements LifecycleActions {
   }
 
   @Override
+  public void terminateInstance(String instanceId) {
+    throw new UnsupportedOperationException("drainguard check never terminates " + instanceId);
+  }
+
+  @Override
+  public void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn) {
+    throw new UnsupportedOperationException(
+        "drainguard check never changes scale-in protection of " + instanceId);
+  }
+
+  @Override
   public List<TerminationHook> terminationHooks(String groupName) {
     List<TerminationHook> hooks = call(DESCRIBE_HOOKS, () -> delegate.terminationHooks(groupName));
     hooksSeen = new HooksSeen(groupName, List.copyOf(hooks));

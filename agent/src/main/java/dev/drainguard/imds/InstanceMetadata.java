@@ -24,6 +24,15 @@ public interface InstanceMetadata {
   Optional<String> autoScalingGroupFromTags();
 
   /**
+   * The spot interruption notice ({@code spot/instance-action}); empty when there is none (404), as
+   * on every on-demand instance.
+   */
+  Optional<SpotNotice> spotInterruption();
+
+  /** The rebalance recommendation ({@code events/recommendations/rebalance}); empty on 404. */
+  Optional<SpotNotice> rebalanceRecommendation();
+
+  /**
    * Asks once, without retries, for a session token ({@code PUT /latest/api/token}) and says how
    * that went, for {@code drainguard check}: a PUT that is sent but never answered (the PUT
    * response hop limit, in a container) must be told apart from a service that is not there. This

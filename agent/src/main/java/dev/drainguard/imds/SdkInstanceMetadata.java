@@ -1,5 +1,8 @@
 package dev.drainguard.imds;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.net.EndpointRefusedException;
 import dev.drainguard.net.GuardedHttpClient;
 import dev.drainguard.net.LoopbackGuard;
@@ -9,6 +12,8 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -50,6 +55,10 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
   static final String PATH_REGION = "/latest/meta-data/placement/region";
   static final String PATH_TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state";
   static final String PATH_GROUP_TAG = "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
+  static final String PATH_SPOT_ACTION = "/latest/meta-data/spot/instance-action";
+  static final String PATH_REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final URI endpoint;
   private final RetryPolicy retry;
@@ -130,6 +139,58 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
       return new TokenProbe(TokenProbe.Outcome.FAILED, what + " failed: " + e);
     } catch (IOException e) {
       return new TokenProbe(TokenProbe.Outcome.FAILED, what + " failed: " + e);
+    }
+  }
+
+  @Override
+  public Optional<SpotNotice> spotInterruption() {
+    return read(PATH_SPOT_ACTION)
+        .map(
+            body -> {
+              JsonNode n = parse(PATH_SPOT_ACTION, body);
+              return new SpotNotice(
+                  SpotNotice.Kind.INTERRUPTION,
+                  text(PATH_SPOT_ACTION, n, "action"),
+                  instant(PATH_SPOT_ACTION, n, "time"));
+            });
+  }
+
+  @Override
+  public Optional<SpotNotice> rebalanceRecommendation() {
+    return read(PATH_REBALANCE)
+        .map(
+            body ->
+                new SpotNotice(
+                    SpotNotice.Kind.REBALANCE,
+                    "rebalance",
+                    instant(PATH_REBALANCE, parse(PATH_REBALANCE, body), "noticeTime")));
+  }
+
+  private JsonNode parse(String path, String body) {
+    try {
+      return JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new ImdsException(
+          "IMDS GET " + path + " at " + endpoint + " answered malformed JSON: " + body, e);
+    }
+  }
+
+  private String text(String path, JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new ImdsException(
+          "IMDS GET " + path + " at " + endpoint + " answered without '" + field + "': " + n, null);
+    }
+    return v.asText();
+  }
+
+  private Instant instant(String path, JsonNode n, String field) {
+    String v = text(path, n, field);
+    try {
+      return Instant.parse(v);
+    } catch (DateTimeParseException e) {
+      throw new ImdsException(
+          "IMDS GET " + path + " at " + endpoint + " answered a bad '" + field + "': " + v, e);
     }
   }
 

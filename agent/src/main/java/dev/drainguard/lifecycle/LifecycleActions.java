@@ -25,4 +25,13 @@ public interface LifecycleActions {
 
   /** DescribeAutoScalingInstances for one instance; empty when it is in no group. */
   Optional<GroupMembership> describeInstance(String instanceId);
+
+  /**
+   * TerminateInstanceInAutoScalingGroup on this instance without decrementing the desired capacity:
+   * how a retained instance ({@code Terminating:Retained}) that has drained lets go.
+   */
+  void terminateInstance(String instanceId);
+
+  /** SetInstanceProtection: whether Auto Scaling may choose this instance for scale-in. */
+  void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn);
 }

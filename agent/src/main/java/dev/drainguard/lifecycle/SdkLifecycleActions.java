@@ -154,6 +154,34 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
   }
 
   @Override
+  public void terminateInstance(String instanceId) {
+    call(
+        "terminate instance=" + instanceId + " in its group (desired capacity kept)",
+        () ->
+            client.terminateInstanceInAutoScalingGroup(
+                r -> r.instanceId(instanceId).shouldDecrementDesiredCapacity(false)),
+        null);
+  }
+
+  @Override
+  public void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn) {
+    call(
+        "set scale-in protection="
+            + protectedFromScaleIn
+            + " for asg="
+            + groupName
+            + " instance="
+            + instanceId,
+        () ->
+            client.setInstanceProtection(
+                r ->
+                    r.autoScalingGroupName(groupName)
+                        .instanceIds(instanceId)
+                        .protectedFromScaleIn(protectedFromScaleIn)),
+        null);
+  }
+
+  @Override
   public void close() {
     client.close();
   }

@@ -1,6 +1,7 @@
 package dev.drainguard.metrics;
 
 import dev.drainguard.imds.InstanceMetadata;
+import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,6 +30,8 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
   static final String REGION = "region";
   static final String TARGET_STATE = "target_lifecycle_state";
   static final String GROUP_TAG = "group_tag";
+  static final String SPOT_ACTION = "spot_instance_action";
+  static final String REBALANCE = "rebalance_recommendation";
   static final String OK = "ok";
   static final String NOT_FOUND = "not_found";
   static final String ERROR = "error";
@@ -43,8 +46,14 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
       counter(path, OK);
       counter(path, ERROR);
     }
+    for (String path : new String[] {SPOT_ACTION, REBALANCE}) {
+      counter(path, OK);
+      counter(path, ERROR);
+    }
     counter(TARGET_STATE, NOT_FOUND);
     counter(GROUP_TAG, NOT_FOUND);
+    counter(SPOT_ACTION, NOT_FOUND);
+    counter(REBALANCE, NOT_FOUND);
   }
 
   @Override
@@ -68,6 +77,16 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
   @Override
   public Optional<String> autoScalingGroupFromTags() {
     return read(GROUP_TAG, delegate::autoScalingGroupFromTags, v -> v.isEmpty() ? NOT_FOUND : OK);
+  }
+
+  @Override
+  public Optional<SpotNotice> spotInterruption() {
+    return read(SPOT_ACTION, delegate::spotInterruption, v -> v.isEmpty() ? NOT_FOUND : OK);
+  }
+
+  @Override
+  public Optional<SpotNotice> rebalanceRecommendation() {
+    return read(REBALANCE, delegate::rebalanceRecommendation, v -> v.isEmpty() ? NOT_FOUND : OK);
   }
 
   private <T> T read(String path, Supplier<T> op, Function<T, String> outcomeOf) {

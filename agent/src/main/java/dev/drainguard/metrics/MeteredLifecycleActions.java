@@ -37,6 +37,8 @@ final class MeteredLifecycleActions implements LifecycleActions {
   static final String COMPLETE = "complete";
   static final String DESCRIBE_HOOKS = "describe_hooks";
   static final String DESCRIBE_INSTANCE = "describe_instance";
+  static final String TERMINATE = "terminate_instance";
+  static final String PROTECT = "set_protection";
   static final String OK = "ok";
   static final String ERROR = "error";
   static final String NONE = "none";
@@ -57,7 +59,7 @@ final class MeteredLifecycleActions implements LifecycleActions {
     for (LifecycleResult r : LifecycleResult.values()) {
       counter(COMPLETE, ERROR, result(r));
     }
-    for (String op : List.of(DESCRIBE_HOOKS, DESCRIBE_INSTANCE)) {
+    for (String op : List.of(DESCRIBE_HOOKS, DESCRIBE_INSTANCE, TERMINATE, PROTECT)) {
       counter(op, OK, NONE);
       counter(op, ERROR, NONE);
     }
@@ -85,6 +87,30 @@ final class MeteredLifecycleActions implements LifecycleActions {
   @Override
   public Optional<GroupMembership> describeInstance(String instanceId) {
     return call(DESCRIBE_INSTANCE, NONE, () -> delegate.describeInstance(instanceId), x -> OK);
+  }
+
+  @Override
+  public void terminateInstance(String instanceId) {
+    call(
+        TERMINATE,
+        NONE,
+        () -> {
+          delegate.terminateInstance(instanceId);
+          return Boolean.TRUE;
+        },
+        x -> OK);
+  }
+
+  @Override
+  public void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn) {
+    call(
+        PROTECT,
+        NONE,
+        () -> {
+          delegate.setProtection(groupName, instanceId, protectedFromScaleIn);
+          return Boolean.TRUE;
+        },
+        x -> OK);
   }
 
   private <T> T call(

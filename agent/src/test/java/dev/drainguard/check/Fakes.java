@@ -110,6 +110,16 @@ final class Fakes {
       return tagGroup;
     }
 
+    @Override
+    public Optional<dev.drainguard.imds.SpotNotice> spotInterruption() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<dev.drainguard.imds.SpotNotice> rebalanceRecommendation() {
+      return Optional.empty();
+    }
+
     static ImdsException down() {
       return new ImdsException("IMDS GET /latest/meta-data/instance-id failed", null);
     }
@@ -124,6 +134,16 @@ final class Fakes {
     RuntimeException hooksFail;
     RuntimeException describeFails;
     RuntimeException heartbeatFails;
+
+    @Override
+    public void terminateInstance(String instanceId) {
+      calls.add("terminate:" + instanceId);
+    }
+
+    @Override
+    public void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn) {
+      calls.add("protect:" + protectedFromScaleIn);
+    }
 
     @Override
     public ActionOutcome heartbeat(LifecycleHookRef ref) {

@@ -2,6 +2,7 @@ package dev.drainguard.drain;
 
 import dev.drainguard.imds.ImdsException;
 import dev.drainguard.imds.InstanceMetadata;
+import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.ActionOutcome;
 import dev.drainguard.lifecycle.GroupMembership;
@@ -55,6 +56,19 @@ final class FakePorts {
     public Optional<String> autoScalingGroupFromTags() {
       return tagGroup;
     }
+
+    volatile Optional<SpotNotice> spot = Optional.empty();
+    volatile Optional<SpotNotice> rebalance = Optional.empty();
+
+    @Override
+    public Optional<SpotNotice> spotInterruption() {
+      return spot;
+    }
+
+    @Override
+    public Optional<SpotNotice> rebalanceRecommendation() {
+      return rebalance;
+    }
   }
 
   /** Records calls; answers from a script of outcomes, then from {@link #otherwise}. */
@@ -75,6 +89,24 @@ final class FakePorts {
     public ActionOutcome complete(LifecycleHookRef ref, LifecycleResult result) {
       calls.add("complete:" + result);
       return answer();
+    }
+
+    /** Lifecycle states describeInstance answers after an ABANDON, in order. */
+    final Deque<String> statesAfterAbandon = new ArrayDeque<>();
+
+    RuntimeException protectionFails;
+
+    @Override
+    public void terminateInstance(String instanceId) {
+      calls.add("terminate:" + instanceId);
+    }
+
+    @Override
+    public void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn) {
+      calls.add("protect:" + protectedFromScaleIn);
+      if (protectionFails != null) {
+        throw protectionFails;
+      }
     }
 
     @Override

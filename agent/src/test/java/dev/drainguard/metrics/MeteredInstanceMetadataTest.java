@@ -53,6 +53,18 @@ class MeteredInstanceMetadataTest {
       maybeFail();
       return group;
     }
+
+    @Override
+    public Optional<dev.drainguard.imds.SpotNotice> spotInterruption() {
+      maybeFail();
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<dev.drainguard.imds.SpotNotice> rebalanceRecommendation() {
+      maybeFail();
+      return Optional.empty();
+    }
   }
 
   private double reads(String path, String outcome) {

@@ -66,6 +66,16 @@ class MeteredLifecycleActionsTest {
     public Optional<GroupMembership> describeInstance(String instanceId) {
       return (Optional<GroupMembership>) next();
     }
+
+    @Override
+    public void terminateInstance(String instanceId) {
+      next();
+    }
+
+    @Override
+    public void setProtection(String groupName, String instanceId, boolean protectedFromScaleIn) {
+      next();
+    }
   }
 
   private double calls(String operation, String outcome, String result) {
