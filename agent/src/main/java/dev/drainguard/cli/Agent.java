@@ -9,6 +9,7 @@ import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.HookDiscovery;
+import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.drain.ShellCommandRunner;
 import dev.drainguard.imds.ImdsException;
 import dev.drainguard.imds.InstanceMetadata;
@@ -254,7 +255,13 @@ final class Agent implements AutoCloseable {
         cfg.maxHold(),
         cfg.imdsPollInterval(),
         cfg.beforeCompleteCommand(),
-        cfg.commandTimeout());
+        cfg.commandTimeout(),
+        cfg.onTerminationCommand(),
+        new ProtectionSettings(
+            cfg.protectWhileBusy(),
+            cfg.protectThreshold(),
+            cfg.protectAfter(),
+            cfg.protectInterval()));
   }
 
   /**

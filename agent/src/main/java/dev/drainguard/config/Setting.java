@@ -62,7 +62,8 @@ public enum Setting {
       "expire",
       false,
       "At the deadline with data still queued: 'complete' sends CONTINUE (data lost), 'expire'"
-          + " sends nothing and lets the hook's DefaultResult apply."),
+          + " sends nothing and lets the hook's DefaultResult apply, 'retain' sends ABANDON so a"
+          + " group with TerminateHookAbandon=retain keeps the instance until it drains."),
   DEADLINE_MARGIN(
       "deadline-margin",
       "DURATION",
@@ -82,12 +83,44 @@ public enum Setting {
       false,
       "Shell command run once when the queues have drained, before CONTINUE is sent; the queues"
           + " are checked again after it."),
+  ON_TERMINATION_COMMAND(
+      "on-termination-command",
+      "COMMAND",
+      null,
+      false,
+      "Shell command run once per event: termination noticed, spot interruption, rebalance"
+          + " recommendation (DRAINGUARD_EVENT says which); it never completes anything."),
   COMMAND_TIMEOUT(
       "command-timeout",
       "DURATION",
       "60s",
       false,
       "A command still running after this long is killed and reported (1s to 1h)."),
+  PROTECT_WHILE_BUSY(
+      "protect-while-busy",
+      "BOOL",
+      "false",
+      false,
+      "While in service and busy, protect the instance from scale-in (SetInstanceProtection)."),
+  PROTECT_THRESHOLD(
+      "protect-threshold",
+      "BYTES",
+      "0",
+      false,
+      "Queued bytes above which the instance is busy (0 to 1t)."),
+  PROTECT_AFTER(
+      "protect-after",
+      "DURATION",
+      "60s",
+      false,
+      "How long it must stay busy before it is protected (0s to 1h)."),
+  PROTECT_INTERVAL(
+      "protect-interval",
+      "DURATION",
+      "5m",
+      false,
+      "At most one protection change per this interval, so a flapping queue does not flap the"
+          + " API (10s to 24h)."),
   ASG_NAME(
       "asg-name",
       "NAME",

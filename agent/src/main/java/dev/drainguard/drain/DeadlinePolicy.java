@@ -5,5 +5,10 @@ public enum DeadlinePolicy {
   /** Send CONTINUE: the instance terminates and the queued data is lost (logged with the bytes). */
   COMPLETE,
   /** Send nothing and stop heartbeating: the hook's DefaultResult applies when it times out. */
-  EXPIRE
+  EXPIRE,
+  /**
+   * Send ABANDON so that a group with {@code TerminateHookAbandon=retain} keeps the instance in
+   * {@code Terminating:Retained}; keep draining there, then terminate it once the queues drain.
+   */
+  RETAIN
 }

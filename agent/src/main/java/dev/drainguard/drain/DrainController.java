@@ -2,8 +2,10 @@ package dev.drainguard.drain;
 
 import dev.drainguard.imds.ImdsException;
 import dev.drainguard.imds.InstanceMetadata;
+import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.ActionOutcome;
+import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.LifecycleHookRef;
@@ -46,6 +48,14 @@ public final class DrainController {
    */
   static final Duration CALL_RETRY = Duration.ofSeconds(5);
 
+  /**
+   * After ABANDON under policy retain, how long the instance may take to show Terminating:Retained
+   * before the agent concludes the group does not retain instances.
+   */
+  static final Duration RETENTION_CONFIRM_LIMIT = Duration.ofMinutes(2);
+
+  static final String RETAINED_STATE = "Terminating:Retained";
+
   private final DrainSettings settings;
   private final InstanceMetadata imds;
   private final LifecycleActions api;
@@ -82,6 +92,13 @@ public final class DrainController {
   private String releaseReason;
   private boolean deadlineLogged;
   private volatile boolean stopping;
+  private Instant retainedSince;
+  private boolean retentionConfirmed;
+  private Instant nextNoticePoll = Instant.MIN;
+  private SpotNotice spotInterruption;
+  private Instant rebalanceAt;
+  private final ScaleInProtection protection;
+  private final EventCommands events;
   private volatile DrainStatus status;
 
   public DrainController(
@@ -104,6 +121,10 @@ public final class DrainController {
     this.clock = clock;
     this.listener = listener;
     this.heartbeatEvery = heartbeatInterval(settings.heartbeatInterval(), hook.heartbeatTimeout());
+    this.protection =
+        new ScaleInProtection(settings.protection(), settings.quietPeriod(), api, ref);
+    this.events =
+        new EventCommands(settings.onTerminationCommand(), settings.commandTimeout(), commands);
     this.snapshot = queues.snapshot();
     this.evaluatedAt = clock.instant();
     observe(snapshot);
@@ -131,12 +152,23 @@ public final class DrainController {
   public void tick() {
     Instant now = clock.instant();
     observe(queues.snapshot());
+    for (String failure : events.ended()) {
+      lastError = failure;
+      log.error("{} {}", failure, ref);
+    }
+    if (!phase.terminal()) {
+      pollNotices(now);
+    }
     switch (phase) {
-      case IN_SERVICE -> pollTargetState(now);
+      case IN_SERVICE -> {
+        protection.evaluate(now, snapshot, Optional.ofNullable(emptySince));
+        pollTargetState(now);
+      }
       case AWAITING_ACTION -> awaitAction(now);
       case HOLDING -> hold(now);
       case DRAINED -> finish(now);
-      case COMPLETED, LOST, EXPIRED -> {}
+      case RETAINED -> retained(now);
+      case COMPLETED, LOST, EXPIRED, INTERRUPTED -> {}
     }
     evaluatedAt = now;
     publish();
@@ -259,6 +291,7 @@ public final class DrainController {
     deadline = deadlineFrom(now);
     phase = Phase.AWAITING_ACTION;
     nextCall = now;
+    events.fire("termination", commandEnv(Phase.AWAITING_ACTION));
     log.warn(
         "termination noticed {} queuedBytes={} queuedFiles={} deadline={} policy={}",
         ref,
@@ -539,6 +572,7 @@ public final class DrainController {
           complete(now, "deadline reached, policy complete");
         }
       }
+      case RETAIN -> abandonForRetention(now, bytes);
       case EXPIRE ->
           end(
               now,
@@ -551,6 +585,173 @@ public final class DrainController {
                   + " bytes queued"
                   + known);
     }
+  }
+
+  /** Policy retain: ABANDON, expecting the group to keep the instance in Terminating:Retained. */
+  private void abandonForRetention(Instant now, long bytes) {
+    if (now.isBefore(nextCall) || stopping) {
+      return;
+    }
+    ActionOutcome outcome;
+    try {
+      outcome = api.complete(ref, LifecycleResult.ABANDON);
+    } catch (LifecycleApiException e) {
+      error("complete(ABANDON) for retention of " + ref, e);
+      nextCall = now.plus(CALL_RETRY);
+      return;
+    }
+    if (outcome != ActionOutcome.ACCEPTED) {
+      end(now, Phase.LOST, null, "the lifecycle action was gone when abandoning it for retention");
+      return;
+    }
+    phase = Phase.RETAINED;
+    retainedSince = now;
+    result = LifecycleResult.ABANDON;
+    nextCall = now;
+    log.warn(
+        "deadline reached with data queued, policy=retain sent ABANDON {} queuedBytes={}:"
+            + " expecting {}",
+        ref,
+        bytes,
+        RETAINED_STATE);
+    retained(now);
+  }
+
+  /** Retained: confirm the group kept the instance, drain, then terminate it. */
+  private void retained(Instant now) {
+    if (!retentionConfirmed) {
+      confirmRetention(now);
+      return;
+    }
+    if (releaseReason != null) {
+      terminateSelf(now, releaseReason);
+      return;
+    }
+    if (!drainedFor(now) || holdReason != null) {
+      return;
+    }
+    if (settings.beforeCompleteCommand().isPresent() && !commandRan) {
+      if (command == null) {
+        command =
+            commands.start(
+                "before-complete",
+                settings.beforeCompleteCommand().get(),
+                commandEnv(Phase.RETAINED),
+                settings.commandTimeout());
+        return;
+      }
+      if (!command.isDone()) {
+        return;
+      }
+      command = null;
+      commandRan = true;
+      emptySince = now; // what the command wrote must be seen: the quiet period runs again
+      return;
+    }
+    observe(queues.snapshot());
+    if (snapshot.empty()) {
+      terminateSelf(now, "retained instance drained");
+    }
+  }
+
+  private void confirmRetention(Instant now) {
+    if (now.isBefore(nextCall)) {
+      return;
+    }
+    String state;
+    try {
+      state =
+          api.describeInstance(ref.instanceId())
+              .map(GroupMembership::lifecycleState)
+              .orElse("gone from the group");
+    } catch (LifecycleApiException e) {
+      error("describe instance after ABANDON for " + ref, e);
+      nextCall = now.plus(CALL_RETRY);
+      return;
+    }
+    if (RETAINED_STATE.equals(state)) {
+      retentionConfirmed = true;
+      log.warn(
+          "instance retained {} state={} queuedBytes={}: it stays until its queues drain",
+          ref,
+          state,
+          snapshot.totalBytes());
+      return;
+    }
+    boolean stillMoving = state.startsWith("Terminating") && !state.endsWith("Proceed");
+    if (stillMoving && now.isBefore(retainedSince.plus(RETENTION_CONFIRM_LIMIT))) {
+      nextCall = now.plus(ACTION_RETRY);
+      return;
+    }
+    end(
+        now,
+        Phase.LOST,
+        LifecycleResult.ABANDON,
+        "policy retain sent ABANDON but the group does not retain instances (lifecycle state "
+            + state
+            + "): set the group's instance lifecycle policy TerminateHookAbandon=retain");
+  }
+
+  private void terminateSelf(Instant now, String reason) {
+    if (now.isBefore(nextCall) || stopping) {
+      return;
+    }
+    try {
+      api.terminateInstance(ref.instanceId());
+    } catch (LifecycleApiException e) {
+      error("terminate retained instance " + ref, e);
+      nextCall = now.plus(CALL_RETRY);
+      return;
+    }
+    end(
+        now,
+        Phase.COMPLETED,
+        LifecycleResult.ABANDON,
+        reason + "; the agent terminated its retained instance");
+  }
+
+  /** Spot notices cannot be delayed: run the command, say what is at risk, stop holding. */
+  private void pollNotices(Instant now) {
+    if (now.isBefore(nextNoticePoll)) {
+      return;
+    }
+    nextNoticePoll = now.plus(settings.imdsPollInterval());
+    try {
+      if (rebalanceAt == null) {
+        imds.rebalanceRecommendation().ifPresent(n -> onRebalance(n));
+      }
+      imds.spotInterruption().ifPresent(n -> onInterruption(now, n));
+    } catch (ImdsException e) {
+      error("read spot notices for instance=" + ref.instanceId(), e);
+    }
+  }
+
+  private void onRebalance(SpotNotice n) {
+    rebalanceAt = n.time();
+    log.warn(
+        "spot rebalance recommendation {} noticeTime={} queuedBytes={}: interruption risk is"
+            + " elevated",
+        ref,
+        n.time(),
+        snapshot.totalBytes());
+    events.fire("rebalance-recommendation", commandEnv(phase));
+  }
+
+  private void onInterruption(Instant now, SpotNotice n) {
+    spotInterruption = n;
+    events.fire("spot-interruption", commandEnv(phase));
+    long left = Math.max(0, Duration.between(now, n.time()).toSeconds());
+    end(
+        now,
+        Phase.INTERRUPTED,
+        null,
+        "spot interruption notice: EC2 will "
+            + n.action()
+            + " this instance at "
+            + n.time()
+            + " (in "
+            + left
+            + " s); it cannot be delayed, queued data that is not sent by then is lost");
   }
 
   private void end(Instant now, Phase terminal, LifecycleResult sent, String reason) {
@@ -595,7 +796,10 @@ public final class DrainController {
         || before.queues().totalFiles() != status.queues().totalFiles()
         || !before.lastError().equals(status.lastError())
         || !before.holdReason().equals(status.holdReason())
-        || before.releaseRequested() != status.releaseRequested()) {
+        || before.releaseRequested() != status.releaseRequested()
+        || before.scaleInProtected() != status.scaleInProtected()
+        || !before.rebalanceRecommendedAt().equals(status.rebalanceRecommendedAt())
+        || !before.eventCommands().equals(status.eventCommands())) {
       listener.accept(status);
     }
   }
@@ -627,6 +831,12 @@ public final class DrainController {
         bytesAtEnd,
         Optional.ofNullable(holdReason),
         Optional.ofNullable(holdSince),
-        releaseReason != null);
+        releaseReason != null,
+        Optional.ofNullable(retainedSince),
+        protection.active(),
+        protection.changedAt(),
+        Optional.ofNullable(spotInterruption),
+        Optional.ofNullable(rebalanceAt),
+        events.fired());
   }
 }

@@ -21,4 +21,6 @@ public record DrainSettings(
     Optional<Duration> maxHold,
     Duration imdsPollInterval,
     Optional<String> beforeCompleteCommand,
-    Duration commandTimeout) {}
+    Duration commandTimeout,
+    Optional<String> onTerminationCommand,
+    ProtectionSettings protection) {}

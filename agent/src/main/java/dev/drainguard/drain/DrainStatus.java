@@ -1,11 +1,13 @@
 package dev.drainguard.drain;
 
+import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
 import dev.drainguard.queue.QueueSnapshot;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,6 +21,11 @@ import java.util.Optional;
  * @param holdReason why an operator asked to hold, while that hold is in force
  * @param holdSince when that hold was asked for
  * @param releaseRequested true once an operator has released the action
+ * @param retainedSince when the instance was abandoned into Terminating:Retained
+ * @param scaleInProtected true while this agent holds the instance protected from scale-in
+ * @param spotInterruption the spot interruption notice, once seen
+ * @param rebalanceRecommendedAt the rebalance recommendation's notice time, once seen
+ * @param eventCommands the events the on-termination command was started for
  */
 public record DrainStatus(
     Instant evaluatedAt,
@@ -42,4 +49,10 @@ public record DrainStatus(
     long bytesAtEnd,
     Optional<String> holdReason,
     Optional<Instant> holdSince,
-    boolean releaseRequested) {}
+    boolean releaseRequested,
+    Optional<Instant> retainedSince,
+    boolean scaleInProtected,
+    Optional<Instant> protectionChangedAt,
+    Optional<SpotNotice> spotInterruption,
+    Optional<Instant> rebalanceRecommendedAt,
+    List<String> eventCommands) {}

@@ -15,9 +15,16 @@ public enum Phase {
   /** The action vanished after it was active, or never became active. Terminal. */
   LOST,
   /** The deadline came with data queued and policy expire: heartbeats stopped. Terminal. */
-  EXPIRED;
+  EXPIRED,
+  /**
+   * Policy retain sent ABANDON: the instance waits in Terminating:Retained, outside desired
+   * capacity and with no time limit, until its queues drain and the agent terminates it.
+   */
+  RETAINED,
+  /** A spot interruption notice: nothing can delay it. Terminal. */
+  INTERRUPTED;
 
   public boolean terminal() {
-    return this == COMPLETED || this == LOST || this == EXPIRED;
+    return this == COMPLETED || this == LOST || this == EXPIRED || this == INTERRUPTED;
   }
 }

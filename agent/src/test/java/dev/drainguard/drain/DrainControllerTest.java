@@ -30,6 +30,8 @@ class DrainControllerTest {
   final FakePorts.Queues queues = new FakePorts.Queues(clock);
   final FakePorts.Commands commands = new FakePorts.Commands();
   final List<DrainStatus> published = new ArrayList<>();
+  Optional<String> onTermination = Optional.empty();
+  ProtectionSettings protection = ProtectionSettings.OFF;
 
   DrainController controller(Optional<String> beforeComplete) {
     return controller(beforeComplete, DeadlinePolicy.EXPIRE, Optional.empty());
@@ -47,7 +49,9 @@ class DrainControllerTest {
             maxHold,
             Duration.ofSeconds(5),
             beforeComplete,
-            Duration.ofMinutes(1));
+            Duration.ofMinutes(1),
+            onTermination,
+            protection);
     return new DrainController(s, imds, api, REF, HOOK, queues, commands, clock, published::add);
   }
 
@@ -353,5 +357,149 @@ class DrainControllerTest {
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
     assertThat(c.hold("x").accepted()).isFalse();
     assertThat(c.release(true, "x").accepted()).isFalse();
+  }
+
+  DrainController retaining() {
+    return holding(
+        controller(Optional.empty(), DeadlinePolicy.RETAIN, Optional.of(Duration.ofMinutes(2))));
+  }
+
+  @Test
+  void policyRetain_abandonsIntoRetention_thenTerminatesItselfOnceDrained() {
+    DrainController c = retaining();
+    api.statesAfterAbandon.add("Terminating:Wait");
+    api.statesAfterAbandon.add("Terminating:Retained");
+    run(c, Duration.ofMinutes(2));
+    assertThat(api.calls).contains("complete:ABANDON");
+    assertThat(c.status().phase()).isEqualTo(Phase.RETAINED);
+    run(c, Duration.ofSeconds(5)); // the group reports Terminating:Retained on the second look
+    assertThat(c.status().retainedSince()).isPresent();
+
+    // Days later, past any hook timeout, the destination comes back and the queue drains.
+    run(c, Duration.ofMinutes(30));
+    assertThat(api.calls).noneMatch(x -> x.startsWith("terminate:"));
+    long heartbeatsWhileRetained = api.count("heartbeat");
+    drain(c);
+    run(c, Duration.ofSeconds(9));
+    assertThat(api.calls).noneMatch(x -> x.startsWith("terminate:"));
+    run(c, Duration.ofSeconds(1));
+    assertThat(api.calls).containsOnlyOnce("terminate:i-1");
+    assertThat(api.count("heartbeat")).isEqualTo(heartbeatsWhileRetained);
+    DrainStatus s = c.status();
+    assertThat(s.phase()).isEqualTo(Phase.COMPLETED);
+    assertThat(s.bytesAtEnd()).isZero();
+    assertThat(s.endReason()).hasValueSatisfying(r -> assertThat(r).contains("retained"));
+  }
+
+  @Test
+  void policyRetain_onAGroupThatDoesNotRetain_saysSoWithTheBytesAtRisk() {
+    DrainController c = retaining();
+    api.statesAfterAbandon.add("Terminating:Proceed");
+    run(c, Duration.ofMinutes(2).plusSeconds(1));
+    DrainStatus s = c.status();
+    assertThat(s.phase()).isEqualTo(Phase.LOST);
+    assertThat(s.bytesAtEnd()).isEqualTo(300);
+    assertThat(s.endReason())
+        .hasValueSatisfying(r -> assertThat(r).contains("does not retain instances"));
+    assertThat(api.calls).noneMatch(x -> x.startsWith("terminate:"));
+  }
+
+  @Test
+  void retained_releaseForce_terminatesAtOnce() {
+    DrainController c = retaining();
+    api.statesAfterAbandon.add("Terminating:Retained");
+    run(c, Duration.ofMinutes(2));
+    assertThat(c.release(false, null).accepted()).isFalse();
+    assertThat(c.release(true, "give up").accepted()).isTrue();
+    assertThat(api.calls).containsOnlyOnce("terminate:i-1");
+  }
+
+  @Test
+  void protection_setOnceBusyForAWhile_changesAtMostOncePerInterval_removedWhenDrained() {
+    protection = new ProtectionSettings(true, 1000, Duration.ofSeconds(60), Duration.ofMinutes(5));
+    DrainController c = controller(Optional.empty());
+    queues.set(5, 5000);
+    run(c, Duration.ofSeconds(59));
+    assertThat(api.calls).doesNotContain("protect:true");
+    run(c, Duration.ofSeconds(2));
+    assertThat(api.calls).containsOnlyOnce("protect:true");
+    assertThat(c.status().scaleInProtected()).isTrue();
+
+    // The queue flaps around the threshold every few seconds for four minutes: no change.
+    for (int i = 0; i < 48; i++) {
+      if (i % 2 == 0) {
+        drain(c);
+      } else {
+        queues.set(5, 5000);
+        c.onQueues(queues.snapshot());
+      }
+      run(c, Duration.ofSeconds(5));
+    }
+    assertThat(api.calls).filteredOn(x -> x.startsWith("protect:")).hasSize(1);
+
+    drain(c);
+    run(c, Duration.ofSeconds(70));
+    assertThat(api.calls)
+        .filteredOn(x -> x.startsWith("protect:"))
+        .containsExactly("protect:true", "protect:false");
+    assertThat(c.status().scaleInProtected()).isFalse();
+  }
+
+  @Test
+  void protection_neverRemovesAProtectionItDidNotSet_andIsOffByDefault() {
+    DrainController c = controller(Optional.empty());
+    queues.set(5, 5_000_000);
+    run(c, Duration.ofMinutes(10));
+    drain(c);
+    run(c, Duration.ofMinutes(10));
+    assertThat(api.calls).noneMatch(x -> x.startsWith("protect:"));
+  }
+
+  @Test
+  void onTerminationCommand_runsOnceWhenTerminationIsNoticed_withTheEvent() {
+    onTermination = Optional.of("stop-pull-inputs");
+    DrainController c = holding(Optional.empty());
+    run(c, Duration.ofMinutes(1));
+    assertThat(commands.started).containsExactly("on-termination:stop-pull-inputs");
+    assertThat(commands.envs.get(0))
+        .containsEntry("DRAINGUARD_EVENT", "termination")
+        .containsEntry("DRAINGUARD_PHASE", "AWAITING_ACTION")
+        .containsEntry("DRAINGUARD_QUEUED_BYTES", "300");
+    // A failing command is reported and changes nothing else.
+    commands.finish(2);
+    run(c, Duration.ofSeconds(1));
+    assertThat(c.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("exit 2"));
+    assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
+  }
+
+  @Test
+  void spotInterruption_runsTheCommandOnceAndEndsInterrupted_rebalanceIsFlagged() {
+    onTermination = Optional.of("flush");
+    queues.set(2, 777);
+    DrainController c = controller(Optional.empty());
+    imds.rebalance =
+        Optional.of(
+            new dev.drainguard.imds.SpotNotice(
+                dev.drainguard.imds.SpotNotice.Kind.REBALANCE, "rebalance", clock.instant()));
+    run(c, Duration.ofSeconds(10));
+    assertThat(c.status().rebalanceRecommendedAt()).contains(clock.instant().minusSeconds(10));
+    assertThat(c.status().phase()).isEqualTo(Phase.IN_SERVICE);
+
+    imds.spot =
+        Optional.of(
+            new dev.drainguard.imds.SpotNotice(
+                dev.drainguard.imds.SpotNotice.Kind.INTERRUPTION,
+                "terminate",
+                clock.instant().plusSeconds(120)));
+    run(c, Duration.ofSeconds(30));
+    DrainStatus s = c.status();
+    assertThat(s.phase()).isEqualTo(Phase.INTERRUPTED);
+    assertThat(s.spotInterruption()).isPresent();
+    assertThat(s.bytesAtEnd()).isEqualTo(777);
+    assertThat(s.endReason()).hasValueSatisfying(r -> assertThat(r).contains("cannot be delayed"));
+    assertThat(commands.envs)
+        .extracting(e -> e.get("DRAINGUARD_EVENT"))
+        .containsExactly("rebalance-recommendation", "spot-interruption");
+    assertThat(api.calls).noneMatch(x -> x.startsWith("complete"));
   }
 }

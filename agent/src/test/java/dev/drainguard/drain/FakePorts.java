@@ -118,7 +118,8 @@ final class FakePorts {
     @Override
     public Optional<GroupMembership> describeInstance(String instanceId) {
       calls.add("describe:" + instanceId);
-      return membership;
+      String state = statesAfterAbandon.poll();
+      return state == null ? membership : Optional.of(new GroupMembership("asg", state));
     }
 
     private ActionOutcome answer() {

@@ -137,7 +137,9 @@ class MetricsScaleInTest {
             Optional.empty(),
             Duration.ofSeconds(1),
             Optional.empty(),
-            Duration.ofMinutes(1));
+            Duration.ofMinutes(1),
+            Optional.empty(),
+            dev.drainguard.drain.ProtectionSettings.OFF);
     CommandRunner noCommand =
         (name, command, env, timeout) -> CompletableFuture.failedFuture(new AssertionError(name));
     controller =
