@@ -48,6 +48,36 @@ final class StatusFormat {
     } else {
       line(b, "deadline", "none yet, policy " + s.deadlinePolicy());
     }
+    if (s.retainedSince() != null) {
+      line(
+          b,
+          "retained",
+          "since "
+              + s.retainedSince()
+              + ": in Terminating:Retained, terminated by the agent once its queues drain");
+    }
+    if (s.scaleInProtected() || s.protectionChangedAt() != null) {
+      line(
+          b,
+          "protection",
+          (s.scaleInProtected() ? "protected from scale-in" : "not protected")
+              + opt(" (changed ", s.protectionChangedAt(), ")"));
+    }
+    if (s.spotInterruptionTime() != null) {
+      line(
+          b,
+          "spot",
+          "INTERRUPTION: EC2 will "
+              + s.spotInterruptionAction()
+              + " at "
+              + s.spotInterruptionTime());
+    }
+    if (s.rebalanceRecommendedAt() != null) {
+      line(b, "rebalance", "recommended at " + s.rebalanceRecommendedAt());
+    }
+    if (s.eventCommands() != null) {
+      line(b, "commands", "on-termination ran for " + String.join(", ", s.eventCommands()));
+    }
     if (s.holdReason() != null) {
       line(b, "hold", "by operator since " + s.holdSince() + ": " + s.holdReason());
     }

@@ -71,6 +71,8 @@ public final class AgentMetrics {
   static final String LIFECYCLE_CALL_TIME = "drainguard.lifecycle.call";
   static final String IMDS_READS = "drainguard.imds.reads";
   static final String HELD = "drainguard.held.seconds";
+  static final String PROTECTED = "drainguard.scale.in.protected";
+  static final String REBALANCE = "drainguard.rebalance.recommended";
   static final String COMPLETIONS = "drainguard.completions";
   static final String BYTES_AT_COMPLETION = "drainguard.bytes.at.completion";
   static final String INFO = "drainguard.agent.info";
@@ -81,6 +83,8 @@ public final class AgentMetrics {
   private final Counter heartbeats;
 
   private volatile Phase phase;
+  private volatile boolean scaleInProtected;
+  private volatile boolean rebalanceRecommended;
   private volatile Instant heldSince;
   private volatile Instant heldUntil;
   private volatile long bytesAtCompletion;
@@ -116,6 +120,14 @@ public final class AgentMetrics {
         .description("Seconds the lifecycle action has been held open (final value once ended)")
         .strongReference(true)
         .register(registry);
+    Gauge.builder(PROTECTED, this, m -> m.scaleInProtected ? 1 : 0)
+        .description("1 while the agent holds the instance protected from scale-in")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(REBALANCE, this, m -> m.rebalanceRecommended ? 1 : 0)
+        .description("1 once IMDS has recommended rebalancing this spot instance")
+        .strongReference(true)
+        .register(registry);
     Gauge.builder(INFO, () -> 1)
         .description("The running agent's version")
         .tag("version", version)
@@ -139,6 +151,8 @@ public final class AgentMetrics {
    */
   public synchronized void onStatus(DrainStatus s) {
     phase = s.phase();
+    scaleInProtected = s.scaleInProtected();
+    rebalanceRecommended = s.rebalanceRecommendedAt().isPresent();
     queues.update(s.queues());
     int n = s.heartbeats();
     // A count lower than the last one comes from a new controller counting from 0 again: all of

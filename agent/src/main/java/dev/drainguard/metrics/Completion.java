@@ -24,6 +24,8 @@ record Completion(String result, String reason) {
           case COMPLETED -> {
             if (why.startsWith("queues drained")) {
               yield "drained";
+            } else if (why.startsWith("retained")) {
+              yield "retained";
             } else if (why.startsWith("released")) {
               yield "released";
             } else if (why.contains("deadline")) {

@@ -2,6 +2,7 @@ package dev.drainguard.status;
 
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
+import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.queue.RootStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +43,13 @@ public record StatusView(
     String endReason,
     String endedAt,
     Long bytesAtEnd,
+    String retainedSince,
+    boolean scaleInProtected,
+    String protectionChangedAt,
+    String spotInterruptionAction,
+    String spotInterruptionTime,
+    String rebalanceRecommendedAt,
+    List<String> eventCommands,
     Queues queues) {
 
   /** Every queue root, and the judgement over all of them. */
@@ -90,6 +98,13 @@ public record StatusView(
         s.endReason().orElse(null),
         text(s.endedAt().orElse(null)),
         s.phase().terminal() ? s.bytesAtEnd() : null,
+        text(s.retainedSince().orElse(null)),
+        s.scaleInProtected(),
+        text(s.protectionChangedAt().orElse(null)),
+        s.spotInterruption().map(SpotNotice::action).orElse(null),
+        text(s.spotInterruption().map(SpotNotice::time).orElse(null)),
+        text(s.rebalanceRecommendedAt().orElse(null)),
+        s.eventCommands().isEmpty() ? null : s.eventCommands(),
         new Queues(
             s.queues().empty(),
             s.queues().totalBytes(),
