@@ -112,9 +112,14 @@ final class ScaleInHarness implements AutoCloseable {
 
   /** Moves the clock by {@code d} in steps, each evaluated by the agent before the next. */
   void advance(Duration d) {
+    advance(d, STEP);
+  }
+
+  /** As {@link #advance(Duration)}, with steps of at most {@code maxStep}. */
+  void advance(Duration d, Duration maxStep) {
     Duration left = d;
     while (!left.isZero()) {
-      Duration step = left.compareTo(STEP) < 0 ? left : STEP;
+      Duration step = left.compareTo(maxStep) < 0 ? left : maxStep;
       clock.advance(step);
       left = left.minus(step);
       settle();
