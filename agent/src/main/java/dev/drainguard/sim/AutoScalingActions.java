@@ -1,5 +1,7 @@
 package dev.drainguard.sim;
 
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +34,8 @@ final class AutoScalingActions {
       case "CompleteLifecycleAction" -> complete(params);
       case "DescribeLifecycleHooks" -> describeHooks(params);
       case "DescribeAutoScalingInstances" -> describeInstances(params);
+      case "TerminateInstanceInAutoScalingGroup" -> terminateInstance(params);
+      case "SetInstanceProtection" -> setProtection(params);
       default ->
           throw new ApiError(
               400, "InvalidAction", "The action " + action + " is not valid for this web service.");
@@ -98,10 +102,46 @@ final class AutoScalingActions {
           .leaf("LaunchTemplateName", LAUNCH_TEMPLATE_NAME)
           .leaf("Version", "1")
           .close("LaunchTemplate")
-          .leaf("ProtectedFromScaleIn", false)
+          .leaf("ProtectedFromScaleIn", r.protectedFromScaleIn())
           .close("member");
     }
     return xml.close("AutoScalingInstances");
+  }
+
+  private QueryXml terminateInstance(Map<String, String> p) {
+    SimModel.TerminateActivity a =
+        model.terminateInGroup(p.get("InstanceId"), p.get("ShouldDecrementDesiredCapacity"));
+    String start =
+        DateTimeFormatter.ISO_INSTANT.format(a.startTime().truncatedTo(ChronoUnit.MILLIS));
+    String cause =
+        "At "
+            + start
+            + " instance "
+            + a.instanceId()
+            + " was taken out of service in response to a user request"
+            + (a.capacityAfter() < a.capacityBefore()
+                ? ", shrinking the capacity from "
+                    + a.capacityBefore()
+                    + " to "
+                    + a.capacityAfter()
+                    + "."
+                : ".");
+    return new QueryXml()
+        .open("Activity")
+        .leaf("ActivityId", a.activityId())
+        .leaf("AutoScalingGroupName", a.groupName())
+        .leaf("Description", "Terminating EC2 instance: " + a.instanceId())
+        .leaf("Cause", cause)
+        .leaf("StartTime", start)
+        .leaf("StatusCode", "InProgress")
+        .leaf("Progress", 0)
+        .close("Activity");
+  }
+
+  private QueryXml setProtection(Map<String, String> p) {
+    model.setProtection(
+        p.get("AutoScalingGroupName"), members(p, "InstanceIds"), p.get("ProtectedFromScaleIn"));
+    return new QueryXml();
   }
 
   /** The values of a Query list parameter {@code Name.member.1}, {@code Name.member.2}, …. */

@@ -5,6 +5,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -29,6 +32,8 @@ final class ImdsHandler implements HttpHandler {
 
   private static final String META_DATA = "/latest/meta-data/";
   private static final String GROUP_TAG = "tags/instance/aws:autoscaling:groupName";
+  private static final String SPOT_ACTION = "spot/instance-action";
+  private static final String REBALANCE = "events/recommendations/rebalance";
 
   private record Reply(int status, String body, Map<String, String> headers) {
     static Reply of(int status, String body) {
@@ -105,8 +110,24 @@ final class ImdsHandler implements HttpHandler {
       case "autoscaling/target-lifecycle-state" ->
           view.groupName().map(g -> view.targetLifecycleState());
       case GROUP_TAG -> view.metadataTagsEnabled() ? view.groupName() : Optional.empty();
+      case SPOT_ACTION ->
+          view.spotAction()
+              .map(
+                  a ->
+                      "{\"action\":\""
+                          + a.action()
+                          + "\",\"time\":\""
+                          + utcSeconds(a.time())
+                          + "\"}");
+      case REBALANCE ->
+          view.rebalanceNoticeTime().map(t -> "{\"noticeTime\":\"" + utcSeconds(t) + "\"}");
       default -> Optional.empty();
     };
+  }
+
+  /** The timestamp format of IMDS's JSON documents: {@code 2026-01-01T00:02:00Z}. */
+  private static String utcSeconds(Instant t) {
+    return DateTimeFormatter.ISO_INSTANT.format(t.truncatedTo(ChronoUnit.SECONDS));
   }
 
   private Reply issueToken(String ttlHeader) {

@@ -3,9 +3,9 @@ package dev.drainguard.sim;
 /**
  * The Auto Scaling lifecycle states the simulator models, with their wire names.
  *
- * <p>Only the scale-in path exists so far. {@code Terminating:Retained} (a group whose instance
- * lifecycle policy retains instances on ABANDON) is meant to be added here and reached from {@link
- * SimInstance#stateAfterAction(String)}.
+ * <p>Only the termination path is modelled. {@code Terminating:Retained} is reached from {@link
+ * SimInstance#stateAfterAction(String)} when the group's instance lifecycle policy retains
+ * instances whose termination action is abandoned.
  */
 enum LifecycleState {
   IN_SERVICE("InService"),
@@ -15,6 +15,11 @@ enum LifecycleState {
   TERMINATING_WAIT("Terminating:Wait"),
   /** The action ended with a result that lets termination go on. */
   TERMINATING_PROCEED("Terminating:Proceed"),
+  /**
+   * The action was abandoned and the group retains such instances: no timeout applies; only
+   * TerminateInstanceInAutoScalingGroup moves it on, to {@code Terminated}.
+   */
+  TERMINATING_RETAINED("Terminating:Retained"),
   TERMINATED("Terminated");
 
   private final String wireName;

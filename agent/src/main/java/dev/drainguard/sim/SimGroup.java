@@ -2,11 +2,16 @@ package dev.drainguard.sim;
 
 import java.util.Optional;
 
-/** A simulated Auto Scaling group: a name and at most one termination hook. */
+/**
+ * A simulated Auto Scaling group: a name, at most one termination hook, its desired capacity and
+ * its instance lifecycle policy.
+ */
 final class SimGroup {
 
   private final String name;
   private SimHook terminationHook;
+  private boolean retainOnTerminateHookAbandon;
+  private int desiredCapacity;
 
   SimGroup(String name) {
     this.name = name;
@@ -29,5 +34,27 @@ final class SimGroup {
               + terminationHook.name());
     }
     this.terminationHook = hook;
+  }
+
+  /** The instance lifecycle policy {@code RetentionTriggers.TerminateHookAbandon=retain}. */
+  boolean retainOnTerminateHookAbandon() {
+    return retainOnTerminateHookAbandon;
+  }
+
+  void setRetainOnTerminateHookAbandon(boolean retain) {
+    retainOnTerminateHookAbandon = retain;
+  }
+
+  int desiredCapacity() {
+    return desiredCapacity;
+  }
+
+  void incrementDesiredCapacity() {
+    desiredCapacity++;
+  }
+
+  /** Shrinks the desired capacity by one, never below zero. */
+  void decrementDesiredCapacity() {
+    desiredCapacity = Math.max(0, desiredCapacity - 1);
   }
 }

@@ -36,6 +36,11 @@ final class SimInstance {
   private Instant heartbeatDeadline;
   private Instant globalDeadline;
   private ActionEnd actionEnd;
+  private Instant terminatedAt;
+  private Termination termination;
+  private boolean protectedFromScaleIn;
+  private SpotAction spotAction;
+  private Instant rebalanceNoticeTime;
 
   /**
    * @param group the instance's group, {@code null} for an instance in no group
@@ -67,13 +72,52 @@ final class SimInstance {
     return state;
   }
 
-  /** What IMDS {@code autoscaling/target-lifecycle-state} reads: the state being moved to. */
+  /**
+   * What IMDS {@code autoscaling/target-lifecycle-state} reads: the state being moved to. A
+   * retained instance ({@code Terminating:Retained}) still reads {@code Terminated}: it is on its
+   * way there, only paused, and AWS documents no other target state for it; the agent learns of the
+   * retention from DescribeAutoScalingInstances, not from IMDS.
+   */
   String targetLifecycleState() {
     return state == LifecycleState.IN_SERVICE ? "InService" : "Terminated";
   }
 
   Optional<ActionEnd> actionEnd() {
     return Optional.ofNullable(actionEnd);
+  }
+
+  /** When the instance reached {@code Terminated}; empty before. */
+  Optional<Instant> terminatedAt() {
+    return Optional.ofNullable(terminatedAt);
+  }
+
+  /** The TerminateInstanceInAutoScalingGroup request accepted for it; empty before. */
+  Optional<Termination> termination() {
+    return Optional.ofNullable(termination);
+  }
+
+  boolean protectedFromScaleIn() {
+    return protectedFromScaleIn;
+  }
+
+  void setProtectedFromScaleIn(boolean value) {
+    protectedFromScaleIn = value;
+  }
+
+  Optional<SpotAction> spotAction() {
+    return Optional.ofNullable(spotAction);
+  }
+
+  void setSpotAction(SpotAction notice) {
+    spotAction = notice;
+  }
+
+  Optional<Instant> rebalanceNoticeTime() {
+    return Optional.ofNullable(rebalanceNoticeTime);
+  }
+
+  void setRebalanceNoticeTime(Instant noticeTime) {
+    rebalanceNoticeTime = noticeTime;
   }
 
   /** True while the termination action is active (heartbeat and complete are accepted). */
@@ -101,6 +145,25 @@ final class SimInstance {
     }
     deregistrationDelay = delay;
     enter(LifecycleState.TERMINATING, now);
+  }
+
+  /**
+   * TerminateInstanceInAutoScalingGroup: a retained instance is terminated now; an InService one
+   * starts a termination like {@link #terminate(Instant, Duration)}; one already terminating goes
+   * on as it was (the request changes nothing but is accepted).
+   */
+  void terminateInGroup(Instant now, Duration delay, boolean shouldDecrementDesiredCapacity) {
+    if (state == LifecycleState.TERMINATED) {
+      throw new IllegalStateException("instance=" + id + " is already Terminated");
+    }
+    termination = new Termination(now, shouldDecrementDesiredCapacity);
+    switch (state) {
+      case TERMINATING_RETAINED -> enter(LifecycleState.TERMINATED, now);
+      case IN_SERVICE -> terminate(now, delay);
+      default -> {
+        // Terminating, Terminating:Wait or Terminating:Proceed: already on its way.
+      }
+    }
   }
 
   /** Applies every transition that was due at or before {@code now}, each at its own instant. */
@@ -134,12 +197,15 @@ final class SimInstance {
    * {@code TerminateHookAbandon=retain}, ABANDON leads to {@code Terminating:Retained}.
    */
   LifecycleState stateAfterAction(String result) {
-    return LifecycleState.TERMINATING_PROCEED;
+    boolean retains = group != null && group.retainOnTerminateHookAbandon();
+    return retains && ABANDON.equals(result)
+        ? LifecycleState.TERMINATING_RETAINED
+        : LifecycleState.TERMINATING_PROCEED;
   }
 
   private Instant nextTransitionAt() {
     return switch (state) {
-      case IN_SERVICE, TERMINATED -> null;
+      case IN_SERVICE, TERMINATING_RETAINED, TERMINATED -> null;
       case TERMINATING -> stateSince.plus(deregistrationDelay);
       case TERMINATING_WAIT ->
           heartbeatDeadline.isBefore(globalDeadline) ? heartbeatDeadline : globalDeadline;
@@ -194,6 +260,9 @@ final class SimInstance {
         at);
     state = next;
     stateSince = at;
+    if (next == LifecycleState.TERMINATED) {
+      terminatedAt = at;
+    }
   }
 
   private void requireActive() {

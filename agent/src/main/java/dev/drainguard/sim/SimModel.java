@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
 /**
  * The simulated world: groups, hooks and instances, guarded by one lock (this object's monitor).
@@ -25,11 +27,29 @@ final class SimModel {
       String region,
       Optional<String> groupName,
       String targetLifecycleState,
-      boolean metadataTagsEnabled) {}
+      boolean metadataTagsEnabled,
+      Optional<SpotAction> spotAction,
+      Optional<Instant> rebalanceNoticeTime) {}
 
   /** One member of DescribeAutoScalingInstances. */
   record InstanceRow(
-      String instanceId, String groupName, String availabilityZone, String lifecycleState) {}
+      String instanceId,
+      String groupName,
+      String availabilityZone,
+      String lifecycleState,
+      boolean protectedFromScaleIn) {}
+
+  /** The scaling activity a TerminateInstanceInAutoScalingGroup request started. */
+  record TerminateActivity(
+      String activityId,
+      String groupName,
+      String instanceId,
+      Instant startTime,
+      int capacityBefore,
+      int capacityAfter) {}
+
+  /** The spot interruption actions IMDS can announce. */
+  private static final Set<String> SPOT_ACTIONS = Set.of("terminate", "stop", "hibernate");
 
   private final Clock clock;
   private final Map<String, SimGroup> groups = new LinkedHashMap<>();
@@ -58,6 +78,9 @@ final class SimModel {
       throw new IllegalArgumentException("instance already exists: instance=" + instanceId);
     }
     instances.put(instanceId, new SimInstance(instanceId, group, region, metadataTagsEnabled));
+    if (group != null) {
+      group.incrementDesiredCapacity();
+    }
     if (imdsInstanceId == null) {
       imdsInstanceId = instanceId;
     }
@@ -72,6 +95,120 @@ final class SimModel {
       String groupName, String hookName, Duration heartbeatTimeout, String defaultResult) {
     group(groupName)
         .setTerminationHook(SimHook.of(groupName, hookName, heartbeatTimeout, defaultResult));
+  }
+
+  synchronized void setRetainOnTerminateHookAbandon(String groupName, boolean retain) {
+    group(groupName).setRetainOnTerminateHookAbandon(retain);
+  }
+
+  synchronized int desiredCapacity(String groupName) {
+    advance();
+    return group(groupName).desiredCapacity();
+  }
+
+  synchronized boolean isProtected(String instanceId) {
+    advance();
+    return instance(instanceId).protectedFromScaleIn();
+  }
+
+  synchronized Optional<Instant> terminatedAt(String instanceId) {
+    advance();
+    return instance(instanceId).terminatedAt();
+  }
+
+  synchronized Optional<Termination> termination(String instanceId) {
+    advance();
+    return instance(instanceId).termination();
+  }
+
+  synchronized void spotInterruption(String instanceId, String action, Instant time) {
+    if (!SPOT_ACTIONS.contains(action)) {
+      throw new IllegalArgumentException(
+          "spot action must be one of " + SPOT_ACTIONS + ": " + action + " instance=" + instanceId);
+    }
+    instance(instanceId).setSpotAction(new SpotAction(action, time));
+  }
+
+  synchronized void rebalanceRecommendation(String instanceId, Instant noticeTime) {
+    instance(instanceId).setRebalanceNoticeTime(noticeTime);
+  }
+
+  /**
+   * Auto Scaling choosing an instance to scale in: the first InService instance of the group, in
+   * the order added, that is not protected from scale-in.
+   */
+  synchronized Optional<String> scaleIn(String groupName) {
+    Instant now = advance();
+    SimGroup group = group(groupName);
+    Optional<SimInstance> chosen =
+        instances.values().stream()
+            .filter(i -> i.group().filter(g -> g == group).isPresent())
+            .filter(i -> i.state() == LifecycleState.IN_SERVICE && !i.protectedFromScaleIn())
+            .findFirst();
+    chosen.ifPresent(
+        i -> {
+          i.terminate(now, deregistrationDelay);
+          group.decrementDesiredCapacity();
+        });
+    return chosen.map(SimInstance::id);
+  }
+
+  /** TerminateInstanceInAutoScalingGroup. */
+  synchronized TerminateActivity terminateInGroup(String instanceId, String shouldDecrement) {
+    Instant now = advance();
+    if (instanceId == null) {
+      throw ApiError.validation(notNull("instanceId"));
+    }
+    boolean decrement = parseBoolean("shouldDecrementDesiredCapacity", shouldDecrement);
+    SimInstance instance = instances.get(instanceId);
+    if (instance == null
+        || instance.group().isEmpty()
+        || instance.state() == LifecycleState.TERMINATED) {
+      throw ApiError.validation(
+          "Instance Id not found - No managed instance found for instance ID: " + instanceId);
+    }
+    SimGroup group = instance.group().get();
+    int before = group.desiredCapacity();
+    instance.terminateInGroup(now, deregistrationDelay, decrement);
+    if (decrement) {
+      group.decrementDesiredCapacity();
+    }
+    return new TerminateActivity(
+        UUID.randomUUID().toString(),
+        group.name(),
+        instanceId,
+        now,
+        before,
+        group.desiredCapacity());
+  }
+
+  /** SetInstanceProtection: all or nothing, every instance checked before any is changed. */
+  synchronized void setProtection(
+      String groupName, Collection<String> instanceIds, String protectedFromScaleIn) {
+    advance();
+    if (instanceIds.isEmpty()) {
+      throw ApiError.validation(notNull("instanceIds"));
+    }
+    if (groupName == null) {
+      throw ApiError.validation(notNull("autoScalingGroupName"));
+    }
+    boolean value = parseBoolean("protectedFromScaleIn", protectedFromScaleIn);
+    SimGroup group = groups.get(groupName);
+    if (group == null) {
+      throw ApiError.validation("Group " + groupName + " not found");
+    }
+    List<SimInstance> targets = new ArrayList<>();
+    for (String id : instanceIds) {
+      SimInstance i = instances.get(id);
+      if (i == null
+          || i.group().filter(g -> g == group).isEmpty()
+          || i.state() == LifecycleState.TERMINATED) {
+        throw ApiError.validation(
+            "The instance " + id + " is not part of Auto Scaling group " + groupName + ".");
+      }
+      targets.add(i);
+    }
+    targets.forEach(i -> i.setProtectedFromScaleIn(value));
   }
 
   synchronized void setDeregistrationDelay(Duration delay) {
@@ -109,7 +246,9 @@ final class SimModel {
             i.region(),
             i.group().map(SimGroup::name),
             i.targetLifecycleState(),
-            i.metadataTagsEnabled()));
+            i.metadataTagsEnabled(),
+            i.spotAction(),
+            i.rebalanceNoticeTime()));
   }
 
   synchronized void heartbeat(String groupName, String hookName, String instanceId, String token) {
@@ -160,7 +299,11 @@ final class SimModel {
       if (wanted && i.group().isPresent() && i.state() != LifecycleState.TERMINATED) {
         rows.add(
             new InstanceRow(
-                i.id(), i.group().get().name(), i.region() + "a", i.state().wireName()));
+                i.id(),
+                i.group().get().name(),
+                i.region() + "a",
+                i.state().wireName(),
+                i.protectedFromScaleIn()));
       }
     }
     return rows;
@@ -214,6 +357,24 @@ final class SimModel {
     return "1 validation error detected: Value null at '"
         + member
         + "' failed to satisfy constraint: Member must not be null";
+  }
+
+  /** A Query API boolean: {@code true} or {@code false}, else the ValidationError. */
+  private static boolean parseBoolean(String member, String value) {
+    if (value == null) {
+      throw ApiError.validation(notNull(member));
+    }
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw ApiError.validation(
+              "1 validation error detected: Value '"
+                  + value
+                  + "' at '"
+                  + member
+                  + "' failed to satisfy constraint: Member must be true or false");
+    };
   }
 
   private Instant advance() {

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -163,8 +164,74 @@ public final class Simulator implements AutoCloseable {
   }
 
   /**
+   * Sets the group's instance lifecycle policy {@code RetentionTriggers.TerminateHookAbandon}: with
+   * {@code retain}, a termination action that ends with ABANDON (CompleteLifecycleAction, or a
+   * timeout whose DefaultResult is ABANDON) leaves the instance in {@code Terminating:Retained},
+   * with no timeout, until TerminateInstanceInAutoScalingGroup. CONTINUE is never retained. Default
+   * {@code false}: ABANDON terminates the instance.
+   */
+  public void setRetainOnTerminateHookAbandon(String groupName, boolean retain) {
+    model.setRetainOnTerminateHookAbandon(groupName, retain);
+  }
+
+  /**
+   * The group's desired capacity: the number of instances added to it, less one for each scale-in
+   * ({@link #scaleIn(String)}) and each TerminateInstanceInAutoScalingGroup with {@code
+   * ShouldDecrementDesiredCapacity=true}; never below zero.
+   */
+  public int desiredCapacity(String groupName) {
+    return model.desiredCapacity(groupName);
+  }
+
+  /** Whether the instance is protected from scale-in (SetInstanceProtection); default false. */
+  public boolean isProtected(String instanceId) {
+    return model.isProtected(instanceId);
+  }
+
+  /**
+   * Auto Scaling choosing an instance to scale in: the first InService instance of the group, in
+   * the order added, that is not protected from scale-in, is terminated ({@link
+   * #terminate(String)}) and the desired capacity decremented.
+   *
+   * @return the chosen instance; empty, with nothing changed, when no instance is eligible
+   */
+  public Optional<String> scaleIn(String groupName) {
+    return model.scaleIn(groupName);
+  }
+
+  /** When the instance reached {@code Terminated}, by any path; empty before. */
+  public Optional<Instant> terminatedAt(String instanceId) {
+    return model.terminatedAt(instanceId);
+  }
+
+  /** The TerminateInstanceInAutoScalingGroup request accepted for the instance; empty before. */
+  public Optional<Termination> termination(String instanceId) {
+    return model.termination(instanceId);
+  }
+
+  /**
+   * From now on, IMDS {@code spot/instance-action} of this instance answers {@code
+   * {"action":"terminate","time":"2026-01-01T00:02:00Z"}} (time in UTC, whole seconds); 404 before.
+   * Only the notice is modelled: the instance's lifecycle does not change.
+   *
+   * @param action {@code terminate}, {@code stop} or {@code hibernate}
+   */
+  public void spotInterruption(String instanceId, String action, Instant time) {
+    model.spotInterruption(instanceId, action, time);
+  }
+
+  /**
+   * From now on, IMDS {@code events/recommendations/rebalance} of this instance answers {@code
+   * {"noticeTime":"2026-01-01T00:00:00Z"}}; 404 before.
+   */
+  public void rebalanceRecommendation(String instanceId, Instant noticeTime) {
+    model.rebalanceRecommendation(instanceId, noticeTime);
+  }
+
+  /**
    * The instance's Auto Scaling lifecycle state now: {@code InService}, {@code Terminating}, {@code
-   * Terminating:Wait} or {@code Terminated}.
+   * Terminating:Wait}, {@code Terminating:Proceed}, {@code Terminating:Retained} or {@code
+   * Terminated}.
    */
   public String lifecycleState(String instanceId) {
     return model.lifecycleState(instanceId);

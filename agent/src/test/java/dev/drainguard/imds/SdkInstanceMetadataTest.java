@@ -9,6 +9,7 @@ import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.sim.Simulator;
 import dev.drainguard.testing.MutableClock;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -155,5 +156,41 @@ class SdkInstanceMetadataTest {
         .hasMessageContaining("HTTP 403");
     // One injected failure only: a retry would have succeeded instead of throwing.
     assertThat(sleeper.pauses()).isEmpty();
+  }
+
+  @Test
+  void spotInterruption_noneThenNotice_actionAndTimeParsed() {
+    assertThat(imds.spotInterruption()).isEmpty();
+
+    sim.spotInterruption(ID, "terminate", Instant.parse("2026-01-01T00:02:00Z"));
+
+    assertThat(imds.spotInterruption())
+        .contains(
+            new SpotNotice(
+                SpotNotice.Kind.INTERRUPTION, "terminate", Instant.parse("2026-01-01T00:02:00Z")));
+    assertThat(sleeper.pauses()).as("404 is a state, not retried").isEmpty();
+  }
+
+  @Test
+  void spotInterruption_stop_actionKept() {
+    sim.spotInterruption(ID, "stop", Instant.parse("2026-01-01T00:02:00Z"));
+
+    assertThat(imds.spotInterruption())
+        .hasValueSatisfying(n -> assertThat(n.action()).isEqualTo("stop"));
+  }
+
+  @Test
+  void rebalanceRecommendation_noneThenNotice_noticeTimeParsed() {
+    assertThat(imds.rebalanceRecommendation()).isEmpty();
+
+    sim.rebalanceRecommendation(ID, Instant.parse("2026-01-01T00:00:10Z"));
+
+    assertThat(imds.rebalanceRecommendation())
+        .hasValueSatisfying(
+            n -> {
+              assertThat(n.kind()).isEqualTo(SpotNotice.Kind.REBALANCE);
+              assertThat(n.time()).isEqualTo(Instant.parse("2026-01-01T00:00:10Z"));
+            });
+    assertThat(imds.spotInterruption()).as("a rebalance is not an interruption").isEmpty();
   }
 }

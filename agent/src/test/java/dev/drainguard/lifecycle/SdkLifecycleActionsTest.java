@@ -11,6 +11,7 @@ import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.sim.ActionEnd;
 import dev.drainguard.sim.ApiCall;
 import dev.drainguard.sim.Simulator;
+import dev.drainguard.sim.Termination;
 import dev.drainguard.testing.MutableClock;
 import java.time.Duration;
 import java.util.List;
@@ -259,5 +260,74 @@ class SdkLifecycleActionsTest {
         .isInstanceOf(LifecycleApiException.class)
         .hasMessageContaining("complete(CONTINUE) for hook=drain asg=workers instance=" + ID);
     assertThat(sim.actionEnd(ID)).isEmpty();
+  }
+
+  /** Scale-in, then ABANDON in a group that retains: the instance is Terminating:Retained. */
+  private void reachRetained() {
+    sim.setRetainOnTerminateHookAbandon(GROUP, true);
+    reachTerminatingWait();
+    assertThat(actions.complete(REF, LifecycleResult.ABANDON)).isEqualTo(ActionOutcome.ACCEPTED);
+    assertThat(sim.lifecycleState(ID)).isEqualTo("Terminating:Retained");
+  }
+
+  @Test
+  void describeInstance_retained_terminatingRetained() {
+    reachRetained();
+
+    assertThat(actions.describeInstance(ID))
+        .contains(new GroupMembership(GROUP, "Terminating:Retained"));
+  }
+
+  @Test
+  void terminateInstance_retained_terminatedWithDesiredCapacityKept() {
+    reachRetained();
+    clock.advance(Duration.ofDays(3));
+    int capacity = sim.desiredCapacity(GROUP);
+
+    actions.terminateInstance(ID);
+
+    assertThat(sim.lifecycleState(ID)).isEqualTo("Terminated");
+    assertThat(sim.termination(ID)).contains(new Termination(clock.instant(), false));
+    assertThat(sim.desiredCapacity(GROUP)).isEqualTo(capacity);
+    assertThat(sim.calls("TerminateInstanceInAutoScalingGroup"))
+        .singleElement()
+        .satisfies(
+            c ->
+                assertThat(c.params())
+                    .containsEntry("InstanceId", ID)
+                    .containsEntry("ShouldDecrementDesiredCapacity", "false"));
+  }
+
+  @Test
+  void terminateInstance_unknownInstance_lifecycleApiExceptionAtOnce() {
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class, () -> actions.terminateInstance("i-0000000000unknown"));
+
+    assertThat(e).hasMessageContaining("instance=i-0000000000unknown");
+    assertThat(e.errorCode()).isEqualTo("ValidationError");
+    assertThat(sleeper.pauses()).isEmpty();
+  }
+
+  @Test
+  void setProtection_trueThenFalse_simulatorProtection() {
+    actions.setProtection(GROUP, ID, true);
+
+    assertThat(sim.isProtected(ID)).isTrue();
+
+    actions.setProtection(GROUP, ID, false);
+
+    assertThat(sim.isProtected(ID)).isFalse();
+    assertThat(sim.calls("SetInstanceProtection"))
+        .extracting(c -> c.params().get("ProtectedFromScaleIn"))
+        .containsExactly("true", "false");
+  }
+
+  @Test
+  void setProtection_unknownGroup_lifecycleApiExceptionNamingGroupAndInstance() {
+    assertThatThrownBy(() -> actions.setProtection("nope", ID, true))
+        .isInstanceOf(LifecycleApiException.class)
+        .hasMessageContaining("asg=nope")
+        .hasMessageContaining("instance=" + ID);
   }
 }

@@ -7,6 +7,7 @@ import dev.drainguard.testing.MutableClock;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,8 @@ class ImdsHandlerTest {
   private static final String TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state";
   private static final String GROUP_TAG =
       "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
+  private static final String SPOT_ACTION = "/latest/meta-data/spot/instance-action";
+  private static final String REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
 
   private final MutableClock clock = MutableClock.atNewYear();
   private Simulator sim;
@@ -170,5 +173,58 @@ class ImdsHandlerTest {
 
       assertThat(emptyClient.imdsGet(INSTANCE_ID, emptyClient.token()).statusCode()).isEqualTo(404);
     }
+  }
+
+  @Test
+  void spotInstanceAction_noticeGiven_404ThenJsonLikeAws() throws IOException {
+    String token = client.token();
+    assertThat(client.imdsGet(SPOT_ACTION, token).statusCode()).isEqualTo(404);
+
+    sim.spotInterruption("i-0aaa", "terminate", Instant.parse("2026-01-01T00:02:00.750Z"));
+
+    HttpResponse<String> r = client.imdsGet(SPOT_ACTION, token);
+    assertThat(r.statusCode()).isEqualTo(200);
+    // Whole seconds with a Z, as IMDS writes it: a parser expecting fractions would break here.
+    assertThat(r.body()).isEqualTo("{\"action\":\"terminate\",\"time\":\"2026-01-01T00:02:00Z\"}");
+  }
+
+  @Test
+  void rebalance_noticeGiven_404ThenJsonLikeAws() throws IOException {
+    String token = client.token();
+    assertThat(client.imdsGet(REBALANCE, token).statusCode()).isEqualTo(404);
+
+    sim.rebalanceRecommendation("i-0aaa", Instant.parse("2026-01-01T00:00:00Z"));
+
+    HttpResponse<String> r = client.imdsGet(REBALANCE, token);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("{\"noticeTime\":\"2026-01-01T00:00:00Z\"}");
+  }
+
+  @Test
+  void spotNotices_withoutToken_401() throws IOException {
+    sim.spotInterruption("i-0aaa", "stop", Instant.parse("2026-01-01T00:02:00Z"));
+    sim.rebalanceRecommendation("i-0aaa", Instant.parse("2026-01-01T00:00:00Z"));
+
+    assertThat(client.imdsGet(SPOT_ACTION, null).statusCode()).isEqualTo(401);
+    assertThat(client.imdsGet(REBALANCE, null).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void spotNotices_forAnotherInstance_notShownByThisOne() throws IOException {
+    sim.addInstance("workers", "i-0bbb", "eu-west-1", true);
+    sim.spotInterruption("i-0bbb", "hibernate", Instant.parse("2026-01-01T00:02:00Z"));
+    String token = client.token();
+
+    assertThat(client.imdsGet(SPOT_ACTION, token).statusCode()).isEqualTo(404);
+
+    sim.setImdsInstance("i-0bbb");
+    assertThat(client.imdsGet(SPOT_ACTION, token).body()).contains("\"action\":\"hibernate\"");
+  }
+
+  @Test
+  void spotInterruption_unknownAction_rejected() {
+    assertThatThrownBy(() -> sim.spotInterruption("i-0aaa", "reboot", Instant.EPOCH))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("reboot");
   }
 }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The lifecycle state machine alone, without HTTP. */
 class SimInstanceTest {
@@ -87,5 +89,35 @@ class SimInstanceTest {
         .isEqualTo(Duration.ofMinutes(50));
     assertThat(SimHook.of("g", "h", Duration.ofHours(2), "ABANDON").globalTimeout())
         .isEqualTo(Duration.ofHours(48));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "true, ABANDON, TERMINATING_RETAINED",
+    "true, CONTINUE, TERMINATING_PROCEED",
+    "false, ABANDON, TERMINATING_PROCEED",
+    "false, CONTINUE, TERMINATING_PROCEED"
+  })
+  void stateAfterAction_retentionPolicyAndResult(
+      boolean retain, String result, LifecycleState expected) {
+    group.setRetainOnTerminateHookAbandon(retain);
+
+    assertThat(instance.stateAfterAction(result)).isEqualTo(expected);
+  }
+
+  @Test
+  void terminateInGroup_retained_terminatedAtThatInstant() {
+    group.setTerminationHook(SimHook.of("workers", "drain", HT, "ABANDON"));
+    group.setRetainOnTerminateHookAbandon(true);
+    instance.terminate(T0, Duration.ZERO);
+    Instant later = T0.plus(Duration.ofDays(10));
+    instance.advance(later);
+    assertThat(instance.state()).isEqualTo(LifecycleState.TERMINATING_RETAINED);
+
+    instance.terminateInGroup(later, Duration.ZERO, false);
+
+    assertThat(instance.state()).isEqualTo(LifecycleState.TERMINATED);
+    assertThat(instance.terminatedAt()).contains(later);
+    assertThat(instance.termination()).contains(new Termination(later, false));
   }
 }
