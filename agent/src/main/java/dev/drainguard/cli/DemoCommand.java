@@ -6,9 +6,7 @@ import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
-import dev.drainguard.drain.Phase;
 import dev.drainguard.net.Sleeper;
-import dev.drainguard.sim.ActionEnd;
 import dev.drainguard.sim.Simulator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,10 +16,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -35,23 +35,34 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
- * {@code drainguard demo}: a whole scale-in rehearsed on this machine. The real agent runs against
- * the built-in simulator of IMDS and Auto Scaling on 127.0.0.1, with a temporary queue that a
- * writer fills and a consumer drains; nothing leaves the machine.
+ * {@code drainguard demo}: a termination path rehearsed on this machine. The real agent runs
+ * against the built-in simulator of IMDS and Auto Scaling on 127.0.0.1, with a temporary queue that
+ * a writer fills and a consumer drains; nothing leaves the machine.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Rehearse a scale-in on this machine: the real agent against the built-in simulator of",
-      "IMDS and Auto Scaling on 127.0.0.1, with a temporary queue that fills and then drains."
+      "Rehearse a termination path on this machine: the real agent against the built-in",
+      "simulator of IMDS and Auto Scaling on 127.0.0.1, with a temporary queue that fills and",
+      "then drains. The last line of stdout is a JSON summary."
     })
 final class DemoCommand implements Callable<Integer> {
 
   /** The scenarios the demo can play. */
   enum Scenario {
-    /** Scale-in while the queue holds data; the destination recovers; the action completes. */
-    SCALE_IN
+    /** Scale-in while the queue holds data; the destination recovers; CONTINUE. */
+    SCALE_IN,
+    /** The destination stays down past the deadline: retained, then terminated when drained. */
+    RETENTION,
+    /** A busy worker is protected from scale-in; Auto Scaling takes an idle one. */
+    PROTECTION,
+    /** Spot rebalance and interruption notices: the flush command runs once for each. */
+    SPOT;
+
+    String label() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
   }
 
   static final String GROUP = "cribl-workers";
@@ -65,11 +76,20 @@ final class DemoCommand implements Callable<Integer> {
   /** A short load balancer deregistration, so "not active yet" is seen and retried. */
   static final Duration DEREGISTRATION = Duration.ofSeconds(3);
 
+  static final Duration QUIET = Duration.ofSeconds(2);
+
+  /** The shortest max-hold: the retention scenario's stand-in for the 48 h global timeout. */
+  static final String RETENTION_MAX_HOLD = "1m";
+
   static final int FILES = 8;
   static final int FILE_BYTES = 256 * 1024;
+  static final Duration CONSUME_EVERY = Duration.ofMillis(700);
 
-  /** The whole scenario must end well inside a minute; this bounds a broken run. */
-  static final Duration SCENARIO_LIMIT = Duration.ofSeconds(90);
+  /** The longest scenario (retention) takes about 80 s; this bounds a broken run. */
+  static final Duration SCENARIO_LIMIT = Duration.ofSeconds(180);
+
+  /** The agent's own log (stderr) shows warnings and errors; the narration is on stdout. */
+  static final String DEMO_LOG_LEVEL = "warn";
 
   @Spec CommandSpec spec;
 
@@ -89,12 +109,10 @@ final class DemoCommand implements Callable<Integer> {
       completionCandidates = ScenarioNames.class)
   Scenario scenario;
 
-  /** The agent's own log (stderr) shows warnings and errors; the narration is on stdout. */
-  static final String DEMO_LOG_LEVEL = "warn";
-
   private PrintWriter out;
-  private DrainStatus shown;
   private Instant start;
+  private DrainStatus shown;
+  private final List<String> phasesSeen = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
@@ -110,8 +128,13 @@ final class DemoCommand implements Callable<Integer> {
       sim.addInstance(GROUP, INSTANCE, REGION, true);
       sim.addTerminationHook(GROUP, HOOK, HEARTBEAT_TIMEOUT, "ABANDON");
       sim.setDeregistrationDelay(DEREGISTRATION);
-      AgentConfig cfg = config(sim, dir.resolve("state/queues"), dir.resolve("control.sock"));
-      Logging.setLevel(cfg.logLevel());
+      if (scenario == Scenario.RETENTION) {
+        sim.setRetainOnTerminateHookAbandon(GROUP, true);
+      }
+      if (scenario == Scenario.PROTECTION) {
+        sim.addInstance(GROUP, DemoScenarios.IDLE_INSTANCE, REGION, true);
+      }
+      AgentConfig cfg = config(sim, dir);
       header(sim, dir);
       try (Agent agent =
           Agent.start(
@@ -120,72 +143,68 @@ final class DemoCommand implements Callable<Integer> {
               clock,
               Sleeper.REAL,
               this::show)) {
-        return play(sim, agent, queue);
+        DemoScenarios scenarios = new DemoScenarios(this, sim, agent, queue, dir);
+        DemoScenarios.Outcome outcome =
+            switch (scenario) {
+              case SCALE_IN -> scenarios.scaleIn();
+              case RETENTION -> scenarios.retention();
+              case PROTECTION -> scenarios.protection();
+              case SPOT -> scenarios.spot();
+            };
+        say(outcome.ok() ? "done: " + promise() : "FAILED: the scenario did not end as it should");
+        out.println(summary(outcome));
+        out.flush();
+        return outcome.ok() ? ExitCodes.OK : ExitCodes.FAILURE;
       }
     } finally {
       deleteTree(dir);
     }
   }
 
-  private int play(Simulator sim, Agent agent, Path queue) throws IOException {
-    say(
-        "writer: the destination is down; %d files of %s pile up in the queue",
-        FILES, size(FILE_BYTES));
-    for (int i = 0; i < FILES; i++) {
-      Files.write(queue.resolve(String.format("%05d.pq", i)), new byte[FILE_BYTES]);
-    }
-    await(agent, s -> s.queues().totalFiles() == FILES, "the agent sees the queue");
-    say(
-        "scale-in: Auto Scaling starts terminating %s (load balancer deregistration %ss)",
-        INSTANCE, DEREGISTRATION.toSeconds());
-    sim.terminate(INSTANCE);
-    await(agent, s -> s.phase() == Phase.HOLDING && s.heartbeats() >= 2, "holding with heartbeats");
-    say("consumer: the destination is back; the queue drains one file at a time");
-    try (Stream<Path> files = Files.list(queue)) {
-      for (Path f : files.sorted().toList()) {
-        pause(Duration.ofMillis(700));
-        Files.delete(f);
-      }
-    }
-    DrainStatus end = await(agent, s -> s.phase().terminal(), "the drain ends");
-    Optional<ActionEnd> simEnd = sim.actionEnd(INSTANCE);
-    String instanceState = sim.lifecycleState(INSTANCE);
-    say(
-        "simulator: lifecycle action %s, instance %s",
-        simEnd.map(e -> e.kind() + " " + e.result()).orElse("still open"), instanceState);
-    boolean ok =
-        end.phase() == Phase.COMPLETED
-            && end.result().map(r -> r.name().equals("CONTINUE")).orElse(false)
-            && end.bytesAtEnd() == 0
-            && simEnd
-                .map(e -> e.kind() == ActionEnd.Kind.COMPLETED && "CONTINUE".equals(e.result()))
-                .orElse(false);
-    say(ok ? "done: no queued byte was lost" : "FAILED: the scale-in did not end as it should");
-    out.println(summary(end, instanceState));
-    out.flush();
-    return ok ? ExitCodes.OK : ExitCodes.FAILURE;
+  private String promise() {
+    return switch (scenario) {
+      case SCALE_IN -> "no queued byte was lost";
+      case RETENTION -> "kept past the deadline, terminated with nothing queued";
+      case PROTECTION -> "the busy worker was never chosen for scale-in";
+      case SPOT -> "the flush command ran once for each notice";
+    };
   }
 
-  private AgentConfig config(Simulator sim, Path root, Path socket) {
+  private AgentConfig config(Simulator sim, Path dir) {
     Map<Setting, List<String>> flags = new EnumMap<>(Setting.class);
-    flags.put(Setting.CONTROL_SOCKET, List.of(socket.toString()));
-    flags.put(Setting.QUEUE_ROOT, List.of(root.toString()));
+    flags.put(Setting.CONTROL_SOCKET, List.of(dir.resolve("control.sock").toString()));
+    flags.put(Setting.QUEUE_ROOT, List.of(dir.resolve("state/queues").toString()));
     flags.put(Setting.IMDS_ENDPOINT, List.of(sim.imdsEndpoint().toString()));
     flags.put(Setting.AUTOSCALING_ENDPOINT, List.of(sim.autoScalingEndpoint().toString()));
     flags.put(Setting.LOOPBACK_ONLY, List.of("true"));
-    flags.put(Setting.QUIET_PERIOD, List.of("2s"));
+    flags.put(Setting.QUIET_PERIOD, List.of(QUIET.toSeconds() + "s"));
     flags.put(Setting.HEARTBEAT_INTERVAL, List.of("2s"));
     flags.put(Setting.IMDS_POLL_INTERVAL, List.of("1s"));
     flags.put(Setting.IMDS_STARTUP_TIMEOUT, List.of("10s"));
     flags.put(Setting.ACTION_GRACE, List.of("1m"));
     flags.put(Setting.LOG_LEVEL, List.of(DEMO_LOG_LEVEL));
+    switch (scenario) {
+      case RETENTION -> {
+        flags.put(Setting.DEADLINE_POLICY, List.of("retain"));
+        flags.put(Setting.MAX_HOLD, List.of(RETENTION_MAX_HOLD));
+        flags.put(Setting.HEARTBEAT_INTERVAL, List.of("5s"));
+      }
+      case PROTECTION -> {
+        flags.put(Setting.PROTECT_WHILE_BUSY, List.of("true"));
+        flags.put(Setting.PROTECT_AFTER, List.of("3s"));
+        flags.put(Setting.PROTECT_INTERVAL, List.of("10s"));
+      }
+      case SPOT ->
+          flags.put(Setting.ON_TERMINATION_COMMAND, List.of(DemoScenarios.flushCommand(dir)));
+      case SCALE_IN -> {}
+    }
     return new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();
   }
 
   private void header(Simulator sim, Path dir) {
     say(
         "drainguard demo, scenario %s: the real agent against simulated IMDS and Auto Scaling",
-        scenario.name().toLowerCase().replace('_', '-'));
+        scenario.label());
     say("  imds %s, auto scaling %s", sim.imdsEndpoint(), sim.autoScalingEndpoint());
     say(
         "  group %s, hook %s (HeartbeatTimeout %ss, DefaultResult ABANDON), instance %s",
@@ -193,26 +212,35 @@ final class DemoCommand implements Callable<Integer> {
     say("  queue root %s", dir.resolve("state/queues"));
   }
 
-  /** Prints a status line when the phase, the heartbeats or the number of files change. */
+  /** Prints a status line when the phase, heartbeats, files, protection or error change. */
   private synchronized void show(DrainStatus s) {
+    if (phasesSeen.isEmpty() || !phasesSeen.get(phasesSeen.size() - 1).equals(s.phase().name())) {
+      phasesSeen.add(s.phase().name());
+    }
     if (shown != null
         && shown.phase() == s.phase()
         && shown.heartbeats() == s.heartbeats()
         && shown.queues().totalFiles() == s.queues().totalFiles()
+        && shown.scaleInProtected() == s.scaleInProtected()
         && shown.lastError().equals(s.lastError())) {
       return;
     }
     shown = s;
     String extra =
-        s.phase() == Phase.COMPLETED
-            ? "  result " + s.result().map(Enum::name).orElse("-")
+        s.phase().terminal()
+            ? "  result " + s.result().map(Enum::name).orElse("none")
             : s.lastError().map(e -> "  last error: " + e).orElse("");
     say(
-        "%-16s queued %9s in %d file(s)   heartbeats %d%s",
-        s.phase(), size(s.queues().totalBytes()), s.queues().totalFiles(), s.heartbeats(), extra);
+        "%-16s queued %9s in %d file(s)   heartbeats %d%s%s",
+        s.phase(),
+        size(s.queues().totalBytes()),
+        s.queues().totalFiles(),
+        s.heartbeats(),
+        s.scaleInProtected() ? "   protected from scale-in" : "",
+        extra);
   }
 
-  private synchronized void say(String format, Object... args) {
+  synchronized void say(String format, Object... args) {
     if (json) {
       return;
     }
@@ -221,7 +249,7 @@ final class DemoCommand implements Callable<Integer> {
     out.flush();
   }
 
-  private DrainStatus await(Agent agent, Predicate<DrainStatus> done, String what) {
+  DrainStatus await(Agent agent, Predicate<DrainStatus> done, String what) {
     Instant giveUp = start.plus(SCENARIO_LIMIT);
     while (Instant.now().isBefore(giveUp)) {
       DrainStatus s = agent.status();
@@ -231,44 +259,36 @@ final class DemoCommand implements Callable<Integer> {
       pause(Duration.ofMillis(50));
     }
     throw new FatalException(
-        "demo: timed out waiting until " + what + "; last status " + agent.status(), null);
+        "demo: timed out waiting for " + what + "; last status " + agent.status(), null);
   }
 
-  private static void pause(Duration d) {
+  void pause(Duration d) {
     Sleeper.REAL.sleep(d);
   }
 
-  private String summary(DrainStatus end, String instanceState) throws JsonProcessingException {
+  private synchronized String summary(DemoScenarios.Outcome o) throws JsonProcessingException {
+    DrainStatus end = o.end();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("result", end.result().map(Enum::name).orElse(null));
     m.put("phase", end.phase().name());
     m.put("heartbeats", end.heartbeats());
-    m.put("bytesAtCompletion", end.bytesAtEnd());
     m.put(
-        "drainedToCompleteMillis",
-        end.emptySince()
-            .flatMap(e -> end.endedAt().map(x -> Duration.between(e, x).toMillis()))
-            .orElse(null));
-    m.put(
-        "heldMillis",
-        end.actionActiveSince()
-            .flatMap(a -> end.endedAt().map(x -> Duration.between(a, x).toMillis()))
-            .orElse(null));
-    m.put("quietPeriodMillis", 2000);
-    m.put("instanceState", instanceState);
-    m.put("scenario", scenario.name().toLowerCase().replace('_', '-'));
+        "bytesAtCompletion", end.phase().terminal() ? end.bytesAtEnd() : end.queues().totalBytes());
+    m.putAll(o.summary());
+    m.put("phasesSeen", List.copyOf(phasesSeen));
+    m.put("scenario", scenario.label());
     m.put("elapsedMillis", Duration.between(start, Instant.now()).toMillis());
     return new ObjectMapper().writeValueAsString(m);
   }
 
-  private static String size(long bytes) {
+  static String size(long bytes) {
     if (bytes < 1024) {
       return bytes + " B";
     }
     if (bytes < 1024 * 1024) {
-      return String.format("%.1f KiB", bytes / 1024.0);
+      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
     }
-    return String.format("%.1f MiB", bytes / (1024.0 * 1024));
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
   }
 
   private static void deleteTree(Path dir) {
@@ -285,7 +305,7 @@ final class DemoCommand implements Callable<Integer> {
   static final class ScenarioConverter implements picocli.CommandLine.ITypeConverter<Scenario> {
     @Override
     public Scenario convert(String value) {
-      return Scenario.valueOf(value.strip().toUpperCase().replace('-', '_'));
+      return Scenario.valueOf(value.strip().toUpperCase(Locale.ROOT).replace('-', '_'));
     }
   }
 
@@ -293,9 +313,7 @@ final class DemoCommand implements Callable<Integer> {
   static final class ScenarioNames implements Iterable<String> {
     @Override
     public java.util.Iterator<String> iterator() {
-      return Stream.of(Scenario.values())
-          .map(s -> s.name().toLowerCase().replace('_', '-'))
-          .iterator();
+      return Stream.of(Scenario.values()).map(Scenario::label).iterator();
     }
   }
 }

@@ -196,6 +196,41 @@ class MainTest {
         .isEqualTo("CONTINUE");
   }
 
+  static JsonNode demoSummary(String scenario) throws IOException {
+    Run r = execute("demo", "--scenario", scenario);
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    List<String> lines = r.out().lines().toList();
+    assertThat(r.out()).contains("done: ");
+    return new ObjectMapper().readTree(lines.get(lines.size() - 1));
+  }
+
+  @Test
+  void demoRetention_keepsTheInstancePastTheDeadlineAndTerminatesItWithNothingQueued()
+      throws IOException {
+    JsonNode s = demoSummary("retention");
+    assertThat(s.get("phasesSeen")).extracting(JsonNode::asText).contains("RETAINED");
+    assertThat(s.get("phase").asText()).isEqualTo("COMPLETED");
+    assertThat(s.get("bytesAtCompletion").asLong()).isZero();
+    assertThat(s.get("instanceState").asText()).isEqualTo("Terminated");
+  }
+
+  @Test
+  void demoProtection_theBusyWorkerIsNotChosen() throws IOException {
+    JsonNode s = demoSummary("protection");
+    assertThat(s.get("result").asText()).isEqualTo("NOT_CHOSEN");
+    assertThat(s.get("scaleInChose").asText()).isEqualTo(DemoScenarios.IDLE_INSTANCE);
+    assertThat(s.get("protectionChanges").asInt()).isEqualTo(2);
+  }
+
+  @Test
+  void demoSpot_runsTheFlushCommandOncePerNotice() throws IOException {
+    JsonNode s = demoSummary("spot");
+    assertThat(s.get("phase").asText()).isEqualTo("INTERRUPTED");
+    assertThat(s.get("commandsRun"))
+        .extracting(JsonNode::asText)
+        .containsExactly("rebalance-recommendation", "spot-interruption");
+  }
+
   @Test
   void demo_rejectsAnUnknownScenarioAsAUsageError() {
     Run r = execute("demo", "--scenario", "meteor-strike");
