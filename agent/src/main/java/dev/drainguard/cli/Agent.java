@@ -14,6 +14,7 @@ import dev.drainguard.drain.ShellCommandRunner;
 import dev.drainguard.imds.ImdsException;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SdkInstanceMetadata;
+import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
@@ -150,6 +151,16 @@ final class Agent implements AutoCloseable {
                 + found.hook().name()
                 + ": lower --deadline-margin");
       }
+      // With protect-while-busy, protection is the agent's to manage: find out whether an earlier
+      // run left the instance protected, so that it is given back once the queues drain.
+      boolean initiallyProtected =
+          cfg.protectWhileBusy()
+              && startup
+                  .retry(
+                      "describe this instance's scale-in protection",
+                      () -> lifecycle.describeInstance(instanceId))
+                  .map(GroupMembership::protectedFromScaleIn)
+                  .orElse(false);
       ScheduledExecutorService scheduler =
           Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
       DrainLoop loop = new DrainLoop(scheduler, tick);
@@ -172,7 +183,7 @@ final class Agent implements AutoCloseable {
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
       DrainController controller =
           new DrainController(
-              settings(cfg),
+              settings(cfg, initiallyProtected),
               meteredImds,
               lifecycle,
               found.ref(),
@@ -186,11 +197,13 @@ final class Agent implements AutoCloseable {
               });
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
-      loop.start(controller);
+      // Bind the socket (and metrics) before the first tick: a second agent started by mistake
+      // must fail before it calls anything.
+      control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
       if (cfg.metricsPort().isPresent()) {
         metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
       }
-      control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
+      loop.start(controller);
       log.info(
           "agent started {} roots={} quietPeriod={} heartbeatEvery={} policy={}",
           found.ref(),
@@ -245,7 +258,7 @@ final class Agent implements AutoCloseable {
     };
   }
 
-  static DrainSettings settings(AgentConfig cfg) {
+  static DrainSettings settings(AgentConfig cfg, boolean initiallyProtected) {
     return new DrainSettings(
         cfg.quietPeriod(),
         cfg.heartbeatInterval(),
@@ -261,7 +274,8 @@ final class Agent implements AutoCloseable {
             cfg.protectWhileBusy(),
             cfg.protectThreshold(),
             cfg.protectAfter(),
-            cfg.protectInterval()));
+            cfg.protectInterval(),
+            initiallyProtected));
   }
 
   /**

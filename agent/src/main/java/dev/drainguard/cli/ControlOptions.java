@@ -1,13 +1,12 @@
 package dev.drainguard.cli;
 
+import dev.drainguard.config.ConfigException;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
 import dev.drainguard.status.ControlClient;
 import dev.drainguard.status.ControlProtocol;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -34,19 +33,37 @@ final class ControlOptions {
       description = "Config file to read control-socket from. Default: as for 'drainguard run'.")
   Path config;
 
-  Path socket() {
-    Map<Setting, List<String>> flags = new EnumMap<>(Setting.class);
+  /**
+   * The socket: the flag or the environment when given (no file is read then); else the config
+   * file's value. A config file that cannot be loaded does not stop a status query: the reason is
+   * printed and the default socket is used.
+   */
+  Path socket(PrintWriter err) {
     if (controlSocket != null) {
-      flags.put(Setting.CONTROL_SOCKET, List.of(controlSocket));
+      return Path.of(controlSocket);
     }
-    return new ConfigLoader(flags, System.getenv(), Optional.ofNullable(config))
-        .load()
-        .controlSocket();
+    String env = System.getenv(Setting.CONTROL_SOCKET.env());
+    if (env != null && !env.isBlank()) {
+      return Path.of(env.strip());
+    }
+    try {
+      return new ConfigLoader(Map.of(), System.getenv(), Optional.ofNullable(config))
+          .load()
+          .controlSocket();
+    } catch (ConfigException e) {
+      Path fallback = Path.of(Setting.CONTROL_SOCKET.defaultValue());
+      err.println(
+          "drainguard: warning: "
+              + e.getMessage()
+              + "; asking the default control socket "
+              + fallback);
+      return fallback;
+    }
   }
 
   /** Sends {@code request}; empty after printing the hint when the agent is not reachable. */
   Optional<ControlProtocol.Reply> send(ControlProtocol.Request request, PrintWriter err) {
-    Path socket = socket();
+    Path socket = socket(err);
     try {
       return Optional.of(new ControlClient(socket, ControlClient.REPLY_TIMEOUT).send(request));
     } catch (ControlClient.UnreachableException e) {

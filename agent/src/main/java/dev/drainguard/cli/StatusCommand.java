@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:the agent runs and the instance is in service",
-      "10:holding or draining a termination",
+      "10:holding or draining a termination (also while retained)",
       "11:the termination is completed, lost or expired",
       "3:the agent is not reachable",
       "78:bad configuration"
@@ -82,7 +82,7 @@ final class StatusCommand implements Callable<Integer> {
   static int exitCode(StatusView s) {
     return switch (s.phase()) {
       case "IN_SERVICE" -> IN_SERVICE;
-      case "AWAITING_ACTION", "HOLDING", "DRAINED" -> HOLDING;
+      case "AWAITING_ACTION", "HOLDING", "DRAINED", "RETAINED" -> HOLDING;
       default -> ENDED;
     };
   }

@@ -146,7 +146,7 @@ public final class DrainController {
     Instant now = clock.instant();
     if (state.phase.terminal()) {
       return ControlResult.refused(
-          "the drain has ended (state.phase " + state.phase + "): nothing to hold");
+          "the drain has ended (phase " + state.phase + "): nothing to hold");
     }
     state.holdReason = reason;
     state.holdSince = now;
@@ -154,14 +154,14 @@ public final class DrainController {
       state.phase = Phase.HOLDING;
     }
     log.warn(
-        "operator hold {} state.phase={} reason=\"{}\" state.deadline={}",
+        "operator hold {} phase={} reason=\"{}\" deadline={}",
         ref,
         state.phase,
         reason,
         state.deadline);
     publish();
     return ControlResult.accepted(
-        "holding: the lifecycle action stays open until 'drainguard release' or the state.deadline"
+        "holding: the lifecycle action stays open until 'drainguard release' or the deadline"
             + (state.deadline == null
                 ? ""
                 : " (" + state.deadline + ", policy " + policyName() + ")"));
@@ -175,7 +175,7 @@ public final class DrainController {
     Instant now = clock.instant();
     if (state.phase.terminal()) {
       return ControlResult.refused(
-          "the drain has ended (state.phase " + state.phase + "): nothing to release");
+          "the drain has ended (phase " + state.phase + "): nothing to release");
     }
     if (state.phase == Phase.IN_SERVICE) {
       boolean held = state.holdReason != null;
@@ -196,6 +196,7 @@ public final class DrainController {
               state.snapshot.anyError() ? " and some queue roots cannot be read" : ""));
     }
     clearHold();
+    state.releaseForced = force;
     state.releaseReason =
         "released by operator"
             + (force && !state.snapshot.empty() ? " with --force, " + bytes + " bytes lost" : "")
@@ -233,7 +234,7 @@ public final class DrainController {
     try {
       state.target = imds.targetLifecycleState();
     } catch (ImdsException e) {
-      state.error("read state.target lifecycle state for instance=" + ref.instanceId(), e);
+      state.error("read target lifecycle state for instance=" + ref.instanceId(), e);
       return;
     }
     if (state.target != TargetLifecycleState.TERMINATED) {
@@ -245,7 +246,7 @@ public final class DrainController {
     state.nextCall = now;
     events.fire("termination", state.commandEnv(Phase.AWAITING_ACTION));
     log.warn(
-        "termination noticed {} queuedBytes={} queuedFiles={} state.deadline={} policy={}",
+        "termination noticed {} queuedBytes={} queuedFiles={} deadline={} policy={}",
         ref,
         state.snapshot.totalBytes(),
         state.snapshot.totalFiles(),
@@ -296,17 +297,25 @@ public final class DrainController {
               + settings.actionGrace());
       return;
     }
-    state.nextCall = now.plus(ACTION_RETRY);
+    state.nextHeartbeatCall = now.plus(ACTION_RETRY);
     log.debug("lifecycle action not active yet {}", ref);
   }
 
   private void hold(Instant now) {
     if (state.releaseReason != null) {
-      completeReleased(now);
+      heartbeatIfDue(now); // the release may take several tries: keep the action alive
+      if (state.phase == Phase.HOLDING) {
+        completeReleased(now);
+      }
       return;
     }
     if (!now.isBefore(state.deadline)) {
-      onDeadline(now);
+      if (settings.deadlinePolicy() != DeadlinePolicy.EXPIRE) {
+        heartbeatIfDue(now); // CONTINUE or ABANDON may take several tries
+      }
+      if (state.phase == Phase.HOLDING) {
+        onDeadline(now);
+      }
       return;
     }
     if (state.drainedFor(now, settings.quietPeriod()) && state.holdReason == null) {
@@ -335,7 +344,10 @@ public final class DrainController {
 
   private void finish(Instant now) {
     if (state.releaseReason != null) {
-      completeReleased(now);
+      heartbeatIfDue(now);
+      if (state.phase == Phase.DRAINED) {
+        completeReleased(now);
+      }
       return;
     }
     heartbeatIfDue(now);
@@ -371,14 +383,13 @@ public final class DrainController {
       if (now.isBefore(state.deadline)) {
         return;
       }
-      log.warn("state.deadline reached while the before-complete state.command runs {}", ref);
+      log.warn("deadline reached while the before-complete command runs {}", ref);
       state.command.cancel(true);
       state.command = null;
       state.commandRan = true;
       state.observe(queues.snapshot());
       if (state.snapshot.empty()) {
-        complete(
-            now, "queues drained; state.deadline reached during the before-complete state.command");
+        complete(now, "queues drained; deadline reached during the before-complete command");
       } else {
         onDeadline(now);
       }
@@ -389,7 +400,7 @@ public final class DrainController {
     state.commandRan = true;
     if (!r.ok()) {
       state.lastError =
-          "before-complete state.command "
+          "before-complete command "
               + (r.timedOut() ? "timed out" : "failed with exit " + r.exitCode())
               + (r.error() == null ? "" : ": " + r.error());
     }
@@ -399,7 +410,7 @@ public final class DrainController {
       state.emptySince = now;
     }
     log.info(
-        "before-complete state.command ended {} ok={}; queues must stay empty for the quiet period again",
+        "before-complete command ended {} ok={}; queues must stay empty for the quiet period again",
         ref,
         r.ok());
   }
@@ -407,6 +418,12 @@ public final class DrainController {
   /** An operator released the action: complete it, or keep trying until it is active. */
   private void completeReleased(Instant now) {
     if (now.isBefore(state.nextCall) || state.stopping) {
+      return;
+    }
+    if (!state.releaseStands(queues.snapshot())) {
+      if (state.phase == Phase.DRAINED) {
+        state.phase = Phase.HOLDING;
+      }
       return;
     }
     if (state.phase == Phase.AWAITING_ACTION) {
@@ -492,7 +509,7 @@ public final class DrainController {
    * answered: the failure is recorded and the next try waits {@link #CALL_RETRY}.
    */
   private Optional<ActionOutcome> tryHeartbeat(Instant now, String operation) {
-    if (now.isBefore(state.nextCall)) {
+    if (now.isBefore(state.nextHeartbeatCall)) {
       return Optional.empty();
     }
     ActionOutcome outcome;
@@ -500,13 +517,13 @@ public final class DrainController {
       outcome = api.heartbeat(ref);
     } catch (LifecycleApiException e) {
       state.error(operation + " for " + ref, e);
-      state.nextCall = now.plus(CALL_RETRY);
+      state.nextHeartbeatCall = now.plus(CALL_RETRY);
       return Optional.empty();
     }
     if (outcome == ActionOutcome.ACCEPTED) {
       state.heartbeats++;
       state.lastHeartbeat = now;
-      state.nextCall = now;
+      state.nextHeartbeatCall = now;
     }
     return Optional.of(outcome);
   }
@@ -519,15 +536,15 @@ public final class DrainController {
         if (!deadlineLogged) {
           deadlineLogged = true;
           log.error(
-              "state.deadline reached with data queued, policy=complete sends CONTINUE: {} bytes will"
-                  + " be lost{} {} state.deadline={}",
+              "deadline reached with data queued, policy=complete sends CONTINUE: {} bytes will"
+                  + " be lost{} {} deadline={}",
               bytes,
               known,
               ref,
               state.deadline);
         }
         if (!now.isBefore(state.nextCall)) {
-          complete(now, "state.deadline reached, policy complete");
+          complete(now, "deadline reached, policy complete");
         }
       }
       case RETAIN -> retention.abandon(now);
@@ -536,7 +553,7 @@ public final class DrainController {
               now,
               Phase.EXPIRED,
               null,
-              "state.deadline reached, policy expire: state.heartbeats stopped, the hook's DefaultResult="
+              "deadline reached, policy expire: heartbeats stopped, the hook's DefaultResult="
                   + hook.defaultResult()
                   + " applies at its timeout with "
                   + bytes

@@ -35,8 +35,17 @@ final class DrainState {
   Instant actionActiveSince;
   Instant deadline;
 
-  /** No lifecycle call before this instant: a failed call cools down (see CALL_RETRY). */
+  /**
+   * No complete, abandon, describe or terminate call before this instant: a failed call cools down
+   * (see CALL_RETRY).
+   */
   Instant nextCall = Instant.MIN;
+
+  /**
+   * No heartbeat before this instant. Separate from {@link #nextCall} so that heartbeats go on
+   * while a complete or abandon is being retried: the hook must not time out meanwhile.
+   */
+  Instant nextHeartbeatCall = Instant.MIN;
 
   int heartbeats;
   Instant lastHeartbeat;
@@ -48,6 +57,7 @@ final class DrainState {
   String holdReason;
   Instant holdSince;
   String releaseReason;
+  boolean releaseForced;
   volatile boolean stopping;
 
   Instant retainedSince;
@@ -88,7 +98,7 @@ final class DrainState {
   /** Reaches a terminal phase, logging once: at ERROR unless it completed with nothing queued. */
   void end(Instant now, Phase terminal, LifecycleResult sent, String reason) {
     phase = terminal;
-    result = sent;
+    result = sent != null ? sent : result; // an ABANDON already sent stays on record
     endReason = reason;
     endedAt = now;
     bytesAtEnd = snapshot.totalBytes();
@@ -103,6 +113,24 @@ final class DrainState {
           bytesAtEnd,
           reason);
     }
+  }
+
+  /**
+   * Whether an operator's release still stands, judged on {@code fresh}: a release that was not
+   * forced was accepted because the queues were empty, and is dropped if data came back before it
+   * could be carried out.
+   */
+  boolean releaseStands(QueueSnapshot fresh) {
+    observe(fresh);
+    if (releaseForced || snapshot.empty()) {
+      return true;
+    }
+    log.warn(
+        "operator release dropped {}: {} bytes are queued again since it was given; holding",
+        ref,
+        snapshot.totalBytes());
+    releaseReason = null;
+    return false;
   }
 
   /** A failed call: shown as the last error; the caller decides when to try again. */

@@ -62,9 +62,12 @@ final class Retention {
       return;
     }
     if (outcome != ActionOutcome.ACCEPTED) {
-      state.end(
-          now, Phase.LOST, null, "the lifecycle action was gone when abandoning it for retention");
-      return;
+      // Gone: an earlier ABANDON whose answer was lost, or a timeout that applied ABANDON.
+      // Either may have retained the instance; the group's own answer decides (confirm()).
+      log.warn(
+          "ABANDON found no active lifecycle action {}: checking whether the instance was"
+              + " retained anyway",
+          state.ref);
     }
     state.phase = Phase.RETAINED;
     state.retainedSince = now;
@@ -85,7 +88,7 @@ final class Retention {
       confirm(now);
       return;
     }
-    if (state.releaseReason != null) {
+    if (state.releaseReason != null && state.releaseStands(queues.snapshot())) {
       terminate(now, state.releaseReason);
       return;
     }
@@ -104,6 +107,12 @@ final class Retention {
       }
       if (!state.command.isDone()) {
         return;
+      }
+      CommandRunner.CommandResult r = state.command.join();
+      if (!r.ok()) {
+        state.lastError =
+            "before-complete command "
+                + (r.timedOut() ? "timed out" : "failed with exit " + r.exitCode());
       }
       state.command = null;
       state.commandRan = true;
@@ -149,9 +158,12 @@ final class Retention {
         now,
         Phase.LOST,
         LifecycleResult.ABANDON,
-        "policy retain sent ABANDON but the group does not retain instances (lifecycle state "
+        "policy retain sent ABANDON but the instance is "
             + lifecycle
-            + "): set the group's instance lifecycle policy TerminateHookAbandon=retain");
+            + ", not "
+            + RETAINED_STATE
+            + ": the group does not retain instances (set its instance lifecycle policy"
+            + " TerminateHookAbandon=retain), or the action had already ended");
   }
 
   private void terminate(Instant now, String reason) {

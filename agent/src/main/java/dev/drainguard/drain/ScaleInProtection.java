@@ -41,6 +41,9 @@ final class ScaleInProtection {
     this.quietPeriod = quietPeriod;
     this.api = api;
     this.ref = ref;
+    // An instance found protected at start was protected by an earlier run of this agent (with
+    // protect-while-busy on, protection is the agent's to manage): it must be given back later.
+    this.protectedByUs = settings.enabled() && settings.initiallyProtected();
   }
 
   /** Evaluated on every tick while the instance is in service. */

@@ -195,7 +195,10 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
   }
 
   private static GroupMembership toMembership(AutoScalingInstanceDetails d) {
-    return new GroupMembership(d.autoScalingGroupName(), d.lifecycleState());
+    return new GroupMembership(
+        d.autoScalingGroupName(),
+        d.lifecycleState(),
+        Boolean.TRUE.equals(d.protectedFromScaleIn()));
   }
 
   /**

@@ -44,10 +44,35 @@ public final class ControlClient {
     SocketChannel ch;
     try {
       ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      ch.connect(UnixDomainSocketAddress.of(socket));
     } catch (IOException e) {
+      throw new UnreachableException("cannot open a Unix socket: " + reason(e), e);
+    }
+    try {
+      // A full accept queue can block connect: bound it by the same timeout as the reply.
+      CompletableFuture.runAsync(
+              () -> {
+                try {
+                  ch.connect(UnixDomainSocketAddress.of(socket));
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              })
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException | InterruptedException e) {
+      closeQuietly(ch);
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      Throwable cause = e instanceof ExecutionException ? e.getCause().getCause() : e;
       throw new UnreachableException(
-          "the agent is not reachable at " + socket + " (" + reason(e) + ")", e);
+          "the agent is not reachable at "
+              + socket
+              + " ("
+              + (e instanceof TimeoutException
+                  ? "no connection within " + timeout
+                  : reason(cause == null ? e : cause))
+              + ")",
+          e);
     }
     CompletableFuture<String> exchange =
         CompletableFuture.supplyAsync(
@@ -82,6 +107,14 @@ public final class ControlClient {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UnreachableException("interrupted", e);
+    }
+  }
+
+  private static void closeQuietly(SocketChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // nothing more to release
     }
   }
 

@@ -42,12 +42,25 @@ public final class ControlServer implements AutoCloseable {
   /** Clients served at once; more wait in the accept queue, none is turned away. */
   static final int MAX_CLIENTS = 64;
 
+  /**
+   * A connection that sends nothing for this long is closed, so forgotten clients cannot hold every
+   * slot (a request is one line, sent at once).
+   */
+  static final java.time.Duration IDLE_LIMIT = java.time.Duration.ofSeconds(10);
+
   private final Path path;
   private final ControlHandler handler;
   private final ServerSocketChannel server;
   private final ExecutorService clients;
   private final Semaphore slots = new Semaphore(MAX_CLIENTS);
   private final Thread acceptor;
+  private final java.util.concurrent.ScheduledExecutorService watchdog =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "drainguard-control-idle");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile boolean closed;
 
   private ControlServer(Path path, ControlHandler handler) throws IOException {
@@ -96,7 +109,16 @@ public final class ControlServer implements AutoCloseable {
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
       setGroup(dir);
     }
-    if (Files.exists(path)) {
+    if (Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      java.nio.file.attribute.BasicFileAttributes a =
+          Files.readAttributes(
+              path,
+              java.nio.file.attribute.BasicFileAttributes.class,
+              java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      if (!a.isOther()) {
+        throw new IllegalStateException(
+            path + " exists and is not a socket: remove it or choose another --control-socket");
+      }
       try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
         throw new IllegalStateException(
             "another drainguard agent is serving " + path + ": stop it first");
@@ -153,14 +175,37 @@ public final class ControlServer implements AutoCloseable {
                 new InputStreamReader(Channels.newInputStream(client), StandardCharsets.UTF_8));
         OutputStream out = Channels.newOutputStream(client)) {
       String line;
-      while ((line = readLine(in)) != null) {
+      while ((line = readWithin(client, in)) != null) {
         ControlProtocol.Reply reply = answer(line);
         out.write(ControlProtocol.JSON.writeValueAsBytes(reply));
         out.write('\n');
         out.flush();
+        if (line.startsWith("\u0000")) {
+          break; // the rest of an over-long line is not a request
+        }
       }
     } catch (IOException e) {
       log.debug("control client gone error={}", e.toString());
+    }
+  }
+
+  /** Reads one line, closing the connection if none arrives within {@link #IDLE_LIMIT}. */
+  private String readWithin(SocketChannel client, BufferedReader in) throws IOException {
+    java.util.concurrent.ScheduledFuture<?> idle =
+        watchdog.schedule(
+            () -> {
+              try {
+                client.close();
+              } catch (IOException e) {
+                log.debug("closing an idle control client failed: {}", e.toString());
+              }
+            },
+            IDLE_LIMIT.toMillis(),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+    try {
+      return readLine(in);
+    } finally {
+      idle.cancel(false);
     }
   }
 
@@ -242,6 +287,7 @@ public final class ControlServer implements AutoCloseable {
     try {
       server.close();
       acceptor.interrupt();
+      watchdog.shutdownNow();
       clients.shutdownNow();
       Files.deleteIfExists(path);
     } catch (IOException e) {

@@ -66,6 +66,9 @@ class BeyondDelayTest {
     h.advance(Duration.ofSeconds(10));
     assertThat(h.sim.lifecycleState(ScaleInHarness.INSTANCE)).isEqualTo("Terminating:Retained");
     assertThat(h.status().phase()).isEqualTo(Phase.RETAINED);
+    // Still draining: scripts waiting for "no longer holding" must keep waiting.
+    assertThat(MainTest.execute("status", "--control-socket", h.socket().toString()).code())
+        .isEqualTo(StatusCommand.HOLDING);
     h.clock.advance(Duration.ofDays(1));
     h.advance(Duration.ofSeconds(5));
     assertThat(h.sim.lifecycleState(ScaleInHarness.INSTANCE)).isEqualTo("Terminating:Retained");

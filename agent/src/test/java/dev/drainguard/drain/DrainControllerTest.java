@@ -9,6 +9,7 @@ import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
 import dev.drainguard.testing.MutableClock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -501,5 +502,100 @@ class DrainControllerTest {
         .extracting(e -> e.get("DRAINGUARD_EVENT"))
         .containsExactly("rebalance-recommendation", "spot-interruption");
     assertThat(api.calls).noneMatch(x -> x.startsWith("complete"));
+  }
+
+  @Test
+  void aReleaseGivenWithEmptyQueues_isDroppedWhenDataComesBackBeforeItIsCarriedOut() {
+    // guards against CONTINUE with data queued after a release that was only valid earlier
+    queues.set(0, 0);
+    DrainController c = controller(Optional.empty());
+    api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
+    imds.state = TargetLifecycleState.TERMINATED;
+    c.tick();
+    assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
+    api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
+    assertThat(c.release(false, "queues look empty").accepted()).isTrue();
+
+    // The one attempt so far was made while the queues were empty (and the action not active).
+    assertThat(api.calls).containsOnlyOnce("complete:CONTINUE");
+    queues.set(4, 50_000);
+    c.onQueues(queues.snapshot());
+    run(c, Duration.ofSeconds(30));
+    assertThat(api.calls).containsOnlyOnce("complete:CONTINUE");
+    assertThat(c.status().releaseRequested()).isFalse();
+    assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
+  }
+
+  @Test
+  void whileAReleasedCompleteIsRetried_heartbeatsGoOn() {
+    DrainController c = holding(Optional.empty());
+    api.completeFails = FakePorts.Api.throttled();
+    assertThat(c.release(true, "retire").accepted()).isTrue();
+    run(c, Duration.ofMinutes(15));
+    // HeartbeatTimeout 10 min, one heartbeat every 200 s: never a gap the hook could time out in
+    assertThat(api.count("heartbeat")).isGreaterThanOrEqualTo(5);
+    assertThat(api.count("complete:CONTINUE")).isGreaterThan(100);
+    assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
+  }
+
+  @Test
+  void whileAbandonIsRetriedAtTheDeadline_heartbeatsGoOn() {
+    DrainController c = retaining();
+    api.completeFails = FakePorts.Api.throttled();
+    run(c, Duration.ofMinutes(15));
+    assertThat(api.count("complete:ABANDON")).isGreaterThan(100);
+    assertThat(api.count("heartbeat")).isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
+  void anAbandonWhoseAnswerWasLost_isConfirmedByTheGroupNotDeclaredLost() {
+    DrainController c = retaining();
+    api.completeFails = FakePorts.Api.throttled(); // the first ABANDON's answer is lost
+    run(c, Duration.ofMinutes(2));
+    api.completeFails = null;
+    api.script.add(ActionOutcome.NO_ACTIVE_ACTION); // it had reached AWS: the action is gone
+    api.statesAfterAbandon.add("Terminating:Retained");
+    run(c, Duration.ofSeconds(10));
+    assertThat(c.status().phase()).isEqualTo(Phase.RETAINED);
+    drain(c);
+    run(c, Duration.ofSeconds(11));
+    assertThat(api.calls).contains("terminate:i-1");
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+  }
+
+  @Test
+  void protection_flappingWithGapsLongerThanTheQuietPeriod_changesAtMostOncePerInterval() {
+    // guards against an interval check that never matters (gaps shorter than the quiet period)
+    protection = new ProtectionSettings(true, 1000, Duration.ofSeconds(10), Duration.ofMinutes(5));
+    DrainController c = controller(Optional.empty());
+    queues.set(5, 5000);
+    c.onQueues(queues.snapshot());
+    run(c, Duration.ofSeconds(11));
+    assertThat(api.calls).containsOnlyOnce("protect:true");
+    Instant changed = clock.instant();
+    while (clock.instant().isBefore(changed.plus(Duration.ofMinutes(5)).minusSeconds(40))) {
+      drain(c);
+      run(c, Duration.ofSeconds(15)); // empty for longer than the 10 s quiet period
+      queues.set(5, 5000);
+      c.onQueues(queues.snapshot());
+      run(c, Duration.ofSeconds(15));
+    }
+    assertThat(api.calls).filteredOn(x -> x.startsWith("protect:")).hasSize(1);
+    drain(c);
+    run(c, Duration.ofMinutes(1));
+    assertThat(api.calls)
+        .filteredOn(x -> x.startsWith("protect:"))
+        .containsExactly("protect:true", "protect:false");
+  }
+
+  @Test
+  void protectionFoundAtStart_isGivenBackOnceDrained() {
+    // guards against a restarted agent leaving the instance protected for ever
+    protection =
+        new ProtectionSettings(true, 1000, Duration.ofSeconds(10), Duration.ofMinutes(5), true);
+    DrainController c = controller(Optional.empty());
+    drain(c);
+    run(c, Duration.ofSeconds(11));
+    assertThat(api.calls).containsExactly("protect:false");
   }
 }

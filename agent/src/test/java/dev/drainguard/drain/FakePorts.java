@@ -85,9 +85,15 @@ final class FakePorts {
       return answer();
     }
 
+    /** When set, every complete call throws it (heartbeats still answer). */
+    RuntimeException completeFails;
+
     @Override
     public ActionOutcome complete(LifecycleHookRef ref, LifecycleResult result) {
       calls.add("complete:" + result);
+      if (completeFails != null) {
+        throw completeFails;
+      }
       return answer();
     }
 

@@ -168,7 +168,11 @@ class ControlServerTest {
   @Test
   void aStaleSocketFromADeadAgent_isReplaced() throws IOException {
     Files.createDirectories(socket().getParent());
-    Files.createFile(socket());
+    // A socket nobody listens on any more: what an agent killed with SIGKILL leaves behind.
+    try (var dead = java.nio.channels.ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      dead.bind(UnixDomainSocketAddress.of(socket()));
+    }
+    assertThat(socket()).exists();
     server = ControlServer.start(socket(), handler);
     assertThat(exchange("{\"v\":1,\"op\":\"hold\",\"reason\":\"r\"}").get(0).get("ok").asBoolean())
         .isTrue();
@@ -193,5 +197,35 @@ class ControlServerTest {
                     .send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false)))
         .isInstanceOf(ControlClient.UnreachableException.class)
         .hasMessageContaining("not reachable at " + socket());
+  }
+
+  @Test
+  void aFileThatIsNotASocket_isNeverDeleted() throws IOException {
+    Files.createDirectories(socket().getParent());
+    Files.writeString(socket(), "not a socket");
+    assertThatThrownBy(() -> ControlServer.start(socket(), handler))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is not a socket");
+    assertThat(Files.readString(socket())).isEqualTo("not a socket");
+  }
+
+  @Test
+  void aSilentClient_isClosedAfterTheIdleLimit_andOthersAreServed() throws Exception {
+    server = ControlServer.start(socket(), handler);
+    List<SocketChannel> idle = new ArrayList<>();
+    for (int i = 0; i < ControlServer.MAX_CLIENTS; i++) {
+      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+      ch.connect(UnixDomainSocketAddress.of(socket()));
+      idle.add(ch);
+    }
+    // Every slot is taken by a client that says nothing; once they are closed, a real one is
+    // answered (within the idle limit plus a margin).
+    ControlProtocol.Reply r =
+        new ControlClient(socket(), ControlServer.IDLE_LIMIT.plusSeconds(10))
+            .send(ControlProtocol.Request.of(ControlProtocol.Op.HOLD, "r", false));
+    assertThat(r.ok()).isTrue();
+    for (SocketChannel ch : idle) {
+      ch.close();
+    }
   }
 }
