@@ -35,8 +35,9 @@ final class ControlOptions {
 
   /**
    * The socket: the flag or the environment when given (no file is read then); else the config
-   * file's value. A config file that cannot be loaded does not stop a status query: the reason is
-   * printed and the default socket is used.
+   * file's value. A config file named with --config or DRAINGUARD_CONFIG must load (else exit 78);
+   * a problem in the default file does not stop a status query: the reason is printed and the
+   * default socket is asked.
    */
   Path socket(PrintWriter err) {
     if (controlSocket != null) {
@@ -46,10 +47,13 @@ final class ControlOptions {
     if (env != null && !env.isBlank()) {
       return Path.of(env.strip());
     }
+    ConfigLoader loader = new ConfigLoader(Map.of(), System.getenv(), Optional.ofNullable(config));
+    String named = System.getenv(ConfigLoader.CONFIG_ENV);
+    if (config != null || (named != null && !named.isBlank())) {
+      return loader.load().controlSocket(); // a file the operator named must load: exit 78
+    }
     try {
-      return new ConfigLoader(Map.of(), System.getenv(), Optional.ofNullable(config))
-          .load()
-          .controlSocket();
+      return loader.load().controlSocket();
     } catch (ConfigException e) {
       Path fallback = Path.of(Setting.CONTROL_SOCKET.defaultValue());
       err.println(
