@@ -40,6 +40,22 @@ class MainTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /** {@code run} against the simulator, with the queue root and control socket in {@code dir}. */
+  static List<String> runAgainst(Simulator sim, Path dir) {
+    return List.of(
+        "run",
+        "--imds-endpoint",
+        sim.imdsEndpoint().toString(),
+        "--autoscaling-endpoint",
+        sim.autoScalingEndpoint().toString(),
+        "--imds-poll-interval",
+        "1s",
+        "--queue-root",
+        dir.toString(),
+        "--control-socket",
+        dir.resolve("control.sock").toString());
+  }
+
   @Test
   void version_printsTheVersionAndExitsZero() {
     Run r = execute("--version");
@@ -137,20 +153,7 @@ class MainTest {
       CommandLine cl = Main.commandLine();
       CompletableFuture<Run> running =
           CompletableFuture.supplyAsync(
-              () ->
-                  execute(
-                      cl,
-                      "run",
-                      "--imds-endpoint",
-                      sim.imdsEndpoint().toString(),
-                      "--autoscaling-endpoint",
-                      sim.autoScalingEndpoint().toString(),
-                      "--imds-poll-interval",
-                      "1s",
-                      "--queue-root",
-                      dir.toString(),
-                      "--control-socket",
-                      dir.resolve("control.sock").toString()));
+              () -> execute(cl, runAgainst(sim, dir).toArray(String[]::new)));
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> !sim.calls("DescribeLifecycleHooks").isEmpty());

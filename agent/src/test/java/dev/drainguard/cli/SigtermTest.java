@@ -33,26 +33,17 @@ class SigtermTest {
       sim.addInstance("g", "i-1", "us-east-1", true);
       sim.addTerminationHook("g", "h", Duration.ofSeconds(30), "ABANDON");
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-      ProcessBuilder pb =
-          new ProcessBuilder(
+      List<String> command =
+          new java.util.ArrayList<>(
+              List.of(
                   java.toString(),
                   "-Ddrainguard.loopbackOnly=true",
                   "-cp",
                   System.getProperty("java.class.path"),
-                  Main.class.getName(),
-                  "run",
-                  "--imds-endpoint",
-                  sim.imdsEndpoint().toString(),
-                  "--autoscaling-endpoint",
-                  sim.autoScalingEndpoint().toString(),
-                  "--imds-poll-interval",
-                  "1s",
-                  "--queue-root",
-                  dir.toString(),
-                  "--control-socket",
-                  dir.resolve("control.sock").toString())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile());
+                  Main.class.getName()));
+      command.addAll(MainTest.runAgainst(sim, dir));
+      ProcessBuilder pb =
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().put("AWS_ACCESS_KEY_ID", "test");
       pb.environment().put("AWS_SECRET_ACCESS_KEY", "test");
       pb.environment().put("AWS_EC2_METADATA_DISABLED", "true");

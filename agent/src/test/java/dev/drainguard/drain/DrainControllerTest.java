@@ -62,6 +62,17 @@ class DrainControllerTest {
     c.onQueues(queues.snapshot());
   }
 
+  /** Data arrives, and the probe's listener tells the controller. */
+  void fill(DrainController c, long files, long bytes) {
+    queues.set(files, bytes);
+    c.onQueues(queues.snapshot());
+  }
+
+  /** The SetInstanceProtection calls so far, as "protect:true|false". */
+  List<String> protectCalls() {
+    return api.calls.stream().filter(x -> x.startsWith("protect:")).toList();
+  }
+
   /** Ticks once per second for {@code d}. */
   void run(DrainController c, Duration d) {
     for (long i = 0; i < d.toSeconds(); i++) {
@@ -431,18 +442,15 @@ class DrainControllerTest {
       if (i % 2 == 0) {
         drain(c);
       } else {
-        queues.set(5, 5000);
-        c.onQueues(queues.snapshot());
+        fill(c, 5, 5000);
       }
       run(c, Duration.ofSeconds(5));
     }
-    assertThat(api.calls).filteredOn(x -> x.startsWith("protect:")).hasSize(1);
+    assertThat(protectCalls()).hasSize(1);
 
     drain(c);
     run(c, Duration.ofSeconds(70));
-    assertThat(api.calls)
-        .filteredOn(x -> x.startsWith("protect:"))
-        .containsExactly("protect:true", "protect:false");
+    assertThat(protectCalls()).containsExactly("protect:true", "protect:false");
     assertThat(c.status().scaleInProtected()).isFalse();
   }
 
@@ -568,24 +576,20 @@ class DrainControllerTest {
     // guards against an interval check that never matters (gaps shorter than the quiet period)
     protection = new ProtectionSettings(true, 1000, Duration.ofSeconds(10), Duration.ofMinutes(5));
     DrainController c = controller(Optional.empty());
-    queues.set(5, 5000);
-    c.onQueues(queues.snapshot());
+    fill(c, 5, 5000);
     run(c, Duration.ofSeconds(11));
     assertThat(api.calls).containsOnlyOnce("protect:true");
     Instant changed = clock.instant();
     while (clock.instant().isBefore(changed.plus(Duration.ofMinutes(5)).minusSeconds(40))) {
       drain(c);
       run(c, Duration.ofSeconds(15)); // empty for longer than the 10 s quiet period
-      queues.set(5, 5000);
-      c.onQueues(queues.snapshot());
+      fill(c, 5, 5000);
       run(c, Duration.ofSeconds(15));
     }
-    assertThat(api.calls).filteredOn(x -> x.startsWith("protect:")).hasSize(1);
+    assertThat(protectCalls()).hasSize(1);
     drain(c);
     run(c, Duration.ofMinutes(1));
-    assertThat(api.calls)
-        .filteredOn(x -> x.startsWith("protect:"))
-        .containsExactly("protect:true", "protect:false");
+    assertThat(protectCalls()).containsExactly("protect:true", "protect:false");
   }
 
   @Test
