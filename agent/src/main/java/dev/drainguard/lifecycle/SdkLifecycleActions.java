@@ -38,6 +38,20 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
   static final String TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
   static final String NO_ACTIVE_ACTION_MESSAGE = "No active Lifecycle Action found";
 
+  /**
+   * The IAM actions of every Auto Scaling call this class makes, and nothing else: the instance
+   * role's policy (userdata/iam-policy.json, userdata/cloudformation.yaml) must allow exactly
+   * these. IamActionsTest keeps the list equal to the calls in this file.
+   */
+  public static final List<String> IAM_ACTIONS =
+      List.of(
+          "autoscaling:RecordLifecycleActionHeartbeat",
+          "autoscaling:CompleteLifecycleAction",
+          "autoscaling:DescribeLifecycleHooks",
+          "autoscaling:DescribeAutoScalingInstances",
+          "autoscaling:TerminateInstanceInAutoScalingGroup",
+          "autoscaling:SetInstanceProtection");
+
   /** Opening a connection to the regional endpoint takes milliseconds; 2 s means it is down. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
