@@ -2,6 +2,7 @@ package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
 import java.net.URI;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,7 +69,7 @@ public final class ConfigLoader {
     Duration margin = duration(Setting.DEADLINE_MARGIN, Duration.ZERO, Duration.ofHours(24));
     return new AgentConfig(
         paths(Setting.QUEUE_ROOT).orElseGet(this::defaultQueueRoots),
-        list(Setting.IGNORE_GLOB),
+        globs(Setting.IGNORE_GLOB),
         bytes(Setting.RESIDUAL_BYTES, 0, 1L << 30),
         duration(Setting.QUIET_PERIOD, Duration.ZERO, Duration.ofHours(1)),
         duration(Setting.RECONCILE_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)),
@@ -246,8 +247,23 @@ public final class ConfigLoader {
         .orElseThrow();
   }
 
-  private List<String> list(Setting s) {
-    return raw(s).map(Raw::values).orElse(List.of());
+  /**
+   * Globs checked here, where a malformed one is a configuration error (exit 78, one line), not an
+   * unexpected failure when the queue watcher starts.
+   */
+  private List<String> globs(Setting s) {
+    Optional<Raw> raw = raw(s);
+    if (raw.isEmpty()) {
+      return List.of();
+    }
+    for (String glob : raw.get().values()) {
+      try {
+        FileSystems.getDefault().getPathMatcher("glob:" + glob);
+      } catch (IllegalArgumentException e) {
+        throw invalid(s, glob, raw.get().origin(), "a glob like **/*.lock (java.nio glob syntax)");
+      }
+    }
+    return raw.get().values();
   }
 
   private Optional<List<Path>> paths(Setting s) {

@@ -56,6 +56,10 @@ public final class DrainController {
   private final Duration heartbeatEvery;
 
   private Instant nextImdsPoll = Instant.MIN;
+
+  /** When IMDS last read a target state other than Terminated; null before the first such read. */
+  private Instant lastNotTerminated;
+
   private boolean deadlineLogged;
   private final ScaleInProtection protection;
   private final EventCommands events;
@@ -238,6 +242,7 @@ public final class DrainController {
       return;
     }
     if (state.target != TargetLifecycleState.TERMINATED) {
+      lastNotTerminated = now;
       return;
     }
     state.noticedAt = now;
@@ -255,8 +260,15 @@ public final class DrainController {
     awaitAction(now);
   }
 
+  /**
+   * The global timeout runs from when termination started, which was after the last read that was
+   * not Terminated: up to one poll (or an IMDS outage) before the notice. An agent whose first read
+   * is Terminated (a restart) can only count from its notice. {@code max-hold} counts from the
+   * notice.
+   */
   private Instant deadlineFrom(Instant notice) {
-    Instant d = notice.plus(hook.globalTimeout()).minus(settings.deadlineMargin());
+    Instant started = lastNotTerminated != null ? lastNotTerminated : notice;
+    Instant d = started.plus(hook.globalTimeout()).minus(settings.deadlineMargin());
     if (settings.maxHold().isPresent()) {
       Instant m = notice.plus(settings.maxHold().get());
       d = m.isBefore(d) ? m : d;
@@ -288,11 +300,15 @@ public final class DrainController {
       hold(now);
       return;
     }
+    // Not active: the instance may already be retained (an earlier agent's ABANDON, or the hook's
+    // DefaultResult), which only DescribeAutoScalingInstances tells: asked until it answers once,
+    // and again before giving up.
+    if (!retention.looked() && retention.adoptIfRetained(now)) {
+      return;
+    }
     if (!now.isBefore(state.noticedAt.plus(settings.actionGrace()))) {
-      state.end(
+      actionGone(
           now,
-          Phase.LOST,
-          null,
           "the lifecycle action did not become active within action-grace "
               + settings.actionGrace());
       return;
@@ -471,12 +487,17 @@ public final class DrainController {
     if (outcome == ActionOutcome.ACCEPTED) {
       state.end(now, Phase.COMPLETED, LifecycleResult.CONTINUE, reason);
     } else {
-      state.end(
+      actionGone(
           now,
-          Phase.LOST,
-          null,
           "the lifecycle action was gone when completing it (timed out, completed elsewhere,"
               + " or completed by an earlier attempt whose answer was lost)");
+    }
+  }
+
+  /** The action is gone: LOST, unless the instance turns out to be retained (then drain on). */
+  private void actionGone(Instant now, String reason) {
+    if (!retention.adoptIfRetained(now)) {
+      state.end(now, Phase.LOST, null, reason);
     }
   }
 
@@ -496,10 +517,8 @@ public final class DrainController {
           state.snapshot.totalBytes(),
           now.plus(heartbeatEvery));
     } else {
-      state.end(
+      actionGone(
           now,
-          Phase.LOST,
-          null,
           "the lifecycle action ended while holding (heartbeat timeout, or completed elsewhere)");
     }
   }

@@ -34,6 +34,7 @@ final class Retention {
   private final QueueProbe queues;
   private final CommandRunner commands;
   private boolean confirmed;
+  private boolean looked;
 
   Retention(
       DrainState state,
@@ -80,6 +81,47 @@ final class Retention {
         state.snapshot.totalBytes(),
         RETAINED_STATE);
     tick(now);
+  }
+
+  /**
+   * The lifecycle action is not active: when the instance is already in Terminating:Retained
+   * (abandoned while no agent watched it, before a restart, or by the hook's DefaultResult ABANDON
+   * at a timeout), take it over as after our own ABANDON: drain, then terminate it. The agent keeps
+   * no state, so this is how a restarted agent finds a retained instance again.
+   *
+   * @return true when the drain goes on in RETAINED
+   */
+  boolean adoptIfRetained(Instant now) {
+    String lifecycle;
+    try {
+      lifecycle =
+          api.describeInstance(state.ref.instanceId())
+              .map(GroupMembership::lifecycleState)
+              .orElse("gone from the group");
+    } catch (LifecycleApiException e) {
+      state.error("describe instance to look for retention of " + state.ref, e);
+      return false;
+    }
+    looked = true;
+    if (!RETAINED_STATE.equals(lifecycle)) {
+      return false;
+    }
+    confirmed = true;
+    state.phase = Phase.RETAINED;
+    state.retainedSince = now;
+    state.nextCall = now;
+    log.warn(
+        "instance found retained {} state={} queuedBytes={}: it stays until its queues drain",
+        state.ref,
+        lifecycle,
+        state.snapshot.totalBytes());
+    tick(now);
+    return true;
+  }
+
+  /** True once {@link #adoptIfRetained} has had an answer from Auto Scaling. */
+  boolean looked() {
+    return looked;
   }
 
   /** In RETAINED: confirm the group kept the instance, drain, then terminate it. */

@@ -19,6 +19,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.retry.backoff.BackoffStrategy;
 import software.amazon.awssdk.http.HttpExecuteRequest;
 import software.amazon.awssdk.http.HttpExecuteResponse;
 import software.amazon.awssdk.http.SdkHttpClient;
@@ -255,7 +256,14 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
     return Ec2MetadataClient.builder()
         .endpoint(endpoint)
         .tokenTtl(TOKEN_TTL)
-        .retryPolicy(Ec2MetadataRetryPolicy.none())
+        // none() keeps the default backoff, which the SDK sleeps (tens of ms, not injectable)
+        // before giving up on every failed attempt: no retries and no backoff, so that only
+        // this adapter's RetryPolicy and Sleeper pace the attempts.
+        .retryPolicy(
+            Ec2MetadataRetryPolicy.builder()
+                .numRetries(0)
+                .backoffStrategy(BackoffStrategy.none())
+                .build())
         .httpClient(http)
         .build();
   }

@@ -3,6 +3,7 @@ package dev.drainguard.sim;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -23,10 +24,20 @@ final class AutoScalingHandler implements HttpHandler {
 
   private record Fault(int timesLeft, int httpStatus, String code, String message) {}
 
+  /**
+   * A response that is delayed ({@code latency}) or replaced ({@code body}) after the action ran.
+   */
+  private record Mangle(int timesLeft, Duration latency, String body) {
+    Mangle next() {
+      return new Mangle(timesLeft - 1, latency, body);
+    }
+  }
+
   private final SimModel model;
   private final AutoScalingActions actions;
   private final List<ApiCall> calls = new ArrayList<>();
   private final Map<String, Fault> faults = new HashMap<>();
+  private final Map<String, Mangle> mangles = new HashMap<>();
 
   AutoScalingHandler(SimModel model) {
     this.model = model;
@@ -35,6 +46,17 @@ final class AutoScalingHandler implements HttpHandler {
 
   synchronized void failNext(String action, int times, int httpStatus, String code, String msg) {
     faults.put(action, new Fault(times, httpStatus, code, msg));
+  }
+
+  synchronized void delayNext(String action, int times, Duration latency) {
+    if (latency.isNegative()) {
+      throw new IllegalArgumentException("API latency must not be negative: " + latency);
+    }
+    mangles.put(action, new Mangle(times, latency, null));
+  }
+
+  synchronized void corruptNext(String action, int times, String body) {
+    mangles.put(action, new Mangle(times, Duration.ZERO, body));
   }
 
   synchronized List<ApiCall> calls() {
@@ -60,6 +82,15 @@ final class AutoScalingHandler implements HttpHandler {
         call = new ApiCall(model.clock().instant(), action, copy(params), e.httpStatus(), e.code());
       }
       record(call);
+      Mangle mangle = takeMangle(action);
+      if (mangle != null && !HttpIo.pause(mangle.latency())) {
+        return; // the simulator is closing
+      }
+      if (mangle != null && mangle.body() != null) {
+        log.debug("autoscaling response corrupted action={} requestId={}", action, requestId);
+        HttpIo.send(exchange, 200, "text/xml", mangle.body());
+        return;
+      }
       log.debug(
           "autoscaling request action={} instance={} status={} error={} requestId={}",
           action,
@@ -81,6 +112,16 @@ final class AutoScalingHandler implements HttpHandler {
         action,
         new Fault(fault.timesLeft() - 1, fault.httpStatus(), fault.code(), fault.message()));
     throw new ApiError(fault.httpStatus(), fault.code(), fault.message());
+  }
+
+  /** The delay or corruption for this response, if one is pending for the action. */
+  private synchronized Mangle takeMangle(String action) {
+    Mangle m = action == null ? null : mangles.get(action);
+    if (m == null || m.timesLeft() <= 0) {
+      return null;
+    }
+    mangles.put(action, m.next());
+    return m;
   }
 
   private synchronized void record(ApiCall call) {

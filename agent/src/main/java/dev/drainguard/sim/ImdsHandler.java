@@ -44,8 +44,12 @@ final class ImdsHandler implements HttpHandler {
   private final SimModel model;
   private final ImdsTokens tokens;
   private volatile boolean available = true;
+  private int delaysLeft;
+  private Duration latency = Duration.ZERO;
   private int failuresLeft;
   private int failureStatus;
+  private int corruptLeft;
+  private String corruptBody;
 
   ImdsHandler(SimModel model, ImdsTokens tokens) {
     this.model = model;
@@ -61,6 +65,19 @@ final class ImdsHandler implements HttpHandler {
     failureStatus = httpStatus;
   }
 
+  synchronized void delayNext(int times, Duration d) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException("IMDS latency must not be negative: " + d);
+    }
+    delaysLeft = times;
+    latency = d;
+  }
+
+  synchronized void corruptNext(int times, String body) {
+    corruptLeft = times;
+    corruptBody = body;
+  }
+
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
@@ -70,6 +87,9 @@ final class ImdsHandler implements HttpHandler {
         // Closing without a response drops the connection: the client sees an I/O error.
         log.debug("imds request dropped method={} path={} reason=unavailable", method, path);
         return;
+      }
+      if (!HttpIo.pause(takeDelay())) {
+        return; // the simulator is closing
       }
       Reply reply = reply(method, path, exchange.getRequestHeaders());
       log.debug("imds request method={} path={} status={}", method, path, reply.status());
@@ -88,6 +108,10 @@ final class ImdsHandler implements HttpHandler {
     Optional<Integer> injected = takeFailure();
     if (injected.isPresent()) {
       return Reply.of(injected.get(), "injected failure");
+    }
+    Optional<String> corrupt = takeCorruption();
+    if (corrupt.isPresent()) {
+      return Reply.of(200, corrupt.get());
     }
     if (!tokens.valid(headers.getFirst(TOKEN_HEADER))) {
       return Reply.of(401, "Unauthorized");
@@ -142,6 +166,22 @@ final class ImdsHandler implements HttpHandler {
     }
     String token = tokens.issue(Duration.ofSeconds(ttl));
     return new Reply(200, token, Map.of(TTL_HEADER, Integer.toString(ttl)));
+  }
+
+  private synchronized Duration takeDelay() {
+    if (delaysLeft <= 0) {
+      return Duration.ZERO;
+    }
+    delaysLeft--;
+    return latency;
+  }
+
+  private synchronized Optional<String> takeCorruption() {
+    if (corruptLeft <= 0) {
+      return Optional.empty();
+    }
+    corruptLeft--;
+    return Optional.of(corruptBody);
   }
 
   private synchronized Optional<Integer> takeFailure() {

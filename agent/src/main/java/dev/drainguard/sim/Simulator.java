@@ -55,7 +55,9 @@ public final class Simulator implements AutoCloseable {
   private final ImdsTokens tokens;
   private final ImdsHandler imds;
   private final AutoScalingHandler autoScaling;
-  private final HttpServer imdsServer;
+  private final Object imdsLock = new Object();
+  private final int imdsPort;
+  private HttpServer imdsServer;
   private final HttpServer autoScalingServer;
   private final ExecutorService executor;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -66,9 +68,10 @@ public final class Simulator implements AutoCloseable {
     imds = new ImdsHandler(model, tokens);
     autoScaling = new AutoScalingHandler(model);
     executor = Executors.newCachedThreadPool(daemonThreads());
-    imdsServer = bind();
+    imdsServer = bind(0);
+    imdsPort = imdsServer.getAddress().getPort();
     try {
-      autoScalingServer = bind();
+      autoScalingServer = bind(0);
     } catch (IOException e) {
       imdsServer.stop(0);
       throw e;
@@ -91,7 +94,7 @@ public final class Simulator implements AutoCloseable {
 
   /** The IMDS base URI, e.g. {@code http://127.0.0.1:41234}. */
   public URI imdsEndpoint() {
-    return endpoint(imdsServer);
+    return URI.create("http://" + LOOPBACK + ":" + imdsPort);
   }
 
   /** The Auto Scaling Query API base URI, e.g. {@code http://127.0.0.1:41235}. */
@@ -105,7 +108,11 @@ public final class Simulator implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    imdsServer.stop(0);
+    synchronized (imdsLock) {
+      if (imdsServer != null) {
+        imdsServer.stop(0);
+      }
+    }
     autoScalingServer.stop(0);
     executor.shutdownNow();
     log.info("simulator stopped");
@@ -279,9 +286,65 @@ public final class Simulator implements AutoCloseable {
     autoScaling.failNext(action, times, httpStatus, code, message);
   }
 
-  private HttpServer bind() throws IOException {
+  /**
+   * The next {@code times} IMDS requests (token PUTs included) are answered only after {@code
+   * latency} of real time: a slow metadata service, so that the client's read timeout can fire.
+   */
+  public void delayImds(int times, Duration latency) {
+    imds.delayNext(times, latency);
+  }
+
+  /**
+   * While {@code true}, nothing listens on the IMDS port: connections are refused, as when the
+   * metadata service is off or firewalled. {@code false} listens again on the same port.
+   */
+  public void setImdsRefusing(boolean refusing) {
+    synchronized (imdsLock) {
+      if (refusing && imdsServer != null) {
+        imdsServer.stop(0);
+        imdsServer = null;
+      } else if (!refusing && imdsServer == null && !closed.get()) {
+        try {
+          imdsServer = bind(imdsPort);
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              "simulator failed to listen again on IMDS port " + imdsPort, e);
+        }
+        imdsServer.createContext("/", imds);
+        imdsServer.start();
+      }
+    }
+  }
+
+  /**
+   * The next {@code times} IMDS GETs (not token PUTs) answer 200 with {@code body} instead of the
+   * value, e.g. garbage or a truncated JSON document: a malformed response.
+   */
+  public void corruptImds(int times, String body) {
+    imds.corruptNext(times, body);
+  }
+
+  /**
+   * The next {@code times} calls of {@code action} are carried out as usual, but their response is
+   * sent only after {@code latency} of real time: the client may have given up by then, so the call
+   * took effect while its answer was lost. Replaces an earlier delay or corruption for the action.
+   */
+  public void delayApi(String action, int times, Duration latency) {
+    autoScaling.delayNext(action, times, latency);
+  }
+
+  /**
+   * The next {@code times} calls of {@code action} are carried out as usual, but answered 200 with
+   * {@code body} instead of the action's XML, e.g. a truncated document: a malformed response.
+   * Replaces an earlier delay or corruption for the action.
+   */
+  public void corruptApi(String action, int times, String body) {
+    autoScaling.corruptNext(action, times, body);
+  }
+
+  private HttpServer bind(int port) throws IOException {
     HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0), 0);
+        HttpServer.create(new InetSocketAddress(InetAddress.getByName(LOOPBACK), port), 0);
     server.setExecutor(executor);
     return server;
   }

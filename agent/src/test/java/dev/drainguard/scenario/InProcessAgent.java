@@ -1,0 +1,98 @@
+package dev.drainguard.scenario;
+
+import dev.drainguard.config.AgentConfig;
+import dev.drainguard.drain.DrainStatus;
+import dev.drainguard.net.Sleeper;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.function.Consumer;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+
+/**
+ * The real agent, {@code dev.drainguard.cli.Agent}, started in this JVM exactly as {@code
+ * drainguard run} starts it (same assembly, same adapters, same watcher), but on a test clock and
+ * with a fast tick. The composition root is package-private in {@code cli}; this handle reaches it
+ * by reflection so that the scenario runner lives in its own package and still drives nothing but
+ * the production assembly.
+ */
+final class InProcessAgent implements AutoCloseable {
+
+  private static final Method START;
+  private static final Method STATUS;
+  private static final Method CLOSE;
+
+  static {
+    try {
+      Class<?> agent = Class.forName("dev.drainguard.cli.Agent");
+      START =
+          agent.getDeclaredMethod(
+              "start",
+              AgentConfig.class,
+              software.amazon.awssdk.auth.credentials.AwsCredentialsProvider.class,
+              Clock.class,
+              Sleeper.class,
+              Consumer.class,
+              Duration.class);
+      STATUS = agent.getDeclaredMethod("status");
+      CLOSE = agent.getDeclaredMethod("close");
+      START.setAccessible(true);
+      STATUS.setAccessible(true);
+      CLOSE.setAccessible(true);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final Object agent;
+
+  private InProcessAgent(Object agent) {
+    this.agent = agent;
+  }
+
+  /**
+   * {@code Agent.start(cfg, credentials, clock, Sleeper.NONE, listener, tick)}: retries inside the
+   * adapters do not wait, since the clock only moves when the test moves it.
+   */
+  static InProcessAgent start(
+      AgentConfig cfg, Clock clock, Consumer<DrainStatus> listener, Duration tick) {
+    return new InProcessAgent(
+        invoke(
+            START,
+            null,
+            cfg,
+            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            clock,
+            Sleeper.NONE,
+            listener,
+            tick));
+  }
+
+  DrainStatus status() {
+    return (DrainStatus) invoke(STATUS, agent);
+  }
+
+  /** Stops the agent: like SIGTERM or SIGKILL, nothing is sent to Auto Scaling. */
+  @Override
+  public void close() {
+    invoke(CLOSE, agent);
+  }
+
+  private static Object invoke(Method m, Object target, Object... args) {
+    try {
+      return m.invoke(target, args);
+    } catch (InvocationTargetException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
