@@ -11,7 +11,6 @@ import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
-import dev.drainguard.net.Sleeper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -103,7 +102,8 @@ final class CheckCommand implements Callable<Integer> {
               () ->
                   opened(
                       opened,
-                      new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RETRY, Sleeper.REAL)),
+                      new SdkInstanceMetadata(
+                          cfg.imdsEndpoint(), guard, RETRY, ThreadSleeper.INSTANCE)),
               region ->
                   opened(
                       opened,
@@ -113,7 +113,7 @@ final class CheckCommand implements Callable<Integer> {
                           Credentials.chain(cfg.imdsEndpoint()),
                           guard,
                           RETRY,
-                          Sleeper.REAL)))
+                          ThreadSleeper.INSTANCE)))
           .run();
     } finally {
       for (AutoCloseable c : opened) {

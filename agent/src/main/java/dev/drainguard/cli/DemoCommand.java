@@ -6,7 +6,6 @@ import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
-import dev.drainguard.net.Sleeper;
 import dev.drainguard.sim.Simulator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -141,7 +140,7 @@ final class DemoCommand implements Callable<Integer> {
               cfg,
               StaticCredentialsProvider.create(AwsBasicCredentials.create("demo", "demo")),
               clock,
-              Sleeper.REAL,
+              ThreadSleeper.INSTANCE,
               this::show)) {
         DemoScenarios scenarios = new DemoScenarios(this, sim, agent, queue, dir);
         DemoScenarios.Outcome outcome =
@@ -263,7 +262,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   void pause(Duration d) {
-    Sleeper.REAL.sleep(d);
+    ThreadSleeper.INSTANCE.sleep(d);
   }
 
   private synchronized String summary(DemoScenarios.Outcome o) throws JsonProcessingException {

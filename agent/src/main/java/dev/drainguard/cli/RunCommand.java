@@ -3,7 +3,6 @@ package dev.drainguard.cli;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.drain.MonotonicClock;
-import dev.drainguard.net.Sleeper;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -49,7 +48,7 @@ final class RunCommand implements Callable<Integer> {
             cfg,
             Credentials.chain(cfg.imdsEndpoint()),
             MonotonicClock.start(),
-            Sleeper.REAL,
+            ThreadSleeper.INSTANCE,
             s -> {});
     Thread hook =
         new Thread(

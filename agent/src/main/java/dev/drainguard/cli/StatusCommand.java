@@ -1,6 +1,5 @@
 package dev.drainguard.cli;
 
-import dev.drainguard.net.Sleeper;
 import dev.drainguard.status.ControlProtocol;
 import dev.drainguard.status.StatusView;
 import java.io.PrintWriter;
@@ -72,7 +71,7 @@ final class StatusCommand implements Callable<Integer> {
       if (!watch) {
         return exitCode(r.status());
       }
-      Sleeper.REAL.sleep(WATCH_EVERY);
+      ThreadSleeper.INSTANCE.sleep(WATCH_EVERY);
       if (Thread.currentThread().isInterrupted()) {
         return exitCode(r.status());
       }

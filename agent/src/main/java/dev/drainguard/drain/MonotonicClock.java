@@ -8,22 +8,28 @@ import java.time.ZoneOffset;
 import java.util.function.LongSupplier;
 
 /**
- * A UTC clock that never jumps: it starts at the wall-clock time and then advances with {@link
- * System#nanoTime()}. The agent's heartbeat timers, quiet period and deadline are measured with it,
- * so an NTP step backwards cannot stall heartbeats until the hook times out, and a step forwards
- * cannot bring the deadline early. The instants it reports drift from wall time by the sum of such
- * steps, which is harmless for the logs and status it feeds.
+ * A clock (UTC unless asked otherwise) that never jumps: it starts at the wall-clock time and then
+ * advances with {@link System#nanoTime()}. The agent's heartbeat timers, quiet period and deadline
+ * are measured with it, so an NTP step backwards cannot stall heartbeats until the hook times out,
+ * and a step forwards cannot bring the deadline early. The instants it reports drift from wall time
+ * by the sum of such steps, which is harmless for the logs and status it feeds.
  */
 public final class MonotonicClock extends Clock {
 
   private final Instant origin;
   private final long originNanos;
   private final LongSupplier nanos;
+  private final ZoneId zone;
 
   MonotonicClock(Instant origin, LongSupplier nanos) {
+    this(origin, nanos, nanos.getAsLong(), ZoneOffset.UTC);
+  }
+
+  private MonotonicClock(Instant origin, LongSupplier nanos, long originNanos, ZoneId zone) {
     this.origin = origin;
     this.nanos = nanos;
-    this.originNanos = nanos.getAsLong();
+    this.originNanos = originNanos;
+    this.zone = zone;
   }
 
   /** Anchored at the system's wall-clock time now. */
@@ -38,11 +44,11 @@ public final class MonotonicClock extends Clock {
 
   @Override
   public ZoneId getZone() {
-    return ZoneOffset.UTC;
+    return zone;
   }
 
   @Override
   public Clock withZone(ZoneId zone) {
-    throw new UnsupportedOperationException("MonotonicClock is UTC only");
+    return new MonotonicClock(origin, nanos, originNanos, zone);
   }
 }

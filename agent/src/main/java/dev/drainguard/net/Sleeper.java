@@ -2,19 +2,12 @@ package dev.drainguard.net;
 
 import java.time.Duration;
 
-/** Pauses between retries; injected so tests do not wait for real. */
+/**
+ * Pauses between retries; injected so tests do not wait for real. The real one is chosen by the
+ * composition root ({@code cli.ThreadSleeper}).
+ */
 @FunctionalInterface
 public interface Sleeper {
-
-  /** Sleeps on the calling thread; restores the interrupt flag and returns early if interrupted. */
-  Sleeper REAL =
-      d -> {
-        try {
-          Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      };
 
   Sleeper NONE = d -> {};
 

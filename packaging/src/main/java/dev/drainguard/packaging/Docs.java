@@ -24,8 +24,7 @@ public final class Docs {
 
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
-      System.err.println("usage: Docs STAGED-ROOT");
-      System.exit(2);
+      throw new IllegalArgumentException("usage: Docs STAGED-ROOT");
     }
     write(Path.of(args[0]));
   }
