@@ -1,0 +1,170 @@
+package dev.drainguard.bench;
+
+import dev.drainguard.sim.Simulator;
+import dev.drainguard.status.ControlClient;
+import dev.drainguard.status.ControlProtocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One {@code drainguard run} started by the packaged launcher, pointed at a simulator on 127.0.0.1
+ * with loopback-only mode on (the setting and the JVM-wide property both), test credentials and the
+ * instance-metadata credential lookup of the SDK disabled.
+ */
+final class AgentProcess implements AutoCloseable {
+
+  /** Start-up, even on a loaded machine, is far inside this; past it the agent is broken. */
+  static final Duration READY_LIMIT = Duration.ofSeconds(60);
+
+  private final Process process;
+  private final Path socket;
+  private final Path log;
+  private final long startedNanos;
+  private long readyNanos;
+
+  private AgentProcess(Process process, Path socket, Path log, long startedNanos) {
+    this.process = process;
+    this.socket = socket;
+    this.log = log;
+    this.startedNanos = startedNanos;
+  }
+
+  /**
+   * The environment of an agent (and of {@code drainguard status} asking it): every setting given
+   * as {@code DRAINGUARD_*}, as a systemd drop-in would.
+   */
+  static Map<String, String> env(
+      Simulator sim, Path dir, Path queueRoot, Map<String, String> settings) throws IOException {
+    Map<String, String> env = new HashMap<>();
+    System.getenv()
+        .forEach(
+            (k, v) -> {
+              if (!k.startsWith("DRAINGUARD_")
+                  && !k.startsWith("AWS_")
+                  && !k.equals("MALLOC_ARENA_MAX")) {
+                env.put(k, v);
+              }
+            });
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    env.put("AWS_ACCESS_KEY_ID", "test");
+    env.put("AWS_SECRET_ACCESS_KEY", "test");
+    env.put("AWS_EC2_METADATA_DISABLED", "true");
+    env.put("DRAINGUARD_JAVA_OPTS", "-Ddrainguard.loopbackOnly=true");
+    env.put("DRAINGUARD_CONFIG", Files.writeString(dir.resolve("empty.conf"), "").toString());
+    env.put("DRAINGUARD_LOOPBACK_ONLY", "true");
+    env.put("DRAINGUARD_IMDS_ENDPOINT", sim.imdsEndpoint().toString());
+    env.put("DRAINGUARD_AUTOSCALING_ENDPOINT", sim.autoScalingEndpoint().toString());
+    env.put("DRAINGUARD_IMDS_STARTUP_TIMEOUT", "30s");
+    env.put("DRAINGUARD_QUEUE_ROOT", queueRoot.toString());
+    env.put("DRAINGUARD_CONTROL_SOCKET", dir.resolve("control.sock").toString());
+    settings.forEach((k, v) -> env.put("DRAINGUARD_" + k, v));
+    return env;
+  }
+
+  static AgentProcess start(Packaged pkg, Map<String, String> env, Path dir) throws IOException {
+    Path socket = Path.of(env.get("DRAINGUARD_CONTROL_SOCKET"));
+    Path log = dir.resolve("agent.log");
+    ProcessBuilder pb = new ProcessBuilder(pkg.launcher().toString(), "run");
+    pb.environment().clear();
+    pb.environment().putAll(env);
+    long started = System.nanoTime();
+    Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new AgentProcess(p, socket, log, started);
+  }
+
+  /**
+   * Waits until the control socket answers a status request, as the systemd unit's readiness check
+   * does; returns the time from the launcher's start.
+   */
+  Duration awaitReady() {
+    ControlClient client = new ControlClient(socket, Duration.ofSeconds(2));
+    long giveUp = startedNanos + READY_LIMIT.toNanos();
+    while (true) {
+      if (Files.exists(socket)) {
+        try {
+          ControlProtocol.Reply reply =
+              client.send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false));
+          if (reply.ok()) {
+            readyNanos = System.nanoTime();
+            return Duration.ofNanos(readyNanos - startedNanos);
+          }
+        } catch (ControlClient.UnreachableException notYet) {
+          // the socket file exists a moment before the server accepts on it
+        }
+      }
+      if (!process.isAlive() || System.nanoTime() - giveUp > 0) {
+        throw new IllegalStateException(
+            "agent not ready (alive=" + process.isAlive() + "); log " + log + ":\n" + output());
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  /** Runs the packaged {@code drainguard status} with the same environment; its wall time. */
+  static Duration timeStatus(Packaged pkg, Map<String, String> env, Path dir)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(pkg.launcher().toString(), "status"));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().clear();
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true).redirectOutput(dir.resolve("status.out").toFile());
+    long t0 = System.nanoTime();
+    Process p = pb.start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("drainguard status did not end within 60 s");
+    }
+    long t1 = System.nanoTime();
+    if (p.exitValue() != 0) {
+      throw new IllegalStateException(
+          "drainguard status exited "
+              + p.exitValue()
+              + ": "
+              + Files.readString(dir.resolve("status.out")));
+    }
+    return Duration.ofNanos(t1 - t0);
+  }
+
+  /** SIGTERM, as systemd stops it (it never completes anything on stop); SIGKILL after 20 s. */
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  /** SIGKILL without waiting: for an agent whose drain has ended, between reaction trials. */
+  void kill() {
+    process.destroyForcibly();
+  }
+}

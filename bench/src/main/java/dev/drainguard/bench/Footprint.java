@@ -1,0 +1,233 @@
+package dev.drainguard.bench;
+
+import dev.drainguard.sim.ApiCall;
+import dev.drainguard.sim.Simulator;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The footprint window, with every process the packaged launcher's way:
+ *
+ * <ul>
+ *   <li>an idle agent in service, all settings at their defaults (IMDS poll 5 s): its RSS and CPU
+ *       time, and the Auto Scaling calls it makes (the simulator's record);
+ *   <li>a bare JVM that only sleeps ({@link IdleJvm}), with the launcher's JVM options and
+ *       environment for {@code run}: the baseline;
+ *   <li>a holding agent (HeartbeatTimeout 30 s, data queued) whose scale-in starts at once with a
+ *       deregistration delay of {@link #DEREGISTRATION}: its calls while the action is not active
+ *       yet, and its heartbeat rhythm while it holds.
+ * </ul>
+ *
+ * Figures are read {@link #WARM_UP} after the agents are ready, over {@code window}, and CPU
+ * seconds extrapolated to an hour. Then {@code drainguard status} is timed against the idle agent.
+ */
+final class Footprint implements AutoCloseable {
+
+  static final String GROUP = "workers";
+  static final String HOOK = "hold-queues";
+
+  /** Start-up work (class loading, first JIT) is over by then; only the idle rhythm remains. */
+  static final Duration WARM_UP = Duration.ofSeconds(10);
+
+  /** A load balancer's deregistration, shortened: long enough for a few "not active yet" calls. */
+  static final Duration DEREGISTRATION = Duration.ofSeconds(20);
+
+  static final Duration HOLD_HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** AWS's default HeartbeatTimeout, for the idle agent's hook (it does not matter in service). */
+  static final Duration DEFAULT_HEARTBEAT_TIMEOUT = Duration.ofHours(1);
+
+  static final int STATUS_RUNS = 20;
+
+  /** Per-process figures over the window. */
+  record Usage(long rssKib, long peakRssKib, double cpuSeconds, Duration window) {
+    double cpuSecondsPerHour() {
+      return cpuSeconds * 3600.0 / (window.toMillis() / 1000.0);
+    }
+  }
+
+  record Result(
+      Usage agent,
+      Usage bareJvm,
+      Duration agentStartup,
+      Duration bareJvmStartup,
+      long inServiceCalls,
+      Duration window,
+      long awaitingCalls,
+      Duration awaitingFor,
+      List<Duration> heartbeatGaps,
+      List<Duration> statusTimes) {}
+
+  private final Packaged pkg;
+  private final Path work;
+  private final Duration window;
+  private final Simulator idleSim;
+  private final Simulator holdSim;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private AgentProcess idle;
+  private AgentProcess holding;
+  private Process bare;
+  private Map<String, String> idleEnv;
+  private Duration idleStartup;
+  private Duration bareStartup;
+  private Instant holdTerminated;
+  private long windowStart;
+  private double idleCpu0;
+  private double bareCpu0;
+  private long idleCalls0;
+  private final long[] peak = new long[2];
+
+  Footprint(Packaged pkg, Path work, Duration window) {
+    this.pkg = pkg;
+    this.work = work;
+    this.window = window;
+    idleSim = Simulator.start(Clock.systemUTC());
+    holdSim = Simulator.start(Clock.systemUTC());
+    toClose.add(idleSim);
+    toClose.add(holdSim);
+  }
+
+  /** Starts the three processes and, once they are ready and warm, the window. */
+  void start(String benchClasspath) throws IOException, InterruptedException {
+    idleSim.addGroup(GROUP);
+    idleSim.addInstance(GROUP, "i-0000000000000idle", "us-east-1", true);
+    idleSim.addTerminationHook(GROUP, HOOK, DEFAULT_HEARTBEAT_TIMEOUT, "ABANDON");
+    holdSim.addGroup(GROUP);
+    holdSim.addInstance(GROUP, "i-0000000000000hold", "us-east-1", true);
+    holdSim.addTerminationHook(GROUP, HOOK, HOLD_HEARTBEAT_TIMEOUT, "ABANDON");
+    holdSim.setDeregistrationDelay(DEREGISTRATION);
+
+    Path idleDir = Files.createDirectories(work.resolve("footprint/idle"));
+    Path idleRoot =
+        Files.createDirectories(idleDir.resolve("queues/0/out-s3")).getParent().getParent();
+    idleEnv = AgentProcess.env(idleSim, idleDir, idleRoot, Map.of());
+    idle = AgentProcess.start(pkg, idleEnv, idleDir);
+    toClose.add(idle);
+
+    Path holdDir = Files.createDirectories(work.resolve("footprint/holding"));
+    Path holdQueue = Files.createDirectories(holdDir.resolve("queues/0/out-s3"));
+    Files.write(holdQueue.resolve("00000001.pq"), new byte[4096]);
+    holding =
+        AgentProcess.start(
+            pkg,
+            AgentProcess.env(holdSim, holdDir, holdQueue.getParent().getParent(), Map.of()),
+            holdDir);
+    toClose.add(holding);
+
+    bare = startBareJvm(benchClasspath);
+    toClose.add(
+        () -> {
+          bare.destroyForcibly();
+          bare.waitFor(10, TimeUnit.SECONDS);
+        });
+
+    idleStartup = idle.awaitReady();
+    holding.awaitReady();
+    holdTerminated = Instant.now();
+    holdSim.terminate("i-0000000000000hold");
+    Thread.sleep(WARM_UP.toMillis());
+    windowStart = System.nanoTime();
+    idleCpu0 = Proc.cpuSeconds(idle.pid());
+    bareCpu0 = Proc.cpuSeconds(bare.pid());
+    idleCalls0 = idleSim.calls().size();
+  }
+
+  private Process startBareJvm(String benchClasspath) throws IOException, InterruptedException {
+    Packaged.LaunchOptions opts = pkg.launchOptions("run", work);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(opts.jvmOptions());
+    cmd.addAll(List.of("-cp", benchClasspath, IdleJvm.class.getName()));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    opts.applyTo(pb.environment());
+    long t0 = System.nanoTime();
+    Process p = pb.redirectErrorStream(true).start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+    String line = out.readLine();
+    bareStartup = Duration.ofNanos(System.nanoTime() - t0);
+    if (!"ready".equals(line)) {
+      throw new IllegalStateException("the bare JVM said " + line + " (command " + cmd + ")");
+    }
+    return p;
+  }
+
+  /** Reads RSS now and then while the caller runs other benchmarks. */
+  void samplePeaks() {
+    peak[0] = Math.max(peak[0], Proc.rssKib(idle.pid()));
+    peak[1] = Math.max(peak[1], Proc.rssKib(bare.pid()));
+  }
+
+  /** Waits for the end of the window, reads the figures, then times {@code status}. */
+  Result finish() throws IOException, InterruptedException {
+    long end = windowStart + window.toNanos();
+    while (System.nanoTime() - end < 0) {
+      samplePeaks();
+      Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
+    }
+    Duration measured = Duration.ofNanos(System.nanoTime() - windowStart);
+    samplePeaks();
+    Usage agent =
+        new Usage(
+            Proc.rssKib(idle.pid()), peak[0], Proc.cpuSeconds(idle.pid()) - idleCpu0, measured);
+    Usage base =
+        new Usage(
+            Proc.rssKib(bare.pid()), peak[1], Proc.cpuSeconds(bare.pid()) - bareCpu0, measured);
+    long inService = idleSim.calls().size() - idleCalls0;
+
+    List<ApiCall> hold =
+        holdSim.calls().stream()
+            .filter(c -> "i-0000000000000hold".equals(c.params().get("InstanceId")))
+            .filter(c -> !c.at().isBefore(holdTerminated))
+            .toList();
+    List<ApiCall> accepted =
+        hold.stream().filter(c -> c.action().equals(Reaction.HEARTBEAT) && c.succeeded()).toList();
+    Instant active = accepted.isEmpty() ? Instant.now() : accepted.get(0).at();
+    long awaiting = hold.stream().filter(c -> c.at().isBefore(active)).count();
+    List<Duration> gaps = new ArrayList<>();
+    for (int i = 1; i < accepted.size(); i++) {
+      gaps.add(Duration.between(accepted.get(i - 1).at(), accepted.get(i).at()));
+    }
+    if (!holding.alive()) {
+      throw new IllegalStateException("the holding agent died:\n" + holding.output());
+    }
+
+    List<Duration> status = new ArrayList<>();
+    Path statusDir = work.resolve("footprint/idle");
+    AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first run: page cache, not counted
+    for (int i = 0; i < STATUS_RUNS; i++) {
+      status.add(AgentProcess.timeStatus(pkg, idleEnv, statusDir));
+    }
+    return new Result(
+        agent,
+        base,
+        idleStartup,
+        bareStartup,
+        inService,
+        measured,
+        awaiting,
+        Duration.between(holdTerminated, active),
+        gaps,
+        status);
+  }
+
+  @Override
+  public void close() {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      try {
+        toClose.get(i).close();
+      } catch (Exception e) {
+        System.err.println("bench: closing " + toClose.get(i) + " failed: " + e);
+      }
+    }
+  }
+}
