@@ -40,6 +40,7 @@ public final class Bench {
     String classpath = System.getProperty("java.class.path");
     Logging.quiet();
     long t0 = System.nanoTime();
+    String loadBefore = Proc.loadAverage();
 
     say(
         "installing the packaged agent into "
@@ -69,11 +70,14 @@ public final class Bench {
       throw new IllegalStateException("every reaction trial failed: " + reaction.failures());
     }
 
-    Report report = new Report(footprint, micro, reaction, window, run, seed);
+    Report report = new Report(footprint, micro, reaction, window, run, seed, lanes);
     Table table = report.table();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream md = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       md.println(machine());
+      md.printf(
+          "Command: `./bench/run%s`. Load average (1 min) %s at the start, %s at the end.%n",
+          argv.length == 0 ? "" : " " + String.join(" ", argv), loadBefore, Proc.loadAverage());
       md.println();
       table.print(md);
       md.println();

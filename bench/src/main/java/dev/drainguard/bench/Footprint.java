@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,7 +51,12 @@ final class Footprint implements AutoCloseable {
   static final int STATUS_RUNS = 20;
 
   /** Per-process figures over the window. */
-  record Usage(long rssKib, long peakRssKib, double cpuSeconds, Duration window) {
+  record Usage(
+      long rssKib,
+      long peakRssKib,
+      double cpuSeconds,
+      Duration window,
+      Map<String, Double> byThread) {
     double cpuSecondsPerHour() {
       return cpuSeconds * 3600.0 / (window.toMillis() / 1000.0);
     }
@@ -84,6 +90,7 @@ final class Footprint implements AutoCloseable {
   private long windowStart;
   private double idleCpu0;
   private double bareCpu0;
+  private Map<String, Double> idleThreads0;
   private long idleCalls0;
   private final long[] peak = new long[2];
 
@@ -138,6 +145,7 @@ final class Footprint implements AutoCloseable {
     Thread.sleep(WARM_UP.toMillis());
     windowStart = System.nanoTime();
     idleCpu0 = Proc.cpuSeconds(idle.pid());
+    idleThreads0 = Proc.cpuByThread(idle.pid());
     bareCpu0 = Proc.cpuSeconds(bare.pid());
     idleCalls0 = idleSim.calls().size();
   }
@@ -176,12 +184,23 @@ final class Footprint implements AutoCloseable {
     }
     Duration measured = Duration.ofNanos(System.nanoTime() - windowStart);
     samplePeaks();
+    Map<String, Double> threads = new TreeMap<>();
+    Proc.cpuByThread(idle.pid())
+        .forEach((name, s) -> threads.put(name, s - idleThreads0.getOrDefault(name, 0.0)));
     Usage agent =
         new Usage(
-            Proc.rssKib(idle.pid()), peak[0], Proc.cpuSeconds(idle.pid()) - idleCpu0, measured);
+            Proc.rssKib(idle.pid()),
+            peak[0],
+            Proc.cpuSeconds(idle.pid()) - idleCpu0,
+            measured,
+            threads);
     Usage base =
         new Usage(
-            Proc.rssKib(bare.pid()), peak[1], Proc.cpuSeconds(bare.pid()) - bareCpu0, measured);
+            Proc.rssKib(bare.pid()),
+            peak[1],
+            Proc.cpuSeconds(bare.pid()) - bareCpu0,
+            measured,
+            Map.of());
     long inService = idleSim.calls().size() - idleCalls0;
 
     List<ApiCall> hold =

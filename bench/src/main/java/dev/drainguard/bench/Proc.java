@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /** What Linux says about a process: /proc/PID/status VmRSS and /proc/PID/stat CPU time. */
 final class Proc {
@@ -24,12 +27,43 @@ final class Proc {
 
   /** utime + stime of every thread, in seconds (resolution 10 ms). */
   static double cpuSeconds(long pid) {
-    String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
+    return cpu(read(Path.of("/proc", Long.toString(pid), "stat")));
+  }
+
+  /**
+   * CPU seconds per thread name ({@code comm}, at most 15 characters), summed over the threads of
+   * that name: where a process's CPU time goes. Threads that ended are not listed.
+   */
+  static Map<String, Double> cpuByThread(long pid) {
+    Map<String, Double> m = new TreeMap<>();
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    try (Stream<Path> s = Files.list(tasks)) {
+      for (Path task : s.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          m.merge(name.replaceAll("[0-9]+$", "#"), cpu(stat), Double::sum);
+        } catch (IOException ended) {
+          // the thread ended while the directory was listed
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("listing " + tasks, e);
+    }
+    return m;
+  }
+
+  private static double cpu(String stat) {
     // the command name (field 2) is in parentheses and may hold spaces: count from after it
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     long utime = Long.parseLong(f[11]); // field 14
     long stime = Long.parseLong(f[12]); // field 15
     return (utime + stime) / TICKS_PER_SECOND;
+  }
+
+  /** The 1-minute load average: how busy the machine was around a measurement. */
+  static String loadAverage() {
+    return read(Path.of("/proc/loadavg")).split(" ")[0];
   }
 
   private static String read(Path p) {

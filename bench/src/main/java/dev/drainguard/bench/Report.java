@@ -20,6 +20,7 @@ final class Report {
   private final Duration window;
   private final Packaged.LaunchOptions run;
   private final long seed;
+  private final int lanes;
 
   Report(
       Footprint.Result fp,
@@ -27,13 +28,15 @@ final class Report {
       Reaction.Result reaction,
       Duration window,
       Packaged.LaunchOptions run,
-      long seed) {
+      long seed,
+      int lanes) {
     this.fp = fp;
     this.micro = micro;
     this.reaction = reaction;
     this.window = window;
     this.run = run;
     this.seed = seed;
+    this.lanes = lanes;
   }
 
   Table table() {
@@ -156,7 +159,7 @@ final class Report {
         String.format("%.1f MiB (agent − bare: %.1f MiB)", bareRss, rss - bareRss));
     t.add(
         "footprint",
-        String.format("idle CPU, agent (window %d s, extrapolated)", window.toSeconds()),
+        String.format("idle CPU, agent (window %d s, extrapolated)", a.window().toSeconds()),
         String.format(
             "%.1f s/hour (%.2f s in %d s)",
             a.cpuSecondsPerHour(), a.cpuSeconds(), a.window().toSeconds()),
@@ -239,14 +242,14 @@ final class Report {
     out.println();
     out.printf(
         "- Reaction: %d trials, each a fresh `drainguard run` started by the packaged launcher against"
-            + " the simulator on 127.0.0.1 (%s simulators, one per lane, two agents at a time so that one"
+            + " the simulator on 127.0.0.1 (%d lanes, each with its own simulator, so that one"
             + " agent's start overlaps another's measurement), with `imds-poll-interval 1s` and"
             + " `quiet-period 1s` so that the trials fit the time; everything else at its default."
             + " Termination starts at a random moment within one poll after the agent is ready (no"
             + " deregistration delay); the queue file is deleted at a random moment within one drain-loop"
             + " tick (200 ms) after the first accepted heartbeat. Times are the simulator's record of"
             + " each request. Trials took %d s.%n",
-        reaction.trials().size(), "2", reaction.wall().toSeconds());
+        reaction.trials().size(), lanes, reaction.wall().toSeconds());
     out.println(
         "- Waste: for each trial, the seeds' approach is run on paper with the trial's own drain"
             + " timing and a random phase of its 60 s check (seeded): the instance waits for the first"
@@ -279,6 +282,15 @@ final class Report {
         window.toSeconds(),
         Footprint.WARM_UP.toSeconds(),
         Footprint.STATUS_RUNS);
+    out.println(
+        "- Where the idle agent's CPU time went in the window, by thread: "
+            + fp.agent().byThread().entrySet().stream()
+                .filter(e -> e.getValue() > 0)
+                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+                .limit(6)
+                .map(e -> String.format("%s %.2f s", e.getKey(), e.getValue()))
+                .collect(java.util.stream.Collectors.joining(", "))
+            + ".");
     out.printf(
         "- Fleet cost: the simulator's record of Auto Scaling requests. In service: the idle agent"
             + " over the window. Holding: an agent with data queued whose scale-in starts with a %d s"

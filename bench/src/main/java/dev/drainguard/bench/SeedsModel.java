@@ -12,6 +12,9 @@ record SeedsModel(Duration checkEvery, Duration heartbeatTimeout) {
 
   static final Duration CHECK_EVERY = Duration.ofSeconds(60);
 
+  /** What the seeds' hook used: the AWS default, one hour. */
+  static final Duration AWS_DEFAULT_HEARTBEAT_TIMEOUT = Duration.ofHours(1);
+
   /**
    * One termination.
    *
