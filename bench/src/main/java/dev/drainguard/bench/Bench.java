@@ -20,7 +20,7 @@ import java.util.Map;
  *
  * <p>Options: {@code --packaged DIR} (the staged package tree, {@code packaging/target/root}),
  * {@code --work DIR}, {@code --trials N} (100), {@code --lanes N} (2), {@code --window SECONDS}
- * (120), {@code --seed N}, {@code --out FILE} (the table and the details, as Markdown).
+ * (180), {@code --seed N}, {@code --out FILE} (the table and the details, as Markdown).
  */
 public final class Bench {
 
@@ -34,7 +34,7 @@ public final class Bench {
             Path.of(a.getOrDefault("work", "bench/target/work")).toAbsolutePath());
     int trials = Integer.parseInt(a.getOrDefault("trials", "100"));
     int lanes = Integer.parseInt(a.getOrDefault("lanes", "2"));
-    Duration window = Duration.ofSeconds(Long.parseLong(a.getOrDefault("window", "120")));
+    Duration window = Duration.ofSeconds(Long.parseLong(a.getOrDefault("window", "180")));
     long seed = Long.parseLong(a.getOrDefault("seed", "20261202"));
     Path out = Path.of(a.getOrDefault("out", "bench/target/benchmarks.md")).toAbsolutePath();
     String classpath = System.getProperty("java.class.path");
@@ -50,27 +50,27 @@ public final class Bench {
     Packaged.LaunchOptions run = pkg.launchOptions("run", work);
     say("launcher JVM options for run: " + String.join(" ", run.jvmOptions()));
 
+    say("micro: JMH, then the watcher's heap in a JVM of its own");
+    Micro.Results micro = new Micro(work, run.jvmOptions(), classpath).run();
+
     Footprint.Result footprint;
-    Micro.Results micro;
+    Reaction.Result reaction;
     try (Footprint fp = new Footprint(pkg, work, window)) {
+      fp.start(classpath);
       say(
           "footprint: idle agent, holding agent and bare JVM started; window "
               + window.toSeconds()
-              + " s");
-      fp.start(classpath);
-      say("micro: JMH (runs during the footprint window)");
-      micro = new Micro(work, run.jvmOptions(), classpath).run();
+              + " s, during the reaction trials");
+      say("reaction: " + trials + " trials in " + lanes + " lanes");
+      reaction = new Reaction(pkg, work).run(trials, lanes, seed);
       say("footprint: waiting for the end of the window, then timing drainguard status");
       footprint = fp.finish();
     }
-
-    say("reaction: " + trials + " trials in " + lanes + " lanes");
-    Reaction.Result reaction = new Reaction(pkg, work).run(trials, lanes, seed);
     if (reaction.trials().isEmpty()) {
       throw new IllegalStateException("every reaction trial failed: " + reaction.failures());
     }
 
-    Report report = new Report(footprint, micro, reaction, window, run, seed, lanes);
+    Report report = new Report(footprint, micro, reaction, run, seed, lanes);
     Table table = report.table();
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream md = new PrintStream(buf, true, StandardCharsets.UTF_8)) {

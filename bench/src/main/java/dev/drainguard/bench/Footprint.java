@@ -72,7 +72,8 @@ final class Footprint implements AutoCloseable {
       long awaitingCalls,
       Duration awaitingFor,
       List<Duration> heartbeatGaps,
-      List<Duration> statusTimes) {}
+      List<Duration> statusTimes,
+      String loadAverages) {}
 
   private final Packaged pkg;
   private final Path work;
@@ -87,11 +88,14 @@ final class Footprint implements AutoCloseable {
   private Duration idleStartup;
   private Duration bareStartup;
   private Instant holdTerminated;
-  private long windowStart;
-  private double idleCpu0;
-  private double bareCpu0;
-  private Map<String, Double> idleThreads0;
-  private long idleCalls0;
+  private Thread windowThread;
+  private volatile long windowStart;
+  private volatile Exception windowFailure;
+  private volatile Usage agentUsage;
+  private volatile Usage bareUsage;
+  private volatile long inServiceCalls;
+  private volatile String loadAtWindowStart;
+  private volatile String loadAtWindowEnd;
   private final long[] peak = new long[2];
 
   Footprint(Packaged pkg, Path work, Duration window) {
@@ -142,12 +146,53 @@ final class Footprint implements AutoCloseable {
     holding.awaitReady();
     holdTerminated = Instant.now();
     holdSim.terminate("i-0000000000000hold");
-    Thread.sleep(WARM_UP.toMillis());
-    windowStart = System.nanoTime();
-    idleCpu0 = Proc.cpuSeconds(idle.pid());
-    idleThreads0 = Proc.cpuByThread(idle.pid());
-    bareCpu0 = Proc.cpuSeconds(bare.pid());
-    idleCalls0 = idleSim.calls().size();
+    windowThread = new Thread(this::measureWindow, "bench-footprint-window");
+    windowThread.setDaemon(true);
+    windowThread.start();
+  }
+
+  /**
+   * On its own thread, so that other benchmarks can run meanwhile: waits {@link #WARM_UP}, reads
+   * the start figures, samples RSS every second for the window, reads the end figures.
+   */
+  private void measureWindow() {
+    try {
+      Thread.sleep(WARM_UP.toMillis());
+      loadAtWindowStart = Proc.loadAverage();
+      windowStart = System.nanoTime();
+      double idleCpu0 = Proc.cpuSeconds(idle.pid());
+      Map<String, Double> idleThreads0 = Proc.cpuByThread(idle.pid());
+      double bareCpu0 = Proc.cpuSeconds(bare.pid());
+      long idleCalls0 = idleSim.calls().size();
+      long end = windowStart + window.toNanos();
+      while (System.nanoTime() - end < 0) {
+        samplePeaks();
+        Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
+      }
+      Duration measured = Duration.ofNanos(System.nanoTime() - windowStart);
+      samplePeaks();
+      Map<String, Double> threads = new TreeMap<>();
+      Proc.cpuByThread(idle.pid())
+          .forEach((name, s) -> threads.put(name, s - idleThreads0.getOrDefault(name, 0.0)));
+      agentUsage =
+          new Usage(
+              Proc.rssKib(idle.pid()),
+              peak[0],
+              Proc.cpuSeconds(idle.pid()) - idleCpu0,
+              measured,
+              threads);
+      bareUsage =
+          new Usage(
+              Proc.rssKib(bare.pid()),
+              peak[1],
+              Proc.cpuSeconds(bare.pid()) - bareCpu0,
+              measured,
+              Map.of());
+      inServiceCalls = idleSim.calls().size() - idleCalls0;
+      loadAtWindowEnd = Proc.loadAverage();
+    } catch (RuntimeException | InterruptedException e) {
+      windowFailure = e;
+    }
   }
 
   private Process startBareJvm(String benchClasspath) throws IOException, InterruptedException {
@@ -175,34 +220,12 @@ final class Footprint implements AutoCloseable {
     peak[1] = Math.max(peak[1], Proc.rssKib(bare.pid()));
   }
 
-  /** Waits for the end of the window, reads the figures, then times {@code status}. */
+  /** Waits for the end of the window, then times {@code status}. */
   Result finish() throws IOException, InterruptedException {
-    long end = windowStart + window.toNanos();
-    while (System.nanoTime() - end < 0) {
-      samplePeaks();
-      Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
+    windowThread.join();
+    if (windowFailure != null) {
+      throw new IllegalStateException("the footprint window failed", windowFailure);
     }
-    Duration measured = Duration.ofNanos(System.nanoTime() - windowStart);
-    samplePeaks();
-    Map<String, Double> threads = new TreeMap<>();
-    Proc.cpuByThread(idle.pid())
-        .forEach((name, s) -> threads.put(name, s - idleThreads0.getOrDefault(name, 0.0)));
-    Usage agent =
-        new Usage(
-            Proc.rssKib(idle.pid()),
-            peak[0],
-            Proc.cpuSeconds(idle.pid()) - idleCpu0,
-            measured,
-            threads);
-    Usage base =
-        new Usage(
-            Proc.rssKib(bare.pid()),
-            peak[1],
-            Proc.cpuSeconds(bare.pid()) - bareCpu0,
-            measured,
-            Map.of());
-    long inService = idleSim.calls().size() - idleCalls0;
-
     List<ApiCall> hold =
         holdSim.calls().stream()
             .filter(c -> "i-0000000000000hold".equals(c.params().get("InstanceId")))
@@ -220,6 +243,7 @@ final class Footprint implements AutoCloseable {
       throw new IllegalStateException("the holding agent died:\n" + holding.output());
     }
 
+    String loadAtStatus = Proc.loadAverage();
     List<Duration> status = new ArrayList<>();
     Path statusDir = work.resolve("footprint/idle");
     AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first run: page cache, not counted
@@ -227,16 +251,19 @@ final class Footprint implements AutoCloseable {
       status.add(AgentProcess.timeStatus(pkg, idleEnv, statusDir));
     }
     return new Result(
-        agent,
-        base,
+        agentUsage,
+        bareUsage,
         idleStartup,
         bareStartup,
-        inService,
-        measured,
+        inServiceCalls,
+        agentUsage.window(),
         awaiting,
         Duration.between(holdTerminated, active),
         gaps,
-        status);
+        status,
+        String.format(
+            "%s at the window's start, %s at its end, %s when status was timed",
+            loadAtWindowStart, loadAtWindowEnd, loadAtStatus));
   }
 
   @Override

@@ -17,7 +17,6 @@ final class Report {
   private final Footprint.Result fp;
   private final Micro.Results micro;
   private final Reaction.Result reaction;
-  private final Duration window;
   private final Packaged.LaunchOptions run;
   private final long seed;
   private final int lanes;
@@ -26,14 +25,12 @@ final class Report {
       Footprint.Result fp,
       Micro.Results micro,
       Reaction.Result reaction,
-      Duration window,
       Packaged.LaunchOptions run,
       long seed,
       int lanes) {
     this.fp = fp;
     this.micro = micro;
     this.reaction = reaction;
-    this.window = window;
     this.run = run;
     this.seed = seed;
     this.lanes = lanes;
@@ -230,8 +227,8 @@ final class Report {
         String.format(
             "%.0f req/s for %d s while deregistering, then %.1f req/s holding; seeds: ≤ %.0f req/s",
             d.awaitingRate(), d.deregistration().toSeconds(), d.holdingRate(), d.seedsPeakRate()),
-        "under the limit",
-        d.peakRate() <= ASSUMED_RATE);
+        "under the (assumed) limit",
+        d.peakRate() <= ASSUMED_RATE ? "met" : "**over**");
   }
 
   void notes(PrintStream out) {
@@ -274,13 +271,16 @@ final class Report {
             + " `run` (MALLOC_ARENA_MAX=%s), and the holding agent below, all started together; RSS is"
             + " VmRSS from /proc/PID/status at the end of the window (peak of 1 s samples in brackets);"
             + " CPU is utime + stime from /proc/PID/stat (10 ms resolution) over a %d s window that"
-            + " starts %d s after the agents were ready, times 3600 / window. The JMH runs above happen"
-            + " during the window (they do not change the idle processes' own CPU time, only add noise)."
-            + " `drainguard status`: the packaged launcher with its CDS archive, against the idle agent,"
-            + " one unmeasured run first, then %d runs, wall time from process start to exit.%n",
+            + " starts %d s after the agents were ready, times 3600 / window. The reaction trials"
+            + " run during the window: they do not change the idle processes' own CPU time, only add"
+            + " noise (load average %s)."
+            + " `drainguard status`: the packaged launcher with its CDS archive, against the idle agent"
+            + " after the trials, one unmeasured run first, then %d runs, wall time from process start"
+            + " to exit.%n",
         run.mallocArenaMax(),
-        window.toSeconds(),
+        fp.agent().window().toSeconds(),
         Footprint.WARM_UP.toSeconds(),
+        fp.loadAverages(),
         Footprint.STATUS_RUNS);
     out.println(
         "- Where the idle agent's CPU time went in the window, by thread: "

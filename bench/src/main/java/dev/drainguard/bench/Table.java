@@ -20,8 +20,12 @@ final class Table {
     rows.add(new Row(group, what, measured, target, met == null ? "" : met ? "met" : "**MISSED**"));
   }
 
+  void add(String group, String what, String measured, String target, String verdict) {
+    rows.add(new Row(group, what, measured, target, verdict));
+  }
+
   void add(String group, String what, String measured) {
-    add(group, what, measured, "", null);
+    add(group, what, measured, "", "");
   }
 
   List<Row> rows() {

@@ -29,8 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * filesystem event (a create or a delete), counted once the watcher has caught up with it.
  *
  * <p>The writer and the watcher share the machine, so the figure is a lower bound on what the
- * watcher can absorb; {@link #writerAlone} does the same writes with no watcher, for comparison. An
- * inotify overflow, if the burst causes one, is handled as in production: by a full rescan.
+ * watcher can absorb; {@link #writerAlone} does the same writes in the same layout with no watcher,
+ * for comparison. An inotify overflow, if the burst causes one, is handled as in production: by a
+ * full rescan.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -49,6 +50,7 @@ public class WatcherThroughputBenchmark {
 
   private Path root;
   private Path[] files;
+  private Path[] unwatched;
   private QueueWatcher watcher;
   private volatile long publishedFiles = -1;
 
@@ -59,9 +61,16 @@ public class WatcherThroughputBenchmark {
     for (int d = 0; d < DIRS; d++) {
       dirs[d] = Files.createDirectories(root.resolve("w0").resolve("out-" + d));
     }
+    Path other = Files.createTempDirectory(TreeFixture.workDir(), "unwatched");
+    Path[] otherDirs = new Path[DIRS];
+    for (int d = 0; d < DIRS; d++) {
+      otherDirs[d] = Files.createDirectories(other.resolve("w0").resolve("out-" + d));
+    }
     files = new Path[FILES];
+    unwatched = new Path[FILES];
     for (int i = 0; i < FILES; i++) {
       files[i] = dirs[i % DIRS].resolve(String.format("%010d.pq", i));
+      unwatched[i] = otherDirs[i % DIRS].resolve(String.format("%010d.pq", i));
     }
     watcher =
         new QueueWatcher(
@@ -85,14 +94,12 @@ public class WatcherThroughputBenchmark {
   @Benchmark
   @OperationsPerInvocation(EVENTS)
   public int writerAlone() throws IOException {
-    Path dir = Files.createTempDirectory(root.getParent(), "unwatched");
-    for (int i = 0; i < FILES; i++) {
-      Files.createFile(dir.resolve(files[i].getFileName()));
+    for (Path f : unwatched) {
+      Files.createFile(f);
     }
-    for (int i = 0; i < FILES; i++) {
-      Files.delete(dir.resolve(files[i].getFileName()));
+    for (Path f : unwatched) {
+      Files.delete(f);
     }
-    Files.delete(dir);
     return FILES;
   }
 
