@@ -7,9 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -124,29 +122,42 @@ final class AgentProcess implements AutoCloseable {
     }
   }
 
-  /** Runs the packaged {@code drainguard status} with the same environment; its wall time. */
-  static Duration timeStatus(Packaged pkg, Map<String, String> env, Path dir)
+  /** Wall time and CPU time (user + system, every thread) of one command. */
+  record Timed(Duration wall, Duration cpu) {}
+
+  /**
+   * Runs the packaged {@code drainguard status} with the same environment, under bash's {@code
+   * time}: its wall time and its CPU time, which a loaded machine inflates less than the wall time.
+   */
+  static Timed timeStatus(Packaged pkg, Map<String, String> env, Path dir)
       throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of(pkg.launcher().toString(), "status"));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Path out = dir.resolve("status.out");
+    Path times = dir.resolve("status.time");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "bash",
+            "-c",
+            "TIMEFORMAT='%3R %3U %3S'; { time \"$0\" status >\"$1\" 2>&1 ; } 2>\"$2\"",
+            pkg.launcher().toString(),
+            out.toString(),
+            times.toString());
     pb.environment().clear();
     pb.environment().putAll(env);
-    pb.redirectErrorStream(true).redirectOutput(dir.resolve("status.out").toFile());
-    long t0 = System.nanoTime();
     Process p = pb.start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException("drainguard status did not end within 60 s");
     }
-    long t1 = System.nanoTime();
     if (p.exitValue() != 0) {
       throw new IllegalStateException(
-          "drainguard status exited "
-              + p.exitValue()
-              + ": "
-              + Files.readString(dir.resolve("status.out")));
+          "drainguard status exited " + p.exitValue() + ": " + Files.readString(out));
     }
-    return Duration.ofNanos(t1 - t0);
+    String[] f = Files.readString(times).trim().split("\\s+");
+    return new Timed(seconds(f[0]), seconds(f[1]).plus(seconds(f[2])));
+  }
+
+  private static Duration seconds(String s) {
+    return Duration.ofNanos(Math.round(Double.parseDouble(s) * 1e9));
   }
 
   /** SIGTERM, as systemd stops it (it never completes anything on stop); SIGKILL after 20 s. */

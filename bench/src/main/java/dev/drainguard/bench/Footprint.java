@@ -72,7 +72,7 @@ final class Footprint implements AutoCloseable {
       long awaitingCalls,
       Duration awaitingFor,
       List<Duration> heartbeatGaps,
-      List<Duration> statusTimes,
+      List<AgentProcess.Timed> statusTimes,
       String loadAverages) {}
 
   private final Packaged pkg;
@@ -244,7 +244,7 @@ final class Footprint implements AutoCloseable {
     }
 
     String loadAtStatus = Proc.loadAverage();
-    List<Duration> status = new ArrayList<>();
+    List<AgentProcess.Timed> status = new ArrayList<>();
     Path statusDir = work.resolve("footprint/idle");
     AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first run: page cache, not counted
     for (int i = 0; i < STATUS_RUNS; i++) {

@@ -24,11 +24,17 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  */
 final class Micro {
 
-  /** One JMH figure: score ± error (99.9 %), with the per-iteration min and max. */
-  record Figure(double score, double error, double min, double max, String unit) {
+  /** One JMH figure: score ± error (99.9 %), with the per-iteration min, median and max. */
+  record Figure(double score, double error, double min, double median, double max, String unit) {
     static Figure of(Result<?> r) {
       var s = r.getStatistics();
-      return new Figure(r.getScore(), r.getScoreError(), s.getMin(), s.getMax(), r.getScoreUnit());
+      return new Figure(
+          r.getScore(),
+          r.getScoreError(),
+          s.getMin(),
+          s.getPercentile(50),
+          s.getMax(),
+          r.getScoreUnit());
     }
   }
 
