@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -21,6 +23,15 @@ final class AgentProcess implements AutoCloseable {
 
   /** Start-up, even on a loaded machine, is far inside this; past it the agent is broken. */
   static final Duration READY_LIMIT = Duration.ofSeconds(60);
+
+  /** Every agent started and not yet stopped: killed if the bench itself stops early. */
+  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> LIVE.forEach(Process::destroyForcibly), "bench-kill-agents"));
+  }
 
   private final Process process;
   private final Path socket;
@@ -75,6 +86,8 @@ final class AgentProcess implements AutoCloseable {
     pb.environment().putAll(env);
     long started = System.nanoTime();
     Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    LIVE.add(p);
+    p.onExit().thenRun(() -> LIVE.remove(p));
     return new AgentProcess(p, socket, log, started);
   }
 

@@ -110,6 +110,7 @@ final class Footprint implements AutoCloseable {
 
   /** Starts the three processes and, once they are ready and warm, the window. */
   void start(String benchClasspath) throws IOException, InterruptedException {
+    Packaged.deleteTree(work.resolve("footprint")); // an earlier run's logs and sockets
     idleSim.addGroup(GROUP);
     idleSim.addInstance(GROUP, "i-0000000000000idle", "us-east-1", true);
     idleSim.addTerminationHook(GROUP, HOOK, DEFAULT_HEARTBEAT_TIMEOUT, "ABANDON");

@@ -83,7 +83,8 @@ final class Reaction {
     this.work = work;
   }
 
-  Result run(int trials, int lanes, long seed) throws InterruptedException {
+  Result run(int trials, int lanes, long seed) throws InterruptedException, IOException {
+    Packaged.deleteTree(work.resolve("reaction")); // an earlier run's logs and sockets
     List<Trial> done = Collections.synchronizedList(new ArrayList<>());
     List<String> failures = Collections.synchronizedList(new ArrayList<>());
     long t0 = System.nanoTime();
