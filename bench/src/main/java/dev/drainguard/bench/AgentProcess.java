@@ -33,6 +33,13 @@ final class AgentProcess implements AutoCloseable {
             new Thread(() -> LIVE.forEach(Process::destroyForcibly), "bench-kill-agents"));
   }
 
+  /** Kills {@code p} if the bench stops before it does. */
+  static Process track(Process p) {
+    LIVE.add(p);
+    p.onExit().thenRun(() -> LIVE.remove(p));
+    return p;
+  }
+
   private final Process process;
   private final Path socket;
   private final Path log;
@@ -86,9 +93,7 @@ final class AgentProcess implements AutoCloseable {
     pb.environment().putAll(env);
     long started = System.nanoTime();
     Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    LIVE.add(p);
-    p.onExit().thenRun(() -> LIVE.remove(p));
-    return new AgentProcess(p, socket, log, started);
+    return new AgentProcess(track(p), socket, log, started);
   }
 
   /**

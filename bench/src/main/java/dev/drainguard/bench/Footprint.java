@@ -205,7 +205,7 @@ final class Footprint implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     opts.applyTo(pb.environment());
     long t0 = System.nanoTime();
-    Process p = pb.redirectErrorStream(true).start();
+    Process p = AgentProcess.track(pb.redirectErrorStream(true).start());
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
     String line = out.readLine();
     bareStartup = Duration.ofNanos(System.nanoTime() - t0);
