@@ -76,8 +76,10 @@ public final class Bench {
     try (PrintStream md = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       md.println(machine());
       md.printf(
-          "Command: `./bench/run%s`. Load average (1 min) %s at the start, %s at the end.%n",
-          argv.length == 0 ? "" : " " + String.join(" ", argv), loadBefore, Proc.loadAverage());
+          "Command: `%s`. Load average (1 min) %s at the start, %s at the end.%n",
+          System.getenv().getOrDefault("BENCH_COMMAND", "Bench " + String.join(" ", argv)),
+          loadBefore,
+          Proc.loadAverage());
       md.println();
       table.print(md);
       md.println();
