@@ -23,14 +23,18 @@ import dev.drainguard.metrics.MetricsServer;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
+import dev.drainguard.queue.CommandProbe;
+import dev.drainguard.queue.CriblApiProbe;
+import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.ProbeSet;
 import dev.drainguard.queue.QueueRootSpec;
-import dev.drainguard.queue.QueueWatcher;
 import dev.drainguard.status.ControlHandler;
 import dev.drainguard.status.ControlServer;
 import dev.drainguard.status.StatusView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,7 +55,7 @@ final class Agent implements AutoCloseable {
 
   private final SdkInstanceMetadata imds;
   private final SdkLifecycleActions api;
-  private final QueueWatcher watcher;
+  private final ProbeSet watcher;
   private final DrainLoop loop;
   private final DrainController controller;
   private final ExecutorService commandThreads;
@@ -65,7 +69,7 @@ final class Agent implements AutoCloseable {
   private Agent(
       SdkInstanceMetadata imds,
       SdkLifecycleActions api,
-      QueueWatcher watcher,
+      ProbeSet watcher,
       DrainLoop loop,
       DrainController controller,
       ExecutorService commandThreads,
@@ -112,7 +116,7 @@ final class Agent implements AutoCloseable {
     InstanceMetadata meteredImds = metrics.instrument(imds);
     MetricsServer metricsServer = null;
     SdkLifecycleActions api = null;
-    QueueWatcher watcher = null;
+    ProbeSet watcher = null;
     DrainLoop startedLoop = null;
     ControlServer control = null;
     try {
@@ -165,14 +169,14 @@ final class Agent implements AutoCloseable {
           Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
       DrainLoop loop = new DrainLoop(scheduler, tick);
       startedLoop = loop;
-      List<QueueRootSpec> roots =
-          cfg.queueRoots().stream()
-              .map(r -> new QueueRootSpec(r, cfg.ignoreGlobs(), cfg.residualBytes()))
-              .toList();
+      List<Probe> probes = probes(cfg, guard, clock);
       watcher =
-          new QueueWatcher(
-              roots,
+          new ProbeSet(
+              cfg.queueRoots(),
               cfg.reconcileInterval(),
+              probes,
+              cfg.probeInterval(),
+              cfg.drainedWhen(),
               clock,
               s -> {
                 loop.onQueues(s);
@@ -205,9 +209,12 @@ final class Agent implements AutoCloseable {
       }
       loop.start(controller);
       log.info(
-          "agent started {} roots={} quietPeriod={} heartbeatEvery={} policy={}",
+          "agent started {} roots={} probes={} drainedWhen={} quietPeriod={} heartbeatEvery={}"
+              + " policy={}",
           found.ref(),
-          cfg.queueRoots(),
+          cfg.queueRoots().stream().map(QueueRootSpec::root).toList(),
+          probes.stream().map(Probe::describe).toList(),
+          cfg.drainedWhen(),
           cfg.quietPeriod(),
           DrainController.heartbeatInterval(
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
@@ -233,6 +240,25 @@ final class Agent implements AutoCloseable {
       imds.close();
       throw e;
     }
+  }
+
+  /** The scheduled probes the configuration enables, beside the filesystem watcher. */
+  static List<Probe> probes(AgentConfig cfg, LoopbackGuard guard, Clock clock) {
+    List<Probe> probes = new ArrayList<>();
+    cfg.queueProbeCommand()
+        .ifPresent(c -> probes.add(new CommandProbe(c, cfg.probeTimeout(), clock)));
+    cfg.criblApiUrl()
+        .ifPresent(
+            u ->
+                probes.add(
+                    new CriblApiProbe(
+                        u,
+                        cfg.criblTokenFile(),
+                        cfg.criblWorkerProcesses(),
+                        cfg.probeTimeout(),
+                        guard,
+                        clock)));
+    return probes;
   }
 
   /** What the control socket asks, answered on the drain loop's thread. */

@@ -589,6 +589,7 @@ public final class DrainController {
         || before.heartbeats() != status.heartbeats()
         || before.queues().totalBytes() != status.queues().totalBytes()
         || before.queues().totalFiles() != status.queues().totalFiles()
+        || !before.queues().sameReadings(status.queues())
         || !before.lastError().equals(status.lastError())
         || !before.holdReason().equals(status.holdReason())
         || before.releaseRequested() != status.releaseRequested()

@@ -148,7 +148,7 @@ class CheckCommandTest {
         .endsWith(root + " readable: 1 file, 100 bytes in 2 directories");
     assertThat(r.line("PASS", "inotify"))
         .endsWith("2 directories to watch under 1 queue root, fs.inotify.max_user_watches 8192");
-    assertThat(r.out()).endsWith("7 passed, 0 warnings, 0 failed, 1 skipped\n");
+    assertThat(r.out()).endsWith("8 passed, 0 warnings, 0 failed, 1 skipped\n");
     assertThat(r.out()).doesNotContain("fix:");
     // a check changes nothing: describe calls only
     assertThat(sim.calls("RecordLifecycleActionHeartbeat")).isEmpty();
@@ -172,7 +172,7 @@ class CheckCommandTest {
         .startsWith(
             "fix: add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name workers");
     assertThat(r.line("SKIP", "heartbeat")).contains("no termination hook");
-    assertThat(r.out()).endsWith("6 passed, 0 warnings, 1 failed, 1 skipped\n");
+    assertThat(r.out()).endsWith("7 passed, 0 warnings, 1 failed, 1 skipped\n");
   }
 
   @Test
@@ -350,7 +350,7 @@ class CheckCommandTest {
     for (String name : List.of("imds", "group", "api", "hook", "heartbeat", "queue-root")) {
       assertThat(r.line("SKIP", name)).endsWith("skipped: the configuration did not load");
     }
-    assertThat(r.out()).endsWith("0 passed, 0 warnings, 1 failed, 7 skipped\n");
+    assertThat(r.out()).endsWith("0 passed, 0 warnings, 1 failed, 9 skipped\n");
   }
 
   @Test
@@ -363,11 +363,19 @@ class CheckCommandTest {
     assertThat(r.out().lines()).hasSize(1);
     JsonNode report = new ObjectMapper().readTree(r.out());
     assertThat(report.get("failed").asInt()).isZero();
-    assertThat(report.get("passed").asInt()).isEqualTo(7);
+    assertThat(report.get("passed").asInt()).isEqualTo(8);
     List<String> names = new ArrayList<>();
     report.get("checks").forEach(c -> names.add(c.get("name").asText()));
     assertThat(names)
         .containsExactly(
-            "config", "imds", "group", "api", "hook", "heartbeat", "queue-root", "inotify");
+            "config",
+            "imds",
+            "group",
+            "api",
+            "hook",
+            "heartbeat",
+            "queue-root",
+            "inotify",
+            "drained-when");
   }
 }

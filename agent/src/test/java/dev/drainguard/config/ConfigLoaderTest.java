@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.QueueRootSpec;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -33,6 +35,10 @@ class ConfigLoaderTest {
     return m;
   }
 
+  static List<Path> roots(AgentConfig c) {
+    return c.queueRoots().stream().map(QueueRootSpec::root).toList();
+  }
+
   Path file(String... lines) throws IOException {
     return Files.write(dir.resolve("drainguard.conf"), List.of(lines));
   }
@@ -40,7 +46,12 @@ class ConfigLoaderTest {
   @Test
   void defaults_matchTheDocumentedValues() {
     AgentConfig c = new ConfigLoader(Map.of(), Map.of(), Optional.empty()).loadWithoutFile();
-    assertThat(c.queueRoots()).containsExactly(Path.of("/opt/cribl/state/queues"));
+    assertThat(roots(c)).containsExactly(Path.of("/opt/cribl/state/queues"));
+    assertThat(c.drainedWhen()).isEqualTo(DrainedWhen.ALL);
+    assertThat(c.queueProbeCommand()).isEmpty();
+    assertThat(c.criblApiUrl()).isEmpty();
+    assertThat(c.probeInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.probeTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.quietPeriod()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.reconcileInterval()).isEqualTo(Duration.ofSeconds(60));
     assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMinutes(5));
@@ -58,7 +69,7 @@ class ConfigLoaderTest {
     AgentConfig c =
         new ConfigLoader(Map.of(), Map.of("CRIBL_HOME", "/srv/cribl"), Optional.empty())
             .loadWithoutFile();
-    assertThat(c.queueRoots()).containsExactly(Path.of("/srv/cribl/state/queues"));
+    assertThat(roots(c)).containsExactly(Path.of("/srv/cribl/state/queues"));
   }
 
   @Test
@@ -85,8 +96,9 @@ class ConfigLoaderTest {
     AgentConfig c =
         new ConfigLoader(Map.of(), Map.of("DRAINGUARD_CONFIG", f.toString()), Optional.empty())
             .load();
-    assertThat(c.queueRoots()).containsExactly(Path.of("/a"), Path.of("/b"), Path.of("/c"));
-    assertThat(c.ignoreGlobs()).containsExactly("**/*.lock");
+    assertThat(roots(c)).containsExactly(Path.of("/a"), Path.of("/b"), Path.of("/c"));
+    assertThat(c.queueRoots())
+        .allSatisfy(r -> assertThat(r.ignoreGlobs()).containsExactly("**/*.lock"));
     assertThat(c.configFile()).contains(f);
   }
 
