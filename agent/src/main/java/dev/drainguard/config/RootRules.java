@@ -56,7 +56,7 @@ final class RootRules {
 
   private static List<String> globs(String arg) {
     List<String> out = new ArrayList<>();
-    for (String g : arg.split(",")) {
+    for (String g : arg.split(",", -1)) {
       String glob = g.strip();
       if (glob.isEmpty()) {
         throw new IllegalArgumentException("an empty ignore glob");

@@ -50,7 +50,7 @@ public record DrainedWhen(Mode mode, Set<String> named) {
       return new DrainedWhen(Mode.ANY, Set.of());
     }
     Set<String> names = new TreeSet<>();
-    for (String part : v.split(",")) {
+    for (String part : v.split(",", -1)) {
       String n = part.strip();
       if (!PROBES.contains(n)) {
         throw new IllegalArgumentException("unknown probe '" + n + "'");
