@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.sim.ApiCall;
 import dev.drainguard.sim.Simulator;
+import dev.drainguard.testing.CriblApiStub;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -377,5 +378,47 @@ class CheckCommandTest {
             "queue-root",
             "inotify",
             "drained-when");
+  }
+
+  @Test
+  void configuredProbes_areEachAskedOnce_andTheirReadingShown() throws IOException {
+    healthyGroup();
+    try (CriblApiStub api = CriblApiStub.start()) {
+      api.queue(0, "splunk_lb:idx", 2048);
+      Run r =
+          check(
+              "--queue-probe-command",
+              "echo '{\"queues\":[{\"name\":\"fwdq\",\"bytes\":0}]}'",
+              "--cribl-api-url",
+              api.url().toString(),
+              "--drained-when",
+              "command,cribl");
+
+      assertThat(r.code()).as(r.out()).isZero();
+      assertThat(r.out())
+          .contains(
+              "PASS  probe       command probe, command \"echo '{\"queues\":[{\"name\":\"fwdq\","
+                  + "\"bytes\":0}]}'\" (timeout PT10S): 0 bytes queued in 1 queue (fwdq 0), empty")
+          .contains(
+              "PASS  probe       cribl probe, Cribl API "
+                  + api.url()
+                  + "/api/v1/system/metrics?wp=0")
+          .contains(": 2048 bytes queued in 1 queue (w0:output:splunk_lb:idx 2048), NOT empty");
+      assertThat(r.line("PASS", "drained-when"))
+          .endsWith(
+              "'command,cribl': drained when every one of command, cribl says empty (the others"
+                  + " are shown only)");
+    }
+  }
+
+  @Test
+  void aProbeThatCannotTell_isAFailLineWithTheFix() {
+    healthyGroup();
+
+    Run r = check("--queue-probe-command", "echo 'no index file' >&2; exit 2");
+
+    assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
+    assertThat(r.line("FAIL", "probe")).endsWith("probe command exited 2, stderr: no index file");
+    assertThat(r.fixOf("probe")).contains("run the command by hand as the agent's user");
   }
 }

@@ -208,4 +208,65 @@ class ConfigLoaderTest {
     assertThat(s.env()).isEqualTo("DRAINGUARD_" + s.key().toUpperCase().replace('-', '_'));
     assertThat(s.description()).isNotBlank();
   }
+
+  @Test
+  void aQueueRoot_mayCarryRulesOfItsOwn_addedToTheGlobalGlobs() {
+    Map<Setting, List<String>> flags = new java.util.EnumMap<>(Setting.class);
+    flags.put(
+        Setting.QUEUE_ROOT,
+        List.of("/var/spool/rsyslog:ignore=*.qi,**/*.lock:residual=4k, /opt/cribl/state/queues"));
+    flags.put(Setting.IGNORE_GLOB, List.of("*.tmp"));
+    flags.put(Setting.RESIDUAL_BYTES, List.of("1k"));
+
+    AgentConfig c = new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();
+
+    assertThat(c.queueRoots())
+        .containsExactly(
+            new QueueRootSpec(
+                Path.of("/var/spool/rsyslog"), List.of("*.tmp", "*.qi", "**/*.lock"), 4096),
+            new QueueRootSpec(Path.of("/opt/cribl/state/queues"), List.of("*.tmp"), 1024));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "/q:residual=lots | residual 'lots' is not a byte count",
+        "/q:residual=2g | residual 2g is above 1073741824",
+        "/q:residual=1:residual=2 | residual given twice",
+        "/q:ignore=[x | ignore glob '[x' is malformed",
+        "/q:ignore= | an empty ignore glob",
+        "/q:ignore=*.qi:keep=1 | unknown rule 'keep=1'",
+        "q:ignore=*.qi | 'q' is not an absolute path"
+      })
+  void aMalformedRootRule_isOneLineNamingTheOptionAndTheForm(String value, String why) {
+    Map<Setting, List<String>> flags = Map.of(Setting.QUEUE_ROOT, List.of(value));
+    assertThatThrownBy(() -> new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("invalid --queue-root")
+        .hasMessageContaining(why)
+        .hasMessageContaining("optionally followed by :ignore=GLOB[,GLOB...] and :residual=BYTES");
+  }
+
+  @Test
+  void drainedWhen_mustNameOnlyConfiguredProbes() {
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(
+                        Map.of(Setting.DRAINED_WHEN, List.of("command")),
+                        Map.of(),
+                        Optional.empty())
+                    .loadWithoutFile())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("names the command probe, which is off: set --queue-probe-command");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(
+                        Map.of(Setting.CRIBL_TOKEN_FILE, List.of("/etc/drainguard/cribl.token")),
+                        Map.of(),
+                        Optional.empty())
+                    .loadWithoutFile())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--cribl-api-url is not");
+  }
 }
