@@ -191,13 +191,14 @@ public final class ConfigLoader {
     }
     // A queue root's own ignore list has commas too: there a comma starts a new root only when an
     // absolute path follows it (globs are relative to their root).
-    String separator = s == Setting.QUEUE_ROOT ? ",(?=\\s*/)" : ",";
+    // Glob alternatives ({a,b}) hold commas of their own, so commas inside braces never split.
     List<String> out = new ArrayList<>();
     for (String v : values) {
-      Arrays.stream(v.split(separator))
-          .map(String::strip)
-          .filter(x -> !x.isEmpty())
-          .forEach(out::add);
+      List<String> items =
+          s == Setting.QUEUE_ROOT
+              ? Arrays.stream(v.split(",(?=\\s*/)")).map(String::strip).toList()
+              : Values.splitList(v);
+      items.stream().filter(x -> !x.isEmpty()).forEach(out::add);
     }
     return out;
   }

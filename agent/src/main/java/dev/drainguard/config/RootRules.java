@@ -56,8 +56,7 @@ final class RootRules {
 
   private static List<String> globs(String arg) {
     List<String> out = new ArrayList<>();
-    for (String g : arg.split(",", -1)) {
-      String glob = g.strip();
+    for (String glob : Values.splitList(arg)) {
       if (glob.isEmpty()) {
         throw new IllegalArgumentException("an empty ignore glob");
       }

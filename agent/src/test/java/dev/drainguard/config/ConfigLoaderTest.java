@@ -215,7 +215,7 @@ class ConfigLoaderTest {
     flags.put(
         Setting.QUEUE_ROOT,
         List.of("/var/spool/rsyslog:ignore=*.qi,**/*.lock:residual=4k, /opt/cribl/state/queues"));
-    flags.put(Setting.IGNORE_GLOB, List.of("*.tmp"));
+    flags.put(Setting.IGNORE_GLOB, List.of("{*.tmp,**/*.tmp}"));
     flags.put(Setting.RESIDUAL_BYTES, List.of("1k"));
 
     AgentConfig c = new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();
@@ -223,8 +223,11 @@ class ConfigLoaderTest {
     assertThat(c.queueRoots())
         .containsExactly(
             new QueueRootSpec(
-                Path.of("/var/spool/rsyslog"), List.of("*.tmp", "*.qi", "**/*.lock"), 4096),
-            new QueueRootSpec(Path.of("/opt/cribl/state/queues"), List.of("*.tmp"), 1024));
+                Path.of("/var/spool/rsyslog"),
+                List.of("{*.tmp,**/*.tmp}", "*.qi", "**/*.lock"),
+                4096),
+            new QueueRootSpec(
+                Path.of("/opt/cribl/state/queues"), List.of("{*.tmp,**/*.tmp}"), 1024));
   }
 
   @org.junit.jupiter.params.ParameterizedTest
