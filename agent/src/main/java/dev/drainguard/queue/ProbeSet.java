@@ -121,8 +121,14 @@ public final class ProbeSet implements QueueProbe {
       record(p.read());
     } catch (RuntimeException e) {
       // A probe reports what it cannot tell; this is a bug in one, and must not end its schedule.
-      log.error("probe failed unexpectedly probe={}", p.name(), e);
-      record(ProbeReading.unknown(p.name(), clock.instant(), "probe failed: " + e));
+      // The stack is logged once per new failure, not at every interval.
+      ProbeReading failed = ProbeReading.unknown(p.name(), clock.instant(), "probe failed: " + e);
+      synchronized (this) {
+        if (!failed.sameVerdict(latest.get(p.name()))) {
+          log.error("probe failed unexpectedly probe={}", p.name(), e);
+        }
+      }
+      record(failed);
     }
   }
 
