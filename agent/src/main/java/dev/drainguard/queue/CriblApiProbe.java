@@ -176,7 +176,10 @@ public final class CriblApiProbe implements Probe {
     }
     JsonNode buckets = root == null ? null : root.path("results").path("metrics");
     if (buckets == null || !buckets.isArray()) {
-      throw new IllegalArgumentException("the answer has no results.metrics array");
+      buckets = root == null ? null : root.path("items");
+    }
+    if (buckets == null || !buckets.isArray()) {
+      throw new IllegalArgumentException("the answer has no results.metrics or items array");
     }
     JsonNode latest = null;
     long latestTime = Long.MIN_VALUE;

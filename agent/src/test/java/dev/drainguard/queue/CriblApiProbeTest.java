@@ -78,6 +78,16 @@ class CriblApiProbeTest {
   }
 
   @Test
+  void theListShapeOfTheApiReference_readsTheSame() {
+    api.useItemsEnvelope();
+    api.queue(0, "splunk_lb:idx", 7);
+    ProbeReading r = probe(1, Duration.ofSeconds(5)).read();
+    assertThat(r.queues()).containsExactly(new QueueReading("w0:output:splunk_lb:idx", 7));
+    api.queue(0, "splunk_lb:idx", 0);
+    assertThat(drained(probe(1, Duration.ofSeconds(5)).read())).isTrue();
+  }
+
+  @Test
   void everyRequest_carriesTheTokenAndAsksForPqQueueSizeOfOneWorkerProcess() throws IOException {
     api.queue(0, "s3:archive", 0);
     probe(1, Duration.ofSeconds(5)).read();

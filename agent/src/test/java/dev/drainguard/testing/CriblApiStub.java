@@ -46,6 +46,7 @@ public final class CriblApiStub implements AutoCloseable {
   private final Map<Integer, Answer> answers = new ConcurrentHashMap<>();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile long time = 1_764_633_600L;
+  private volatile boolean itemsEnvelope;
 
   private CriblApiStub(HttpServer server) {
     this.server = server;
@@ -72,6 +73,14 @@ public final class CriblApiStub implements AutoCloseable {
   /** Sets what worker process {@code wp} answers from now on. */
   public void answer(int wp, Answer a) {
     answers.put(wp, a);
+  }
+
+  /**
+   * Answers in the list shape of Cribl's published API reference, {@code {"count":1,"items":[…]}},
+   * instead of {@code {"results":{"metrics":[…]}}}.
+   */
+  public void useItemsEnvelope() {
+    itemsEnvelope = true;
   }
 
   /** Worker process {@code wp}'s one output {@code output} holds {@code bytes}. */
@@ -133,8 +142,10 @@ public final class CriblApiStub implements AutoCloseable {
     return "\"_time\":[{\"val\":" + time + "}]";
   }
 
-  private static String envelope(String bucket) {
-    return "{\"results\":{\"exactMatch\":true,\"metrics\":[{" + bucket + "}]}}";
+  private String envelope(String bucket) {
+    return itemsEnvelope
+        ? "{\"count\":1,\"items\":[{" + bucket + "}]}"
+        : "{\"results\":{\"exactMatch\":true,\"metrics\":[{" + bucket + "}]}}";
   }
 
   private static void write(HttpExchange ex, int code, String body) throws IOException {
