@@ -134,7 +134,7 @@ final class StatusFormat {
     if (probes.size() < 2 && probes.stream().allMatch(StatusView.Probe::deciding)) {
       return;
     }
-    line(b, "probes", "");
+    line(b, "probes", probes.size() + ", combined by drained-when (shown ones do not count)");
     int width = probes.stream().mapToInt(p -> p.name().length()).max().orElse(0);
     for (StatusView.Probe p : probes) {
       String verdict =

@@ -197,7 +197,9 @@ public final class DrainController {
                   + " completes anyway and loses them",
               bytes,
               state.snapshot.totalFiles(),
-              state.snapshot.anyError() ? " and some queue roots cannot be read" : ""));
+              state.snapshot.anyError()
+                  ? " and some queue probes cannot tell (an unreadable root, a failed probe)"
+                  : ""));
     }
     clearHold();
     state.releaseForced = force;
@@ -549,7 +551,8 @@ public final class DrainController {
 
   private void onDeadline(Instant now) {
     long bytes = state.snapshot.totalBytes();
-    String known = state.snapshot.anyError() ? " (some roots unreadable: more may be at risk)" : "";
+    String known =
+        state.snapshot.anyError() ? " (some queue probes cannot tell: more may be at risk)" : "";
     switch (settings.deadlinePolicy()) {
       case COMPLETE -> {
         if (!deadlineLogged) {
