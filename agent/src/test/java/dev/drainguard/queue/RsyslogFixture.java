@@ -9,11 +9,14 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -36,8 +39,27 @@ public final class RsyslogFixture implements AutoCloseable {
   /** queue.filename of the forwarding action's disk queue. */
   public static final String QUEUE = "fwdq";
 
-  /** queue.maxFileSize: ~18 short messages per file instead of the default 1 MB. */
-  static final String MAX_FILE_SIZE = "4k";
+  /**
+   * The disk queue's settings that matter to the probe.
+   *
+   * @param checkpointEveryUpdate queue.checkpointInterval="1" (and syncQueueFiles): the .qi is
+   *     rewritten after every enqueue and every processed batch; without it rsyslog writes the .qi
+   *     only at shutdown and when it moves to another data file
+   * @param maxFileSize queue.maxFileSize, or null for rsyslog's default (1 MB)
+   */
+  record QueueSettings(boolean checkpointEveryUpdate, String maxFileSize) {
+    /**
+     * probes/README.md's settings, with small data files (~10 short messages each) so that a test's
+     * backlog spans many files and rsyslog moves on and deletes finished files while the probe
+     * reads.
+     */
+    static final QueueSettings README = new QueueSettings(true, "4k");
+
+    /** What a user gets by setting only queue.type and queue.filename. */
+    static final QueueSettings RSYSLOG_DEFAULTS = new QueueSettings(false, null);
+  }
+
+  private static final Pattern QUEUE_SIZE = Pattern.compile("\\+iQueueSize:2:\\d+:(\\d+):");
 
   /** Bound for rsyslogd to start listening, and to stop. */
   static final Duration DAEMON_WAIT = Duration.ofSeconds(20);
@@ -74,6 +96,10 @@ public final class RsyslogFixture implements AutoCloseable {
 
   /** Starts rsyslogd with its state under {@code workDir} (emptied first) and the receiver down. */
   public static RsyslogFixture start(Path workDir) throws IOException {
+    return start(workDir, QueueSettings.README);
+  }
+
+  static RsyslogFixture start(Path workDir, QueueSettings settings) throws IOException {
     RsyslogPackage.Unpacked rsyslog = rsyslogOrSkip();
     workDir = workDir.toAbsolutePath();
     RsyslogPackage.deleteTree(workDir);
@@ -82,9 +108,10 @@ public final class RsyslogFixture implements AutoCloseable {
     Path portFile = workDir.resolve("imtcp.port");
     LineReceiver receiver = LineReceiver.onFreePort();
     Path conf = workDir.resolve("rsyslog.conf");
-    Files.writeString(conf, config(work, spool, portFile, receiver.port()));
+    Files.writeString(conf, config(work, spool, portFile, receiver.port(), settings));
 
     Path log = workDir.resolve("rsyslogd.log");
+    checkConfig(rsyslog, conf, workDir.resolve("rsyslogd-N1.log"));
     ProcessBuilder pb =
         new ProcessBuilder(
                 rsyslog.rsyslogd().toString(),
@@ -119,15 +146,52 @@ public final class RsyslogFixture implements AutoCloseable {
     }
   }
 
+  /** rsyslogd -N1: a misspelt parameter is only a warning at start, here it fails the test. */
+  private static void checkConfig(RsyslogPackage.Unpacked rsyslog, Path conf, Path log)
+      throws IOException {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                rsyslog.rsyslogd().toString(),
+                "-N1",
+                "-f",
+                conf.toString(),
+                "-M",
+                rsyslog.moduleDir().toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().putAll(rsyslog.env());
+    Process p = pb.start();
+    try {
+      if (!p.waitFor(DAEMON_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("rsyslogd -N1 did not finish within " + DAEMON_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted checking the rsyslog configuration", e);
+    }
+    String out = Files.readString(log);
+    if (p.exitValue() != 0 || out.contains("error") || out.contains("warning")) {
+      throw new AssertionError("rsyslogd -N1 rejects " + conf + ": " + out);
+    }
+  }
+
   /**
    * The configuration probes/README.md documents: a disk queue (everything is on disk, nothing in
    * memory where a file probe cannot see it) whose .qi is rewritten after every update
    * (checkpointInterval 1) so the probe reads the current state, and an action that retries for
-   * ever instead of dropping messages while the receiver is down. One difference: small data files
-   * ({@link #MAX_FILE_SIZE}), so that a test's backlog spans many files and rsyslog moves from file
-   * to file and deletes finished ones while the probe reads.
+   * ever instead of dropping messages while the receiver is down.
    */
-  static String config(Path work, Path spool, Path portFile, int receiverPort) {
+  static String config(
+      Path work, Path spool, Path portFile, int receiverPort, QueueSettings settings) {
+    String checkpoint =
+        settings.checkpointEveryUpdate()
+            ? " queue.checkpointInterval=\"1\" queue.syncQueueFiles=\"on\""
+            : "";
+    String fileSize =
+        settings.maxFileSize() == null
+            ? ""
+            : " queue.maxFileSize=\"" + settings.maxFileSize() + "\"";
     return String.join(
         "\n",
         "global(workDirectory=\"" + work + "\")",
@@ -141,8 +205,7 @@ public final class RsyslogFixture implements AutoCloseable {
             + "\" protocol=\"tcp\"",
         "         queue.type=\"Disk\" queue.filename=\"" + QUEUE + "\"",
         "         queue.spoolDirectory=\"" + spool + "\"",
-        "         queue.checkpointInterval=\"1\" queue.syncQueueFiles=\"on\"",
-        "         queue.maxFileSize=\"" + MAX_FILE_SIZE + "\"",
+        "        " + checkpoint + fileSize,
         "         action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\")",
         "}",
         "");
@@ -179,6 +242,20 @@ public final class RsyslogFixture implements AutoCloseable {
   /** The queue's spool directory (queue.spoolDirectory). */
   public Path queueDir() {
     return spool;
+  }
+
+  /**
+   * Messages in the disk queue as the .qi says (iQueueSize; processed batches are subtracted), or
+   * -1 when there is no .qi.
+   */
+  public long queuedMessages() throws IOException {
+    Path qi = spool.resolve(QUEUE + ".qi");
+    try {
+      Matcher m = QUEUE_SIZE.matcher(Files.readString(qi, StandardCharsets.US_ASCII));
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    } catch (NoSuchFileException e) {
+      return -1;
+    }
   }
 
   /** The probe as an argument vector. */

@@ -57,19 +57,17 @@ class RsyslogQueueProbeScriptTest {
         RsyslogFixture.start(Path.of("target", "rsyslog", "runs", "probe-script-test"))) {
       rsyslog.send(MESSAGES);
 
-      AtomicLong whileDown = new AtomicLong();
       await("all " + MESSAGES + " messages in the disk queue")
           .atMost(Duration.ofSeconds(30))
-          .pollInterval(Duration.ofMillis(50))
-          .until(
-              () -> {
-                whileDown.set(rsyslog.probe().bytes());
-                return whileDown.get() >= MESSAGES * MIN_RECORD_BYTES;
-              });
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> rsyslog.queuedMessages() >= MESSAGES);
+      long whileDown = rsyslog.probe().bytes();
+      assertThat(whileDown).isGreaterThanOrEqualTo(MESSAGES * MIN_RECORD_BYTES);
       List<String> filesWhileDown = files(rsyslog.queueDir());
       System.err.printf(
-          "rsyslog probe: receiver down, %d messages sent: %d bytes reported, files %s%n",
-          MESSAGES, whileDown.get(), filesWhileDown);
+          "rsyslog probe: receiver down, %d messages sent, %d in the queue: %d bytes reported,"
+              + " files %s%n",
+          MESSAGES, rsyslog.queuedMessages(), whileDown, filesWhileDown);
       assertThat(rsyslog.received()).isZero();
       assertThat(filesWhileDown).contains(RsyslogFixture.QUEUE + ".qi");
 
@@ -134,6 +132,41 @@ class RsyslogQueueProbeScriptTest {
           .as("rsyslog keeps files after draining: file presence is a weak proxy")
           .isNotEmpty()
           .contains(RsyslogFixture.QUEUE + ".qi");
+    }
+  }
+
+  // Backs probes/README.md's requirement: without queue.checkpointInterval="1" rsyslog writes no
+  // .qi while it runs (unless it changes data files), so nothing tells a drained queue from a full
+  // one. The probe must say "cannot tell", never 0.
+  @Test
+  void realRsyslog_withoutCheckpointInterval_cannotTellEitherWay() throws Exception {
+    try (RsyslogFixture rsyslog =
+        RsyslogFixture.start(
+            Path.of("target", "rsyslog", "runs", "probe-script-test-defaults"),
+            RsyslogFixture.QueueSettings.RSYSLOG_DEFAULTS)) {
+      rsyslog.send(20);
+      await("a data file")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> files(rsyslog.queueDir()).contains(RsyslogFixture.QUEUE + ".00000001"));
+      ProbeScripts.Result whileDown = rsyslog.probe();
+      System.err.printf(
+          "rsyslog probe, rsyslog's default checkpoints: receiver down: exit %d, %s, files %s%n",
+          whileDown.code(), whileDown.stderr().strip(), files(rsyslog.queueDir()));
+      assertThat(whileDown.code()).isEqualTo(3);
+      assertThat(whileDown.stderr()).contains("checkpointInterval");
+
+      rsyslog.receiverUp();
+      await("all messages at the receiver")
+          .atMost(DRAIN_BOUND)
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> rsyslog.received() == 20);
+      ProbeScripts.Result drained = rsyslog.probe();
+      System.err.printf(
+          "rsyslog probe, rsyslog's default checkpoints: drained: exit %d, files %s%n",
+          drained.code(), files(rsyslog.queueDir()));
+      assertThat(drained.code()).isEqualTo(3);
+      assertThat(files(rsyslog.queueDir())).contains(RsyslogFixture.QUEUE + ".00000001");
     }
   }
 
