@@ -8,6 +8,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -252,7 +253,41 @@ class RsyslogQueueProbeScriptTest {
     Files.setPosixFilePermissions(dir.resolve("fwdq.qi"), java.util.Set.of());
     ProbeScripts.Result r = run(dir, "fwdq");
     assertThat(r.code()).isEqualTo(3);
-    assertThat(r.stderr()).contains("not readable");
+    assertThat(r.stderr()).contains("cannot be read");
+  }
+
+  // drainguard's unit runs as its own user with CAP_DAC_READ_SEARCH; rsyslog creates queue files
+  // 0600. Guards against judging readability with test -r, which ignores capabilities.
+  @Test
+  void anotherUser_unknownWithoutTheCapability_readsWithIt() throws IOException {
+    Assumptions.assumeTrue(
+        "root".equals(System.getProperty("user.name"))
+            && runIfPresent("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "true")
+                != null,
+        "needs root and setpriv to run the probe as nobody");
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path dir = copyOf("waiting");
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    for (String f : files(dir)) {
+      Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-------"));
+    }
+    List<String> asNobody = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+    List<String> probe = List.of(SCRIPT.toString(), dir.toString(), "fwdq");
+
+    ProbeScripts.Result without = ProbeScripts.run(concat(asNobody, probe));
+    assertThat(without.code()).isEqualTo(3);
+    assertThat(without.stderr()).contains("cannot be read");
+
+    List<String> withCap =
+        concat(asNobody, List.of("--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"));
+    ProbeScripts.Result with = ProbeScripts.run(concat(withCap, probe));
+    assertThat(with.bytes()).isEqualTo(4481);
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new java.util.ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   @Test
