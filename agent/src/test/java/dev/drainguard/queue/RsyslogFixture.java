@@ -42,21 +42,28 @@ public final class RsyslogFixture implements AutoCloseable {
   /**
    * The disk queue's settings that matter to the probe.
    *
-   * @param checkpointEveryUpdate queue.checkpointInterval="1" (and syncQueueFiles): the .qi is
-   *     rewritten after every enqueue and every processed batch; without it rsyslog writes the .qi
-   *     only at shutdown and when it moves to another data file
+   * @param checkpointEveryUpdate queue.checkpointInterval="1": the .qi is rewritten after every
+   *     enqueue and every processed batch; without it rsyslog writes the .qi only at shutdown and
+   *     when it moves to another data file
+   * @param syncQueueFiles queue.syncQueueFiles="on": fsync after each write (crash safety; the
+   *     probe does not need it)
    * @param maxFileSize queue.maxFileSize, or null for rsyslog's default (1 MB)
    */
-  record QueueSettings(boolean checkpointEveryUpdate, String maxFileSize) {
+  public record QueueSettings(
+      boolean checkpointEveryUpdate, boolean syncQueueFiles, String maxFileSize) {
     /**
      * probes/README.md's settings, with small data files (~10 short messages each) so that a test's
      * backlog spans many files and rsyslog moves on and deletes finished files while the probe
      * reads.
      */
-    static final QueueSettings README = new QueueSettings(true, "4k");
+    public static final QueueSettings README = new QueueSettings(true, true, "4k");
+
+    /** The probe's one requirement without the README's fsync (for high message rates). */
+    public static final QueueSettings CHECKPOINT_WITHOUT_SYNC =
+        new QueueSettings(true, false, "4k");
 
     /** What a user gets by setting only queue.type and queue.filename. */
-    static final QueueSettings RSYSLOG_DEFAULTS = new QueueSettings(false, null);
+    public static final QueueSettings RSYSLOG_DEFAULTS = new QueueSettings(false, false, null);
   }
 
   private static final Pattern QUEUE_SIZE = Pattern.compile("\\+iQueueSize:2:\\d+:(\\d+):");
@@ -99,7 +106,7 @@ public final class RsyslogFixture implements AutoCloseable {
     return start(workDir, QueueSettings.README);
   }
 
-  static RsyslogFixture start(Path workDir, QueueSettings settings) throws IOException {
+  public static RsyslogFixture start(Path workDir, QueueSettings settings) throws IOException {
     RsyslogPackage.Unpacked rsyslog = rsyslogOrSkip();
     workDir = workDir.toAbsolutePath();
     RsyslogPackage.deleteTree(workDir);
@@ -184,10 +191,8 @@ public final class RsyslogFixture implements AutoCloseable {
    */
   static String config(
       Path work, Path spool, Path portFile, int receiverPort, QueueSettings settings) {
-    String checkpoint =
-        settings.checkpointEveryUpdate()
-            ? " queue.checkpointInterval=\"1\" queue.syncQueueFiles=\"on\""
-            : "";
+    String checkpoint = settings.checkpointEveryUpdate() ? " queue.checkpointInterval=\"1\"" : "";
+    String sync = settings.syncQueueFiles() ? " queue.syncQueueFiles=\"on\"" : "";
     String fileSize =
         settings.maxFileSize() == null
             ? ""
@@ -205,7 +210,7 @@ public final class RsyslogFixture implements AutoCloseable {
             + "\" protocol=\"tcp\"",
         "         queue.type=\"Disk\" queue.filename=\"" + QUEUE + "\"",
         "         queue.spoolDirectory=\"" + spool + "\"",
-        "        " + checkpoint + fileSize,
+        "        " + checkpoint + sync + fileSize,
         "         action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\")",
         "}",
         "");

@@ -52,10 +52,14 @@ class RsyslogQueueProbeScriptTest {
 
   // Guards against the weak proxy of issue 9: rsyslog keeps its current data file and the .qi
   // after draining, so "files present" would hold the instance until the deadline.
-  @Test
-  void realRsyslog_bytesWhileReceiverDown_zeroSoonAfterDrainAlthoughFilesRemain() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"README", "CHECKPOINT_WITHOUT_SYNC"})
+  void realRsyslog_bytesWhileReceiverDown_zeroSoonAfterDrainAlthoughFilesRemain(String settings)
+      throws Exception {
     try (RsyslogFixture rsyslog =
-        RsyslogFixture.start(Path.of("target", "rsyslog", "runs", "probe-script-test"))) {
+        RsyslogFixture.start(
+            Path.of("target", "rsyslog", "runs", "probe-script-test-" + settings),
+            settingsNamed(settings))) {
       rsyslog.send(MESSAGES);
 
       await("all " + MESSAGES + " messages in the disk queue")
@@ -66,9 +70,14 @@ class RsyslogQueueProbeScriptTest {
       assertThat(whileDown).isGreaterThanOrEqualTo(MESSAGES * MIN_RECORD_BYTES);
       List<String> filesWhileDown = files(rsyslog.queueDir());
       System.err.printf(
-          "rsyslog probe: receiver down, %d messages sent, %d in the queue: %d bytes reported,"
+          "rsyslog probe, "
+              + settings
+              + ": receiver down, %d messages sent, %d in the queue: %d bytes reported,"
               + " files %s%n",
-          MESSAGES, rsyslog.queuedMessages(), whileDown, filesWhileDown);
+          MESSAGES,
+          rsyslog.queuedMessages(),
+          whileDown,
+          filesWhileDown);
       assertThat(rsyslog.received()).isZero();
       assertThat(filesWhileDown).contains(RsyslogFixture.QUEUE + ".qi");
 
@@ -108,7 +117,9 @@ class RsyslogQueueProbeScriptTest {
         Duration zeroAfterDrain = Duration.ofNanos(firstZeroAt.get() - lastArrival);
         Duration drained = Duration.ofNanos(lastArrival - upAt);
         System.err.printf(
-            "rsyslog probe: receiver up; all %d messages arrived %d ms later (%d lines with"
+            "rsyslog probe, "
+                + settings
+                + ": receiver up; all %d messages arrived %d ms later (%d lines with"
                 + " rsyslog's at-least-once repeats); the probe first reported 0 %d ms after the"
                 + " last arrival (%d probe runs, %d unknown)%n",
             MESSAGES,
@@ -128,7 +139,8 @@ class RsyslogQueueProbeScriptTest {
 
       assertThat(rsyslog.probe().bytes()).isZero();
       List<String> filesAfter = files(rsyslog.queueDir());
-      System.err.printf("rsyslog probe: drained, 0 bytes reported, files %s%n", filesAfter);
+      System.err.printf(
+          "rsyslog probe, %s: drained, 0 bytes reported, files %s%n", settings, filesAfter);
       assertThat(filesAfter)
           .as("rsyslog keeps files after draining: file presence is a weak proxy")
           .isNotEmpty()
@@ -282,6 +294,14 @@ class RsyslogQueueProbeScriptTest {
         concat(asNobody, List.of("--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"));
     ProbeScripts.Result with = ProbeScripts.run(concat(withCap, probe));
     assertThat(with.bytes()).isEqualTo(4481);
+  }
+
+  private static RsyslogFixture.QueueSettings settingsNamed(String name) {
+    return switch (name) {
+      case "README" -> RsyslogFixture.QueueSettings.README;
+      case "CHECKPOINT_WITHOUT_SYNC" -> RsyslogFixture.QueueSettings.CHECKPOINT_WITHOUT_SYNC;
+      default -> throw new IllegalArgumentException(name);
+    };
   }
 
   private static List<String> concat(List<String> a, List<String> b) {
