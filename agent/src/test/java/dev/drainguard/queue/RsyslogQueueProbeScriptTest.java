@@ -327,7 +327,11 @@ class RsyslogQueueProbeScriptTest {
   @Test
   void shellcheckPasses() {
     ProbeScripts.Result version = runIfPresent("shellcheck", "--version");
-    Assumptions.assumeTrue(version != null, "shellcheck is not installed: .ci/run installs it");
+    if (version == null && "true".equals(System.getenv("CI"))) {
+      throw new AssertionError("shellcheck is missing in CI: .ci/run should have installed it");
+    }
+    Assumptions.assumeTrue(
+        version != null, "SKIPPED: shellcheck is not installed here (.ci/run installs it in CI)");
     ProbeScripts.Result r =
         ProbeScripts.run(
             List.of(
