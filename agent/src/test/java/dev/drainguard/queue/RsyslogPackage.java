@@ -136,7 +136,15 @@ final class RsyslogPackage {
     deleteTree(root);
     Files.createDirectories(partial);
     for (Path deb : debs) {
-      Run x = run(cacheDir, TOOL_TIMEOUT, Map.of(), "dpkg-deb", "-x", deb.toString(), "" + partial);
+      Run x =
+          run(
+              cacheDir,
+              TOOL_TIMEOUT,
+              Map.of(),
+              "dpkg-deb",
+              "-x",
+              deb.toString(),
+              partial.toString());
       if (x.code != 0) {
         throw new UnavailableException("dpkg-deb -x " + deb + " failed: " + x.output.strip());
       }

@@ -310,6 +310,16 @@ class RsyslogQueueProbeScriptTest {
     return all;
   }
 
+  // Guards against a race seen with real rsyslog: it deletes a fully delivered data file, then
+  // rewrites the .qi, so for a moment the .qi names a read file that is gone.
+  @Test
+  void readFileDeletedBeforeTheIndexCaughtUp_countsFromTheNextFile() throws IOException {
+    Path dir = copyOf("waiting");
+    setReadPosition(dir, 1, 448);
+    Files.delete(dir.resolve("fwdq.00000001"));
+    assertThat(run(dir, "fwdq").bytes()).isEqualTo(1344 + 1344 + 449);
+  }
+
   @Test
   void unreadDataFileMissing_unknown() throws IOException {
     Path dir = copyOf("waiting");
