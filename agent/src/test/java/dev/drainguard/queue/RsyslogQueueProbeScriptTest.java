@@ -42,9 +42,11 @@ class RsyslogQueueProbeScriptTest {
 
   /**
    * The agent must complete within quiet period + probe interval + 1 s of the drain; the probe's
-   * own share of that second is how long after the last delivery it first reports 0.
+   * share is how long after the last delivery it first reports 0: rsyslog's .qi rewrite plus at
+   * most two probe runs. That is 5-120 ms on an idle 2-core machine and was up to 0.7 s at a load
+   * average of 8; the bound catches a structural delay (a .qi on a timer, or never), not load.
    */
-  static final Duration ZERO_AFTER_DRAIN_BOUND = Duration.ofSeconds(1);
+  static final Duration ZERO_AFTER_DRAIN_BOUND = Duration.ofSeconds(2);
 
   private static final Path SCRIPT = ProbeScripts.script("rsyslog-queue-bytes");
 
@@ -86,11 +88,14 @@ class RsyslogQueueProbeScriptTest {
       AtomicLong firstZeroAt = new AtomicLong();
       AtomicLong runs = new AtomicLong();
       AtomicLong unknown = new AtomicLong();
+      AtomicLong longestRun = new AtomicLong();
       ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor();
       try {
         poller.scheduleWithFixedDelay(
             () -> {
+              long started = System.nanoTime();
               ProbeScripts.Result r = rsyslog.probe();
+              longestRun.accumulateAndGet(System.nanoTime() - started, Math::max);
               runs.incrementAndGet();
               if (r.code() != 0) {
                 unknown.incrementAndGet();
@@ -121,12 +126,13 @@ class RsyslogQueueProbeScriptTest {
                 + settings
                 + ": receiver up; all %d messages arrived %d ms later (%d lines with"
                 + " rsyslog's at-least-once repeats); the probe first reported 0 %d ms after the"
-                + " last arrival (%d probe runs, %d unknown)%n",
+                + " last arrival (%d probe runs, the longest %d ms, %d unknown)%n",
             MESSAGES,
             drained.toMillis(),
             rsyslog.receivedLines(),
             zeroAfterDrain.toMillis(),
             runs.get(),
+            Duration.ofNanos(longestRun.get()).toMillis(),
             unknown.get());
         assertThat(unknown.get())
             .as("probe runs that could not tell while rsyslog drained")
