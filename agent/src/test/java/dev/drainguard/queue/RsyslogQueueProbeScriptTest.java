@@ -43,8 +43,9 @@ class RsyslogQueueProbeScriptTest {
   /**
    * The agent must complete within quiet period + probe interval + 1 s of the drain; the probe's
    * share is how long after the last delivery it first reports 0: rsyslog's .qi rewrite plus at
-   * most two probe runs. That is 5-120 ms on an idle 2-core machine and was up to 0.7 s at a load
-   * average of 8; the bound catches a structural delay (a .qi on a timer, or never), not load.
+   * most two probe runs. On a shared 2-core machine at a load average of 8 that was 5-120 ms in
+   * most runs and up to 0.7 s; the bound catches a structural delay (a .qi written on a timer, or
+   * never), not load.
    */
   static final Duration ZERO_AFTER_DRAIN_BOUND = Duration.ofSeconds(2);
 
