@@ -86,15 +86,16 @@ final class RsyslogPackage {
       if (Files.isDirectory(lib)) {
         libs.add(lib.toString());
       }
-      Unpacked unpacked = new Unpacked(rsyslogd, moduleDir, String.join(":", libs), "");
-      Run v = run(cacheDir, TOOL_TIMEOUT, unpacked.env(), rsyslogd.toString(), "-v");
+      String libraryPath = String.join(":", libs);
+      Map<String, String> env = Map.of("LD_LIBRARY_PATH", libraryPath);
+      Run v = run(cacheDir, TOOL_TIMEOUT, env, rsyslogd.toString(), "-v");
       if (v.code != 0) {
         throw new UnavailableException(
             "the unpacked rsyslogd does not run (" + rsyslogd + " -v): " + v.output);
       }
       String version =
           v.output.lines().findFirst().orElse("rsyslogd").replace("compiled with:", "").strip();
-      return new Unpacked(rsyslogd, moduleDir, unpacked.libraryPath(), version);
+      return new Unpacked(rsyslogd, moduleDir, libraryPath, version);
     } catch (IOException e) {
       throw new UnavailableException("rsyslog package under " + cacheDir + ": " + e);
     }
