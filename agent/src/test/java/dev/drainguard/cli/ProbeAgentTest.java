@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drainguard.queue.RsyslogFixture;
 import dev.drainguard.sim.ActionEnd;
 import dev.drainguard.sim.Simulator;
 import dev.drainguard.testing.CriblApiStub;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +33,12 @@ class ProbeAgentTest {
   static final String GROUP = "workers";
   static final String INSTANCE = "i-1";
   static final Duration WAIT = Duration.ofSeconds(30);
+
+  /** Messages queued in rsyslog while its receiver is down. */
+  static final int RSYSLOG_MESSAGES = 200;
+
+  /** quiet period (1 s) + probe interval (1 s) + 1 s: issue 9's bound from drain to CONTINUE. */
+  static final Duration DRAIN_BOUND = Duration.ofSeconds(3);
 
   @TempDir Path dir;
   Path root;
@@ -203,5 +211,51 @@ class ProbeAgentTest {
     sim.terminate(INSTANCE);
 
     assertThat(awaitCompleted().result()).isEqualTo("CONTINUE");
+  }
+
+  /**
+   * Issue 9's proof: a real rsyslogd forwards over loopback through its disk queue to a receiver
+   * that is down, then up. With the README's rsyslog probe the agent holds while the receiver is
+   * down and completes within quiet period + probe interval + 1 s of the queue draining, although
+   * the queue's files remain. Skipped, saying why, when Debian's rsyslog cannot be fetched.
+   */
+  @Test
+  void rsyslogCommandProbe_holdsWhileTheReceiverIsDown_andCompletesSoonAfterTheQueueDrains()
+      throws Exception {
+    try (RsyslogFixture rsyslog =
+        RsyslogFixture.start(Path.of("target", "rsyslog", "runs", "agent-test"))) {
+      rsyslog.send(RSYSLOG_MESSAGES);
+      await("messages in rsyslog's disk queue")
+          .atMost(WAIT)
+          .until(() -> rsyslog.queuedMessages() >= RSYSLOG_MESSAGES);
+      start("--queue-probe-command", rsyslog.probeCommand());
+
+      terminateAndAwaitHolding();
+      JsonNode held = probe(status(), "command");
+      assertThat(held.get("bytes").asLong()).isPositive();
+      assertStillHeld();
+
+      rsyslog.receiverUp();
+      await("every message delivered")
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> rsyslog.received() >= RSYSLOG_MESSAGES);
+      Instant drained = Instant.now().minusNanos(System.nanoTime() - rsyslog.lastReceivedAtNanos());
+
+      ActionEnd end = awaitCompleted();
+      Duration took = Duration.between(drained, end.at());
+      System.err.printf(
+          "rsyslog agent test: %d messages delivered, CONTINUE %d ms after the last one (bound"
+              + " %d ms); queue files left: %s%n",
+          RSYSLOG_MESSAGES, took.toMillis(), DRAIN_BOUND.toMillis(), files(rsyslog.queueDir()));
+      assertThat(end.result()).isEqualTo("CONTINUE");
+      assertThat(took).isLessThanOrEqualTo(DRAIN_BOUND);
+      assertThat(files(rsyslog.queueDir())).contains(RsyslogFixture.QUEUE + ".qi");
+    }
+  }
+
+  static List<String> files(Path dir) throws IOException {
+    try (var s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
   }
 }
