@@ -49,7 +49,8 @@ public record ProbeReading(
     return queues.stream().mapToLong(QueueReading::bytes).sum();
   }
 
-  ProbeReading deciding(boolean decides) {
+  /** The same reading, counted by --drained-when or not. */
+  public ProbeReading withDeciding(boolean decides) {
     return decides == deciding
         ? this
         : new ProbeReading(probe, readAt, queues, unknown, empty, decides);

@@ -167,9 +167,9 @@ public final class ProbeSet implements QueueProbe {
   private QueueSnapshot combine(QueueSnapshot fs) {
     List<ProbeReading> readings = new ArrayList<>(1 + latest.size());
     ProbeReading filesReading = fs.probes().get(0);
-    readings.add(filesReading.deciding(rule.decides(filesReading.probe())));
+    readings.add(filesReading.withDeciding(rule.decides(filesReading.probe())));
     for (ProbeReading r : latest.values()) {
-      readings.add(r.deciding(rule.decides(r.probe())));
+      readings.add(r.withDeciding(rule.decides(r.probe())));
     }
     return new QueueSnapshot(clock.instant(), fs.roots(), readings, rule.empty(readings));
   }

@@ -7,10 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drainguard.drain.Phase;
 import dev.drainguard.lifecycle.LifecycleResult;
+import dev.drainguard.queue.ProbeReading;
+import dev.drainguard.queue.QueueReading;
 import dev.drainguard.queue.QueueSnapshot;
 import dev.drainguard.testing.MutableClock;
 import io.micrometer.core.instrument.MockClock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
@@ -165,5 +168,30 @@ class AgentMetricsTest {
   @Test
   void agentInfo_carriesTheVersion() {
     assertThat(scrape().get("drainguard_agent_info", "version", "1.2.3")).isEqualTo(1.0);
+  }
+
+  @Test
+  void probeGauges_showEachProbesReadingAndWhetherItDecides() {
+    Instant t = Instant.parse("2026-12-02T00:00:00Z");
+    ProbeReading files =
+        ProbeReading.known(ProbeReading.FILES, t, List.of(new QueueReading("/q", 4096)));
+    ProbeReading command = ProbeReading.unknown("command", t, "probe command exited 3");
+    metrics.onQueues(
+        new QueueSnapshot(t, List.of(), List.of(files.withDeciding(false), command), false));
+
+    Scrape s = scrape();
+    assertThat(s.get("drainguard_probe_bytes", "probe", "files")).isEqualTo(4096.0);
+    assertThat(s.get("drainguard_probe_deciding", "probe", "files")).isZero();
+    assertThat(s.get("drainguard_probe_empty", "probe", "files")).isZero();
+    assertThat(s.get("drainguard_probe_unknown", "probe", "command")).isEqualTo(1.0);
+    assertThat(s.get("drainguard_probe_deciding", "probe", "command")).isEqualTo(1.0);
+
+    ProbeReading drained =
+        ProbeReading.known("command", t.plusSeconds(5), List.of(new QueueReading("fwdq", 0)));
+    metrics.onQueues(
+        new QueueSnapshot(
+            t.plusSeconds(5), List.of(), List.of(files.withDeciding(false), drained), true));
+    assertThat(scrape().get("drainguard_probe_unknown", "probe", "command")).isZero();
+    assertThat(scrape().get("drainguard_probe_empty", "probe", "command")).isEqualTo(1.0);
   }
 }
