@@ -356,21 +356,21 @@ public final class ConfigLoader {
                     + " joined by commas",
                 DrainedWhen::parse)
             .orElseThrow();
-    if (rule.named().contains(CommandProbe.NAME) && !command) {
-      throw new ConfigException(
-          Setting.DRAINED_WHEN.where()
-              + " '"
-              + rule
-              + "' names the command probe, which is off: set "
-              + Setting.QUEUE_PROBE_COMMAND.flag());
-    }
-    if (rule.named().contains(CriblApiProbe.NAME) && !cribl) {
-      throw new ConfigException(
-          Setting.DRAINED_WHEN.where()
-              + " '"
-              + rule
-              + "' names the cribl probe, which is off: set "
-              + Setting.CRIBL_API_URL.flag());
+    // each probe --drained-when may name, and the setting that turns it on
+    Map<String, Setting> enabledBy =
+        Map.of(
+            CommandProbe.NAME,
+            Setting.QUEUE_PROBE_COMMAND,
+            CriblApiProbe.NAME,
+            Setting.CRIBL_API_URL);
+    Map<String, Boolean> enabled = Map.of(CommandProbe.NAME, command, CriblApiProbe.NAME, cribl);
+    for (String probe : rule.named()) {
+      if (!enabled.getOrDefault(probe, true)) {
+        throw new ConfigException(
+            String.format(
+                "%s '%s' names the %s probe, which is off: set %s",
+                Setting.DRAINED_WHEN.where(), rule, probe, enabledBy.get(probe).flag()));
+      }
     }
     return rule;
   }
