@@ -56,8 +56,12 @@ public record StatusView(
   public record Queues(
       boolean empty, long totalBytes, long totalFiles, String emptySince, List<Root> roots) {}
 
-  /** One queue root. */
-  public record Root(String path, long files, long bytes, Long oldestAgeSeconds, String error) {}
+  /**
+   * One queue root; {@code polled} says why it is walked periodically instead of watched (absent
+   * while it is watched).
+   */
+  public record Root(
+      String path, long files, long bytes, Long oldestAgeSeconds, String error, String polled) {}
 
   /** Builds the view of {@code s} as of {@code now}. */
   public static StatusView of(
@@ -128,7 +132,8 @@ public record StatusView(
         r.files(),
         r.bytes(),
         r.oldestAge().map(Duration::toSeconds).orElse(null),
-        r.error().orElse(null));
+        r.error().orElse(null),
+        r.polled().orElse(null));
   }
 
   private static long seconds(Instant from, Instant to) {
