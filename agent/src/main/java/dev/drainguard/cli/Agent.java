@@ -59,6 +59,7 @@ final class Agent implements AutoCloseable {
   private final DrainLoop loop;
   private final DrainController controller;
   private final ExecutorService commandThreads;
+  private final ExecutorService spotReads;
   private final ControlServer control;
   private final MetricsServer metricsServer;
   private boolean closed;
@@ -73,6 +74,7 @@ final class Agent implements AutoCloseable {
       DrainLoop loop,
       DrainController controller,
       ExecutorService commandThreads,
+      ExecutorService spotReads,
       ControlServer control,
       MetricsServer metricsServer) {
     this.imds = imds;
@@ -81,6 +83,7 @@ final class Agent implements AutoCloseable {
     this.loop = loop;
     this.controller = controller;
     this.commandThreads = commandThreads;
+    this.spotReads = spotReads;
     this.control = control;
     this.metricsServer = metricsServer;
   }
@@ -119,6 +122,7 @@ final class Agent implements AutoCloseable {
     ProbeSet watcher = null;
     DrainLoop startedLoop = null;
     ControlServer control = null;
+    ExecutorService spotReads = null;
     try {
       Startup startup = new Startup(cfg, clock, sleeper);
       String instanceId = startup.retry("read the instance id from IMDS", meteredImds::instanceId);
@@ -185,6 +189,8 @@ final class Agent implements AutoCloseable {
       watcher.start();
       ExecutorService commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
+      // Spot notice reads off the loop's thread: a slow IMDS must not hold up a heartbeat.
+      spotReads = Executors.newSingleThreadExecutor(daemon("drainguard-spot-notices"));
       DrainController controller =
           new DrainController(
               settings(cfg, initiallyProtected),
@@ -198,7 +204,8 @@ final class Agent implements AutoCloseable {
               s -> {
                 metrics.onStatus(s);
                 listener.accept(s);
-              });
+              },
+              spotReads);
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
       // Bind the socket (and metrics) before the first tick: a second agent started by mistake
@@ -220,7 +227,7 @@ final class Agent implements AutoCloseable {
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
       return new Agent(
-          imds, api, watcher, loop, controller, commandThreads, control, metricsServer);
+          imds, api, watcher, loop, controller, commandThreads, spotReads, control, metricsServer);
     } catch (RuntimeException e) {
       if (metricsServer != null) {
         metricsServer.close();
@@ -233,6 +240,9 @@ final class Agent implements AutoCloseable {
       }
       if (watcher != null) {
         watcher.close();
+      }
+      if (spotReads != null) {
+        spotReads.shutdownNow();
       }
       if (api != null) {
         api.close();
@@ -388,6 +398,7 @@ final class Agent implements AutoCloseable {
     loop.close();
     watcher.close();
     commandThreads.shutdownNow();
+    spotReads.shutdownNow();
     api.close();
     imds.close();
     log.info("agent stopped phase={} (no lifecycle call is made on stop)", status().phase());

@@ -120,6 +120,9 @@ final class StatusFormat {
                   r.files(),
                   bytes(r.bytes()),
                   r.oldestAgeSeconds() == null ? "" : ", oldest " + ago(r.oldestAgeSeconds()));
+      if (r.polled() != null) {
+        detail += "; POLLED, not watched: " + r.polled();
+      }
       b.append(String.format(Locale.ROOT, "  %-" + width + "s  %s%n", r.path(), detail));
     }
     probes(b, q.probes());

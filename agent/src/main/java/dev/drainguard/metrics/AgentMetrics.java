@@ -29,6 +29,9 @@ import java.util.Objects;
  *       <td>files that count as queued under the root</td></tr>
  *   <tr><td>{@code drainguard_queue_root_error}</td><td>gauge</td><td>root</td>
  *       <td>1 while the root cannot be judged (missing, unreadable), else 0</td></tr>
+ *   <tr><td>{@code drainguard_queue_root_polled}</td><td>gauge</td><td>root</td>
+ *       <td>1 while the root is walked every second instead of watched (inotify watch limit
+ *       reached), else 0</td></tr>
  *   <tr><td>{@code drainguard_queue_oldest_age_seconds}</td><td>gauge</td><td>root</td>
  *       <td>age of the oldest queued file, 0 when none</td></tr>
  *   <tr><td>{@code drainguard_phase}</td><td>gauge</td><td>phase</td>
@@ -64,6 +67,7 @@ public final class AgentMetrics {
   static final String QUEUE_BYTES = "drainguard.queue.bytes";
   static final String QUEUE_FILES = "drainguard.queue.files";
   static final String QUEUE_ROOT_ERROR = "drainguard.queue.root.error";
+  static final String QUEUE_ROOT_POLLED = "drainguard.queue.root.polled";
   static final String QUEUE_OLDEST_AGE = "drainguard.queue.oldest.age.seconds";
   static final String PROBE_BYTES = "drainguard.probe.bytes";
   static final String PROBE_UNKNOWN = "drainguard.probe.unknown";

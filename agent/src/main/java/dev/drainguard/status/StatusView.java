@@ -80,8 +80,12 @@ public record StatusView(
   /** One queue a probe named. */
   public record Queue(String name, long bytes) {}
 
-  /** One queue root. */
-  public record Root(String path, long files, long bytes, Long oldestAgeSeconds, String error) {}
+  /**
+   * One queue root; {@code polled} says why it is walked periodically instead of watched (absent
+   * while it is watched).
+   */
+  public record Root(
+      String path, long files, long bytes, Long oldestAgeSeconds, String error, String polled) {}
 
   /** Builds the view of {@code s} as of {@code now}. */
   public static StatusView of(
@@ -153,7 +157,8 @@ public record StatusView(
         r.files(),
         r.bytes(),
         r.oldestAge().map(Duration::toSeconds).orElse(null),
-        r.error().orElse(null));
+        r.error().orElse(null),
+        r.polled().orElse(null));
   }
 
   private static Probe probe(ProbeReading p) {

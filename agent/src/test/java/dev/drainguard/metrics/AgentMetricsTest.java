@@ -2,6 +2,7 @@ package dev.drainguard.metrics;
 
 import static dev.drainguard.metrics.Statuses.T0;
 import static dev.drainguard.metrics.Statuses.failedRoot;
+import static dev.drainguard.metrics.Statuses.polledRoot;
 import static dev.drainguard.metrics.Statuses.root;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -81,7 +82,8 @@ class AgentMetricsTest {
                 T0,
                 root("/q/a", 3, 4096, Duration.ofSeconds(30)),
                 root("/q/b", 0, 0, null),
-                failedRoot("/q/c", "missing"))
+                failedRoot("/q/c", "missing"),
+                polledRoot("/q/d", 2, 10, "User limit of inotify watches reached"))
             .build());
 
     Scrape s = scrape();
@@ -92,6 +94,10 @@ class AgentMetricsTest {
     assertThat(s.get("drainguard_queue_bytes", "root", "/q/b")).isZero();
     assertThat(s.get("drainguard_queue_oldest_age_seconds", "root", "/q/b")).isZero();
     assertThat(s.get("drainguard_queue_root_error", "root", "/q/c")).isEqualTo(1.0);
+    assertThat(s.get("drainguard_queue_root_polled", "root", "/q/a")).isZero();
+    assertThat(s.get("drainguard_queue_root_polled", "root", "/q/d")).isEqualTo(1.0);
+    assertThat(s.get("drainguard_queue_root_error", "root", "/q/d")).isZero();
+    assertThat(s.get("drainguard_queue_files", "root", "/q/d")).isEqualTo(2.0);
   }
 
   @Test
