@@ -24,8 +24,9 @@
 #   DRAINGUARD_OS_RELEASE      the os-release file to read (default /etc/os-release)
 set -u
 
-keys="queue-root ignore-glob residual-bytes quiet-period reconcile-interval heartbeat-interval
-action-grace deadline-policy deadline-margin max-hold before-complete-command
+keys="queue-root ignore-glob residual-bytes queue-probe-command cribl-api-url cribl-token-file
+cribl-worker-processes probe-interval probe-timeout drained-when quiet-period reconcile-interval
+heartbeat-interval action-grace deadline-policy deadline-margin max-hold before-complete-command
 on-termination-command command-timeout protect-while-busy protect-threshold protect-after
 protect-interval asg-name asg-from-tags hook-name region imds-endpoint autoscaling-endpoint
 imds-poll-interval imds-startup-timeout loopback-only log-level control-socket metrics-port

@@ -1,5 +1,7 @@
 package dev.drainguard.check;
 
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.Probe;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +14,7 @@ import java.util.Optional;
  * @param configSource where the configuration came from, e.g. {@code file /etc/drainguard/…}
  * @param maxUserWatches the file holding {@code fs.inotify.max_user_watches}; injectable for tests
  * @param user the user the checks run as, named in the fix for an unreadable root
+ * @param probes the scheduled probes, each asked once
  */
 public record CheckSettings(
     String configSource,
@@ -24,11 +27,14 @@ public record CheckSettings(
     Duration heartbeatInterval,
     Duration deadlineMargin,
     List<Path> queueRoots,
+    List<Probe> probes,
+    DrainedWhen drainedWhen,
     boolean probeHeartbeat,
     Path maxUserWatches,
     String user) {
 
   public CheckSettings {
     queueRoots = List.copyOf(queueRoots);
+    probes = List.copyOf(probes);
   }
 }

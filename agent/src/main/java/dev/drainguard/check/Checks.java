@@ -32,6 +32,8 @@ public final class Checks {
   static final String HEARTBEAT = "heartbeat";
   static final String QUEUE_ROOT = "queue-root";
   static final String INOTIFY = "inotify";
+  static final String PROBE = "probe";
+  static final String DRAINED_WHEN = "drained-when";
 
   /** Where Linux publishes {@code fs.inotify.max_user_watches}. */
   public static final Path MAX_USER_WATCHES = QueueChecks.MAX_USER_WATCHES;
@@ -78,6 +80,7 @@ public final class Checks {
       }
     }
     new QueueChecks(settings.queueRoots(), settings.maxUserWatches(), settings.user()).run(out);
+    new ProbeChecks(settings.probes(), settings.drainedWhen()).run(out);
     return List.copyOf(out);
   }
 
@@ -98,7 +101,9 @@ public final class Checks {
         HOOK,
         HEARTBEAT,
         QUEUE_ROOT,
-        INOTIFY);
+        INOTIFY,
+        PROBE,
+        DRAINED_WHEN);
     return List.copyOf(out);
   }
 

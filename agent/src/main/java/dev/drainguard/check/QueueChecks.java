@@ -162,7 +162,8 @@ final class QueueChecks {
           counted
               + ", more than fs.inotify.max_user_watches "
               + limit
-              + ": the queue watcher cannot register them all",
+              + ": the queue watcher cannot register them all and walks the root every second"
+              + " instead",
           fix);
     }
     if (directories * 2 > limit) {

@@ -23,14 +23,18 @@ import dev.drainguard.metrics.MetricsServer;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
+import dev.drainguard.queue.CommandProbe;
+import dev.drainguard.queue.CriblApiProbe;
+import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.ProbeSet;
 import dev.drainguard.queue.QueueRootSpec;
-import dev.drainguard.queue.QueueWatcher;
 import dev.drainguard.status.ControlHandler;
 import dev.drainguard.status.ControlServer;
 import dev.drainguard.status.StatusView;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,10 +55,11 @@ final class Agent implements AutoCloseable {
 
   private final SdkInstanceMetadata imds;
   private final SdkLifecycleActions api;
-  private final QueueWatcher watcher;
+  private final ProbeSet watcher;
   private final DrainLoop loop;
   private final DrainController controller;
   private final ExecutorService commandThreads;
+  private final ExecutorService spotReads;
   private final ControlServer control;
   private final MetricsServer metricsServer;
   private boolean closed;
@@ -65,10 +70,11 @@ final class Agent implements AutoCloseable {
   private Agent(
       SdkInstanceMetadata imds,
       SdkLifecycleActions api,
-      QueueWatcher watcher,
+      ProbeSet watcher,
       DrainLoop loop,
       DrainController controller,
       ExecutorService commandThreads,
+      ExecutorService spotReads,
       ControlServer control,
       MetricsServer metricsServer) {
     this.imds = imds;
@@ -77,6 +83,7 @@ final class Agent implements AutoCloseable {
     this.loop = loop;
     this.controller = controller;
     this.commandThreads = commandThreads;
+    this.spotReads = spotReads;
     this.control = control;
     this.metricsServer = metricsServer;
   }
@@ -112,9 +119,10 @@ final class Agent implements AutoCloseable {
     InstanceMetadata meteredImds = metrics.instrument(imds);
     MetricsServer metricsServer = null;
     SdkLifecycleActions api = null;
-    QueueWatcher watcher = null;
+    ProbeSet watcher = null;
     DrainLoop startedLoop = null;
     ControlServer control = null;
+    ExecutorService spotReads = null;
     try {
       Startup startup = new Startup(cfg, clock, sleeper);
       String instanceId = startup.retry("read the instance id from IMDS", meteredImds::instanceId);
@@ -165,14 +173,14 @@ final class Agent implements AutoCloseable {
           Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
       DrainLoop loop = new DrainLoop(scheduler, tick);
       startedLoop = loop;
-      List<QueueRootSpec> roots =
-          cfg.queueRoots().stream()
-              .map(r -> new QueueRootSpec(r, cfg.ignoreGlobs(), cfg.residualBytes()))
-              .toList();
+      List<Probe> probes = probes(cfg, guard, clock);
       watcher =
-          new QueueWatcher(
-              roots,
+          new ProbeSet(
+              cfg.queueRoots(),
               cfg.reconcileInterval(),
+              probes,
+              cfg.probeInterval(),
+              cfg.drainedWhen(),
               clock,
               s -> {
                 loop.onQueues(s);
@@ -181,6 +189,8 @@ final class Agent implements AutoCloseable {
       watcher.start();
       ExecutorService commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
+      // Spot notice reads off the loop's thread: a slow IMDS must not hold up a heartbeat.
+      spotReads = Executors.newSingleThreadExecutor(daemon("drainguard-spot-notices"));
       DrainController controller =
           new DrainController(
               settings(cfg, initiallyProtected),
@@ -194,7 +204,8 @@ final class Agent implements AutoCloseable {
               s -> {
                 metrics.onStatus(s);
                 listener.accept(s);
-              });
+              },
+              spotReads);
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
       // Bind the socket (and metrics) before the first tick: a second agent started by mistake
@@ -205,15 +216,18 @@ final class Agent implements AutoCloseable {
       }
       loop.start(controller);
       log.info(
-          "agent started {} roots={} quietPeriod={} heartbeatEvery={} policy={}",
+          "agent started {} roots={} probes={} drainedWhen={} quietPeriod={} heartbeatEvery={}"
+              + " policy={}",
           found.ref(),
-          cfg.queueRoots(),
+          cfg.queueRoots().stream().map(QueueRootSpec::root).toList(),
+          probes.stream().map(Probe::describe).toList(),
+          cfg.drainedWhen(),
           cfg.quietPeriod(),
           DrainController.heartbeatInterval(
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
       return new Agent(
-          imds, api, watcher, loop, controller, commandThreads, control, metricsServer);
+          imds, api, watcher, loop, controller, commandThreads, spotReads, control, metricsServer);
     } catch (RuntimeException e) {
       if (metricsServer != null) {
         metricsServer.close();
@@ -227,12 +241,34 @@ final class Agent implements AutoCloseable {
       if (watcher != null) {
         watcher.close();
       }
+      if (spotReads != null) {
+        spotReads.shutdownNow();
+      }
       if (api != null) {
         api.close();
       }
       imds.close();
       throw e;
     }
+  }
+
+  /** The scheduled probes the configuration enables, beside the filesystem watcher. */
+  static List<Probe> probes(AgentConfig cfg, LoopbackGuard guard, Clock clock) {
+    List<Probe> probes = new ArrayList<>();
+    cfg.queueProbeCommand()
+        .ifPresent(c -> probes.add(new CommandProbe(c, cfg.probeTimeout(), clock)));
+    cfg.criblApiUrl()
+        .ifPresent(
+            u ->
+                probes.add(
+                    new CriblApiProbe(
+                        u,
+                        cfg.criblTokenFile(),
+                        cfg.criblWorkerProcesses(),
+                        cfg.probeTimeout(),
+                        guard,
+                        clock)));
+    return probes;
   }
 
   /** What the control socket asks, answered on the drain loop's thread. */
@@ -362,6 +398,7 @@ final class Agent implements AutoCloseable {
     loop.close();
     watcher.close();
     commandThreads.shutdownNow();
+    spotReads.shutdownNow();
     api.close();
     imds.close();
     log.info("agent stopped phase={} (no lifecycle call is made on stop)", status().phase());

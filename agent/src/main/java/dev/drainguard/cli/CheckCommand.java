@@ -11,7 +11,9 @@ import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
+import dev.drainguard.queue.QueueRootSpec;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -98,7 +100,7 @@ final class CheckCommand implements Callable<Integer> {
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
       return new Checks(
-              settings(cfg, env),
+              settings(cfg, env, guard),
               () ->
                   opened(
                       opened,
@@ -131,7 +133,7 @@ final class CheckCommand implements Callable<Integer> {
     return c;
   }
 
-  private CheckSettings settings(AgentConfig cfg, Map<String, String> env) {
+  private CheckSettings settings(AgentConfig cfg, Map<String, String> env, LoopbackGuard guard) {
     String fromEnv =
         env.keySet().stream()
             .filter(k -> k.startsWith("DRAINGUARD_"))
@@ -152,7 +154,9 @@ final class CheckCommand implements Callable<Integer> {
         cfg.hookName(),
         cfg.heartbeatInterval(),
         cfg.deadlineMargin(),
-        cfg.queueRoots(),
+        cfg.queueRoots().stream().map(QueueRootSpec::root).toList(),
+        Agent.probes(cfg, guard, Clock.systemUTC()),
+        cfg.drainedWhen(),
         probeHeartbeat,
         maxUserWatches,
         System.getProperty("user.name"));

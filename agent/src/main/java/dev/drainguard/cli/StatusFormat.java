@@ -2,10 +2,15 @@ package dev.drainguard.cli;
 
 import dev.drainguard.status.StatusView;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** The human view of {@code drainguard status}. */
 final class StatusFormat {
+
+  /** Queues listed by name on a probe's line; status --json has them all. */
+  static final int MAX_QUEUES = 4;
 
   private StatusFormat() {}
 
@@ -115,9 +120,46 @@ final class StatusFormat {
                   r.files(),
                   bytes(r.bytes()),
                   r.oldestAgeSeconds() == null ? "" : ", oldest " + ago(r.oldestAgeSeconds()));
+      if (r.polled() != null) {
+        detail += "; POLLED, not watched: " + r.polled();
+      }
       b.append(String.format(Locale.ROOT, "  %-" + width + "s  %s%n", r.path(), detail));
     }
+    probes(b, q.probes());
     return b.toString();
+  }
+
+  /**
+   * One line per probe, when there is more than the filesystem watcher or it does not decide: what
+   * each says, and whether --drained-when counts it.
+   */
+  private static void probes(StringBuilder b, List<StatusView.Probe> probes) {
+    if (probes.size() < 2 && probes.stream().allMatch(StatusView.Probe::deciding)) {
+      return;
+    }
+    line(b, "probes", probes.size() + ", combined by drained-when (shown ones do not count)");
+    int width = probes.stream().mapToInt(p -> p.name().length()).max().orElse(0);
+    for (StatusView.Probe p : probes) {
+      String verdict =
+          p.unknown() != null
+              ? "UNKNOWN: " + p.unknown()
+              : (p.empty() ? "empty" : "NOT empty")
+                  + ", "
+                  + bytes(p.bytes())
+                  + (p.queues().isEmpty()
+                      ? ""
+                      : p.queues().stream()
+                          .limit(MAX_QUEUES)
+                          .map(x -> x.name() + " " + bytes(x.bytes()))
+                          .collect(Collectors.joining(", ", " (", ")")));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "  %-" + width + "s  %-9s %s%n",
+              p.name(),
+              p.deciding() ? "deciding" : "shown",
+              verdict));
+    }
   }
 
   private static String phaseDetail(StatusView s) {

@@ -1,6 +1,8 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.QueueRootSpec;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -10,9 +12,14 @@ import java.util.Optional;
 
 /** The validated configuration of {@code drainguard run}; see {@link Setting} for each field. */
 public record AgentConfig(
-    List<Path> queueRoots,
-    List<String> ignoreGlobs,
-    long residualBytes,
+    List<QueueRootSpec> queueRoots,
+    Optional<String> queueProbeCommand,
+    Optional<URI> criblApiUrl,
+    Optional<Path> criblTokenFile,
+    int criblWorkerProcesses,
+    Duration probeInterval,
+    Duration probeTimeout,
+    DrainedWhen drainedWhen,
     Duration quietPeriod,
     Duration reconcileInterval,
     Duration heartbeatInterval,
@@ -44,6 +51,5 @@ public record AgentConfig(
 
   public AgentConfig {
     queueRoots = List.copyOf(queueRoots);
-    ignoreGlobs = List.copyOf(ignoreGlobs);
   }
 }

@@ -1,6 +1,10 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.queue.CommandProbe;
+import dev.drainguard.queue.CriblApiProbe;
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.QueueRootSpec;
 import java.net.URI;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -32,6 +36,15 @@ public final class ConfigLoader {
   static final String CRIBL_QUEUES = "state/queues";
 
   static final Path DEFAULT_CRIBL_HOME = Path.of("/opt/cribl");
+
+  /** The largest residual allowance, per root or global. */
+  static final long MAX_RESIDUAL = 1L << 30;
+
+  static final String ROOT_ACCEPTED =
+      "an absolute directory path, optionally followed by :ignore=GLOB[,GLOB...] and"
+          + " :residual=BYTES (0 to "
+          + MAX_RESIDUAL
+          + ")";
 
   private static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
 
@@ -67,10 +80,28 @@ public final class ConfigLoader {
 
   private AgentConfig build(Optional<Path> configFile) {
     Duration margin = duration(Setting.DEADLINE_MARGIN, Duration.ZERO, Duration.ofHours(24));
+    List<String> globs = globs(Setting.IGNORE_GLOB);
+    long residual = bytes(Setting.RESIDUAL_BYTES, 0, MAX_RESIDUAL);
+    Optional<String> probeCommand = string(Setting.QUEUE_PROBE_COMMAND);
+    Optional<URI> cribl = uri(Setting.CRIBL_API_URL);
+    Optional<Path> tokenFile =
+        parsed(Setting.CRIBL_TOKEN_FILE, "an absolute path", ConfigLoader::absolute);
+    if (tokenFile.isPresent() && cribl.isEmpty()) {
+      throw new ConfigException(
+          Setting.CRIBL_TOKEN_FILE.where()
+              + " is set but "
+              + Setting.CRIBL_API_URL.flag()
+              + " is not: set the API URL too, or drop the token file");
+    }
     return new AgentConfig(
-        paths(Setting.QUEUE_ROOT).orElseGet(this::defaultQueueRoots),
-        globs(Setting.IGNORE_GLOB),
-        bytes(Setting.RESIDUAL_BYTES, 0, 1L << 30),
+        queueRoots(globs, residual),
+        probeCommand,
+        cribl,
+        tokenFile,
+        integer(Setting.CRIBL_WORKER_PROCESSES, 1, 256),
+        duration(Setting.PROBE_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)),
+        duration(Setting.PROBE_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(10)),
+        drainedWhen(probeCommand.isPresent(), cribl.isPresent()),
         duration(Setting.QUIET_PERIOD, Duration.ZERO, Duration.ofHours(1)),
         duration(Setting.RECONCILE_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)),
         duration(Setting.HEARTBEAT_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(2)),
@@ -158,9 +189,16 @@ public final class ConfigLoader {
     if (!s.multiple()) {
       return values.subList(values.size() - 1, values.size());
     }
+    // A queue root's own ignore list has commas too: there a comma starts a new root only when an
+    // absolute path follows it (globs are relative to their root).
+    // Glob alternatives ({a,b}) hold commas of their own, so commas inside braces never split.
     List<String> out = new ArrayList<>();
     for (String v : values) {
-      Arrays.stream(v.split(",")).map(String::strip).filter(x -> !x.isEmpty()).forEach(out::add);
+      List<String> items =
+          s == Setting.QUEUE_ROOT
+              ? Arrays.stream(v.split(",(?=\\s*/)")).map(String::strip).toList()
+              : Values.splitList(v);
+      items.stream().filter(x -> !x.isEmpty()).forEach(out::add);
     }
     return out;
   }
@@ -217,6 +255,20 @@ public final class ConfigLoader {
         .orElseThrow();
   }
 
+  private int integer(Setting s, int min, int max) {
+    return parsed(
+            s,
+            "a whole number from " + min + " to " + max,
+            v -> {
+              int n = Integer.parseInt(v.strip());
+              if (n < min || n > max) {
+                throw new IllegalArgumentException("out of range");
+              }
+              return n;
+            })
+        .orElseThrow();
+  }
+
   private boolean bool(Setting s) {
     return parsed(s, "true or false", Values::bool).orElseThrow();
   }
@@ -266,23 +318,61 @@ public final class ConfigLoader {
     return raw.get().values();
   }
 
-  private Optional<List<Path>> paths(Setting s) {
-    Optional<Raw> raw = raw(s);
+  /** The queue roots, each with the global rules unless it sets its own. */
+  private List<QueueRootSpec> queueRoots(List<String> globalGlobs, long globalResidual) {
+    Optional<Raw> raw = raw(Setting.QUEUE_ROOT);
     if (raw.isEmpty()) {
-      return Optional.empty();
+      return defaultQueueRoots().stream()
+          .map(p -> new QueueRootSpec(p, globalGlobs, globalResidual))
+          .toList();
     }
-    List<Path> out = new ArrayList<>();
+    List<QueueRootSpec> out = new ArrayList<>();
     for (String v : raw.get().values()) {
-      Path p = Path.of(v);
-      if (!p.isAbsolute()) {
-        throw invalid(s, v, raw.get().origin(), "an absolute directory path");
+      try {
+        out.add(RootRules.parse(v, globalGlobs, globalResidual, MAX_RESIDUAL));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            String.format(
+                "invalid %s '%s' (from %s): %s; expected %s",
+                Setting.QUEUE_ROOT.where(), v, raw.get().origin(), e.getMessage(), ROOT_ACCEPTED));
       }
-      out.add(p.normalize());
     }
     if (out.isEmpty()) {
-      throw invalid(s, "", raw.get().origin(), "at least one absolute directory path");
+      throw invalid(Setting.QUEUE_ROOT, "", raw.get().origin(), ROOT_ACCEPTED);
     }
-    return Optional.of(out);
+    return out;
+  }
+
+  /**
+   * {@code --drained-when}, checked against the probes that are configured: naming one that is not
+   * would make its verdict vacuous.
+   */
+  private DrainedWhen drainedWhen(boolean command, boolean cribl) {
+    DrainedWhen rule =
+        parsed(
+                Setting.DRAINED_WHEN,
+                "all, any, or probe names from "
+                    + String.join(", ", DrainedWhen.PROBES)
+                    + " joined by commas",
+                DrainedWhen::parse)
+            .orElseThrow();
+    // each probe --drained-when may name, and the setting that turns it on
+    Map<String, Setting> enabledBy =
+        Map.of(
+            CommandProbe.NAME,
+            Setting.QUEUE_PROBE_COMMAND,
+            CriblApiProbe.NAME,
+            Setting.CRIBL_API_URL);
+    Map<String, Boolean> enabled = Map.of(CommandProbe.NAME, command, CriblApiProbe.NAME, cribl);
+    for (String probe : rule.named()) {
+      if (!enabled.getOrDefault(probe, true)) {
+        throw new ConfigException(
+            String.format(
+                "%s '%s' names the %s probe, which is off: set %s",
+                Setting.DRAINED_WHEN.where(), rule, probe, enabledBy.get(probe).flag()));
+      }
+    }
+    return rule;
   }
 
   private static Path absolute(String v) {

@@ -11,25 +11,74 @@ import java.util.Locale;
 public enum Setting {
   QUEUE_ROOT(
       "queue-root",
-      "DIR",
+      "DIR[:RULES]",
       null,
       true,
-      "Queue root directory to watch (repeat, or separate with commas). Default:"
+      "Queue root directory to watch (repeat, or separate with commas), optionally with rules of"
+          + " its own: /dir:ignore=GLOB[,GLOB...]:residual=BYTES. Default:"
           + " $CRIBL_HOME/state/queues when CRIBL_HOME is set, else /opt/cribl/state/queues."),
   IGNORE_GLOB(
       "ignore-glob",
       "GLOB",
       null,
       true,
-      "Files matching this glob, relative to their queue root, never count as queued (repeat, or"
-          + " separate with commas), e.g. **/*.lock."),
+      "Files matching this glob, relative to their queue root, never count as queued, under every"
+          + " root (repeat, or separate with commas), e.g. **/*.lock."),
   RESIDUAL_BYTES(
       "residual-bytes",
       "BYTES",
       "0",
       false,
-      "A root counts as empty while its counted files total at most this much (0 to 1g; k, m, g"
-          + " suffixes are binary)."),
+      "A root counts as empty while its counted files total at most this much, unless the root"
+          + " sets its own residual (0 to 1g; k, m, g suffixes are binary)."),
+  QUEUE_PROBE_COMMAND(
+      "queue-probe-command",
+      "COMMAND",
+      null,
+      false,
+      "Shell command run every probe-interval that prints the bytes queued: one integer, or"
+          + " {\"queues\":[{\"name\":...,\"bytes\":N}]}; a failure, a timeout or other output"
+          + " is unknown, never empty."),
+  CRIBL_API_URL(
+      "cribl-api-url",
+      "URL",
+      null,
+      false,
+      "Base URL of this worker's Cribl API, e.g. http://127.0.0.1:9000: the probe reads"
+          + " pq.queue_size per worker process from /api/v1/system/metrics."),
+  CRIBL_TOKEN_FILE(
+      "cribl-token-file",
+      "PATH",
+      null,
+      false,
+      "File holding the bearer token for cribl-api-url, read at every probe so a rotated token is"
+          + " picked up."),
+  CRIBL_WORKER_PROCESSES(
+      "cribl-worker-processes",
+      "N",
+      "1",
+      false,
+      "Worker processes this Cribl node runs; the probe asks each (wp=0 to N-1) and a process"
+          + " that reports no pq.queue_size makes the reading unknown (1 to 256)."),
+  PROBE_INTERVAL(
+      "probe-interval",
+      "DURATION",
+      "5s",
+      false,
+      "How often the command and Cribl API probes are asked (1s to 1h)."),
+  PROBE_TIMEOUT(
+      "probe-timeout",
+      "DURATION",
+      "10s",
+      false,
+      "A probe that has not answered after this long is unknown (1s to 10m)."),
+  DRAINED_WHEN(
+      "drained-when",
+      "PROBES",
+      "all",
+      false,
+      "Which probes must say empty: 'all' enabled probes, 'any' one of them, or a list of names"
+          + " (files, command, cribl) whose verdict alone counts; the others are shown only."),
   QUIET_PERIOD(
       "quiet-period",
       "DURATION",

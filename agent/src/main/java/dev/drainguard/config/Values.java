@@ -6,6 +6,8 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -129,5 +131,28 @@ final class Values {
       return s / 60 + "m";
     }
     return s + "s";
+  }
+
+  /**
+   * Splits a list at commas outside braces, so that a glob's alternatives in braces stay one item.
+   * Items are stripped; empty ones are kept for the caller to refuse.
+   */
+  static List<String> splitList(String raw) {
+    List<String> out = new ArrayList<>();
+    int depth = 0;
+    int start = 0;
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c == '{') {
+        depth++;
+      } else if (c == '}' && depth > 0) {
+        depth--;
+      } else if (c == ',' && depth == 0) {
+        out.add(raw.substring(start, i).strip());
+        start = i + 1;
+      }
+    }
+    out.add(raw.substring(start).strip());
+    return out;
   }
 }

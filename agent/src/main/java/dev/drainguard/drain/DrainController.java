@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,6 +79,25 @@ public final class DrainController {
       CommandRunner commands,
       Clock clock,
       Consumer<DrainStatus> listener) {
+    this(settings, imds, api, ref, hook, queues, commands, clock, listener, Runnable::run);
+  }
+
+  /**
+   * As above, with the spot notices read on {@code spotReads} (its own thread in the agent), so
+   * that a slow metadata service never holds up a heartbeat; the other constructor reads them on
+   * the loop's thread.
+   */
+  public DrainController(
+      DrainSettings settings,
+      InstanceMetadata imds,
+      LifecycleActions api,
+      LifecycleHookRef ref,
+      TerminationHook hook,
+      QueueProbe queues,
+      CommandRunner commands,
+      Clock clock,
+      Consumer<DrainStatus> listener,
+      Executor spotReads) {
     this.settings = settings;
     this.imds = imds;
     this.api = api;
@@ -94,7 +114,7 @@ public final class DrainController {
         new EventCommands(settings.onTerminationCommand(), settings.commandTimeout(), commands);
     this.state = new DrainState(ref, queues.snapshot(), clock.instant());
     this.retention = new Retention(state, settings, api, queues, commands);
-    this.notices = new SpotNotices(state, imds, events, settings.imdsPollInterval());
+    this.notices = new SpotNotices(state, imds, events, settings.imdsPollInterval(), spotReads);
     this.status =
         state.toStatus(hook, settings.deadlinePolicy(), heartbeatEvery, protection, events.fired());
   }
@@ -125,7 +145,7 @@ public final class DrainController {
       log.error("{} {}", failure, ref);
     }
     if (!state.phase.terminal()) {
-      notices.poll(now);
+      notices.poll(now, untilHeartbeatDue(now));
     }
     switch (state.phase) {
       case IN_SERVICE -> {
@@ -197,7 +217,9 @@ public final class DrainController {
                   + " completes anyway and loses them",
               bytes,
               state.snapshot.totalFiles(),
-              state.snapshot.anyError() ? " and some queue roots cannot be read" : ""));
+              state.snapshot.anyError()
+                  ? " and some queue probes cannot tell (an unreadable root, a failed probe)"
+                  : ""));
     }
     clearHold();
     state.releaseForced = force;
@@ -501,6 +523,23 @@ public final class DrainController {
     }
   }
 
+  /**
+   * How long the loop may wait for a spot notice read: until the next heartbeat may be sent while
+   * one is owed (zero when it is due now), else as long as the read allows.
+   */
+  private Duration untilHeartbeatDue(Instant now) {
+    if (state.phase != Phase.AWAITING_ACTION
+        && state.phase != Phase.HOLDING
+        && state.phase != Phase.DRAINED) {
+      return SpotNotices.READ_WAIT;
+    }
+    Instant due = state.lastHeartbeat == null ? now : state.lastHeartbeat.plus(heartbeatEvery);
+    if (due.isBefore(state.nextHeartbeatCall)) {
+      due = state.nextHeartbeatCall;
+    }
+    return now.isBefore(due) ? Duration.between(now, due) : Duration.ZERO;
+  }
+
   private void heartbeatIfDue(Instant now) {
     if (state.lastHeartbeat != null && now.isBefore(state.lastHeartbeat.plus(heartbeatEvery))) {
       return;
@@ -549,7 +588,8 @@ public final class DrainController {
 
   private void onDeadline(Instant now) {
     long bytes = state.snapshot.totalBytes();
-    String known = state.snapshot.anyError() ? " (some roots unreadable: more may be at risk)" : "";
+    String known =
+        state.snapshot.anyError() ? " (some queue probes cannot tell: more may be at risk)" : "";
     switch (settings.deadlinePolicy()) {
       case COMPLETE -> {
         if (!deadlineLogged) {
@@ -589,6 +629,7 @@ public final class DrainController {
         || before.heartbeats() != status.heartbeats()
         || before.queues().totalBytes() != status.queues().totalBytes()
         || before.queues().totalFiles() != status.queues().totalFiles()
+        || !before.queues().sameReadings(status.queues())
         || !before.lastError().equals(status.lastError())
         || !before.holdReason().equals(status.holdReason())
         || before.releaseRequested() != status.releaseRequested()

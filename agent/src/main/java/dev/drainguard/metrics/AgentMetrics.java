@@ -29,6 +29,9 @@ import java.util.Objects;
  *       <td>files that count as queued under the root</td></tr>
  *   <tr><td>{@code drainguard_queue_root_error}</td><td>gauge</td><td>root</td>
  *       <td>1 while the root cannot be judged (missing, unreadable), else 0</td></tr>
+ *   <tr><td>{@code drainguard_queue_root_polled}</td><td>gauge</td><td>root</td>
+ *       <td>1 while the root is walked every second instead of watched (inotify watch limit
+ *       reached), else 0</td></tr>
  *   <tr><td>{@code drainguard_queue_oldest_age_seconds}</td><td>gauge</td><td>root</td>
  *       <td>age of the oldest queued file, 0 when none</td></tr>
  *   <tr><td>{@code drainguard_phase}</td><td>gauge</td><td>phase</td>
@@ -64,7 +67,12 @@ public final class AgentMetrics {
   static final String QUEUE_BYTES = "drainguard.queue.bytes";
   static final String QUEUE_FILES = "drainguard.queue.files";
   static final String QUEUE_ROOT_ERROR = "drainguard.queue.root.error";
+  static final String QUEUE_ROOT_POLLED = "drainguard.queue.root.polled";
   static final String QUEUE_OLDEST_AGE = "drainguard.queue.oldest.age.seconds";
+  static final String PROBE_BYTES = "drainguard.probe.bytes";
+  static final String PROBE_UNKNOWN = "drainguard.probe.unknown";
+  static final String PROBE_EMPTY = "drainguard.probe.empty";
+  static final String PROBE_DECIDING = "drainguard.probe.deciding";
   static final String PHASE = "drainguard.phase";
   static final String HEARTBEATS = "drainguard.heartbeats";
   static final String LIFECYCLE_CALLS = "drainguard.lifecycle.calls";
@@ -80,6 +88,7 @@ public final class AgentMetrics {
   private final Clock clock;
   private final PrometheusMeterRegistry registry;
   private final QueueGauges queues;
+  private final ProbeGauges probes;
   private final Counter heartbeats;
 
   private volatile Phase phase;
@@ -105,6 +114,7 @@ public final class AgentMetrics {
     this.registry =
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), meterClock);
     this.queues = new QueueGauges(registry, clock);
+    this.probes = new ProbeGauges(registry);
     for (Phase p : Phase.values()) {
       Gauge.builder(PHASE, this, m -> m.phase == p ? 1 : 0)
           .description("1 for the drain controller's current phase, 0 for the others")
@@ -179,6 +189,7 @@ public final class AgentMetrics {
    */
   public void onQueues(QueueSnapshot s) {
     queues.update(s);
+    probes.update(s);
   }
 
   /** Every metric in the Prometheus text format, version 0.0.4. */

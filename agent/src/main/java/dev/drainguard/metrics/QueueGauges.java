@@ -85,6 +85,13 @@ final class QueueGauges {
                 r -> r.status.root().error().isPresent() ? 1 : 0,
                 "1 while the queue root cannot be judged (missing, unreadable), else 0"),
             gauge(
+                AgentMetrics.QUEUE_ROOT_POLLED,
+                name,
+                root,
+                r -> r.status.root().polled().isPresent() ? 1 : 0,
+                "1 while the queue root is walked every second instead of watched (inotify watch"
+                    + " limit reached), else 0"),
+            gauge(
                 AgentMetrics.QUEUE_OLDEST_AGE,
                 name,
                 root,

@@ -22,9 +22,13 @@ final class DirWatches {
 
   private static final WatchEvent.Kind<?>[] KINDS = {ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY};
 
+  /** The JDK's message when inotify refuses a watch with ENOSPC (fs.inotify.max_user_watches). */
+  static final String WATCH_LIMIT_MESSAGE = "User limit of inotify watches reached";
+
   private final WatchService service;
   private final Map<Path, WatchKey> keysByDir = new HashMap<>();
   private final Map<WatchKey, Path> dirsByKey = new IdentityHashMap<>();
+  private int limitForTest = Integer.MAX_VALUE;
 
   DirWatches(WatchService service) {
     this.service = service;
@@ -52,9 +56,36 @@ final class DirWatches {
     return keysByDir.values().stream().anyMatch(k -> !k.isValid());
   }
 
-  /** Registers {@code dir}, replacing any earlier key for it. */
+  /** Whether a registration failed because the user's inotify watches are used up. */
+  static boolean isWatchLimit(IOException e) {
+    return e.getMessage() != null && e.getMessage().contains(WATCH_LIMIT_MESSAGE);
+  }
+
+  /** Why a root that met the watch limit is polled, and what to do about it; for status. */
+  static String pollingReason(IOException e) {
+    return String.format(
+        "%s: walked every %d s instead, watches tried again every %d s (raise"
+            + " fs.inotify.max_user_watches)",
+        e.getMessage(),
+        QueueWatcher.POLL_INTERVAL.toSeconds(),
+        QueueWatcher.WATCH_RETRY_INTERVAL.toSeconds());
+  }
+
+  /** Test hook: refuse registrations beyond {@code n} keys as inotify does at its limit. */
+  void limitForTest(int n) {
+    limitForTest = n;
+  }
+
+  /**
+   * Registers {@code dir}, replacing any earlier key for it.
+   *
+   * @throws IOException when the directory cannot be watched; see {@link #isWatchLimit}
+   */
   void register(Path dir) throws IOException {
     cancel(dir);
+    if (keysByDir.size() >= limitForTest) {
+      throw new IOException(WATCH_LIMIT_MESSAGE);
+    }
     WatchKey key = dir.register(service, KINDS);
     if (!dir.equals(key.watchable())) {
       // inotify hands back the existing key of the same directory under its old name when it was

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * in batches. An OVERFLOW, a watch key that became invalid, or the periodic reconcile timer causes
  * a full rescan of the root, so a missed event can delay a decision but never make it wrong. A root
  * that is missing, not a directory or unreadable is reported with an error and is never empty; it
- * is re-checked every {@link #HEALTH_CHECK_INTERVAL} and picked up again when it comes back.
+ * is re-checked every {@link #HEALTH_CHECK_INTERVAL} and picked up again when it comes back. A root
+ * whose directories cannot all be watched (the inotify watch limit) is polled instead: walked every
+ * {@link #POLL_INTERVAL}, and watched again once its watches fit.
  *
  * <p>One daemon thread, {@value #THREAD_NAME}, owns all state; {@link #snapshot()} reads the latest
  * published judgement from any thread.
@@ -50,6 +52,18 @@ public final class QueueWatcher implements QueueProbe {
    * keys are checked for silent cancellation: short, so a recreated root counts again quickly.
    */
   static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
+
+  /**
+   * How often a root that cannot be watched (inotify watch limit reached) is walked in full: its
+   * drain is then seen within a second, as with watches, for one walk of the tree per second.
+   */
+  static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
+
+  /**
+   * How often a polled root tries its watches again: each failed try registers up to the limit and
+   * lets go, so not every poll; often enough that it is watched again soon after it fits.
+   */
+  static final Duration WATCH_RETRY_INTERVAL = Duration.ofSeconds(10);
 
   /**
    * Several roots mean several watch services, which one thread cannot wait on together: the wait
@@ -196,6 +210,11 @@ public final class QueueWatcher implements QueueProbe {
     onWatcherThread(root, t -> t.onEvent(t.root(), StandardWatchEventKinds.OVERFLOW, null));
   }
 
+  /** Test hook: inotify refuses {@code root} more than {@code n} watches, as at its limit. */
+  void limitWatchesForTest(Path root, int n) {
+    onWatcherThread(root, t -> t.limitWatches(n));
+  }
+
   /** Whether the watcher thread is alive; for tests. */
   boolean running() {
     Thread t = thread;
@@ -241,15 +260,24 @@ public final class QueueWatcher implements QueueProbe {
     started.countDown();
     long nextReconcile = System.nanoTime() + reconcileInterval.toNanos();
     long nextHealthCheck = System.nanoTime() + HEALTH_CHECK_INTERVAL.toNanos();
+    long nextPoll = System.nanoTime() + POLL_INTERVAL.toNanos();
+    long nextWatchRetry = System.nanoTime() + WATCH_RETRY_INTERVAL.toNanos();
     while (!closed) {
       try {
-        takeEvents(Math.min(nextReconcile, nextHealthCheck) - System.nanoTime());
+        takeEvents(
+            Math.min(Math.min(nextReconcile, nextHealthCheck), nextPoll) - System.nanoTime());
         runHooks();
         trackers.forEach(RootTracker::settle);
         long now = System.nanoTime();
         if (now - nextHealthCheck >= 0) {
           trackers.forEach(RootTracker::healthCheck);
           nextHealthCheck = now + HEALTH_CHECK_INTERVAL.toNanos();
+        }
+        if (now - nextPoll >= 0) {
+          boolean retry = now - nextWatchRetry >= 0;
+          trackers.forEach(t -> t.poll(retry));
+          nextPoll = now + POLL_INTERVAL.toNanos();
+          nextWatchRetry = retry ? now + WATCH_RETRY_INTERVAL.toNanos() : nextWatchRetry;
         }
         if (now - nextReconcile >= 0) {
           trackers.forEach(t -> t.reconcile(RootTracker.Reason.PERIODIC));

@@ -11,6 +11,7 @@ import java.util.Optional;
  * it is computed by {@link #status(Instant)}.
  *
  * @param oldestModified modification time of the oldest counted file; empty when none
+ * @param polled why the root is walked periodically instead of watched; empty when it is watched
  */
 record RootJudgement(
     Path root,
@@ -18,10 +19,12 @@ record RootJudgement(
     long files,
     long bytes,
     Optional<FileTime> oldestModified,
-    Optional<String> error) {
+    Optional<String> error,
+    Optional<String> polled) {
 
   static RootJudgement failed(Path root, long residualBytes, String error) {
-    return new RootJudgement(root, residualBytes, 0, 0, Optional.empty(), Optional.of(error));
+    return new RootJudgement(
+        root, residualBytes, 0, 0, Optional.empty(), Optional.of(error), Optional.empty());
   }
 
   /** The public status, with {@code oldestAge} measured at {@code now} and never negative. */
@@ -32,15 +35,21 @@ record RootJudgement(
               Duration d = Duration.between(t.toInstant(), now);
               return d.isNegative() ? Duration.ZERO : d;
             });
-    return new RootStatus(root, files, bytes, age, error);
+    return new RootStatus(root, files, bytes, age, error, polled);
   }
 
   boolean empty() {
     return new RootStatus(root, files, bytes, Optional.empty(), error).empty(residualBytes);
   }
 
-  /** Same decision inputs (counts and error); ages and modification times do not matter. */
+  /**
+   * Same decision inputs (counts and error) and the same way of watching; ages and modification
+   * times do not matter.
+   */
   boolean sameVerdict(RootJudgement other) {
-    return files == other.files && bytes == other.bytes && error.equals(other.error);
+    return files == other.files
+        && bytes == other.bytes
+        && error.equals(other.error)
+        && polled.equals(other.polled);
   }
 }

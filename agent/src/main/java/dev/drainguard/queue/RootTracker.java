@@ -17,21 +17,24 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The state of one queue root: its watch keys and its counted files, kept up to date from watch
  * events and rebuilt by full reconcile scans. Only the watcher thread calls it.
+ *
+ * <p>When inotify refuses a watch because the user's watches are used up, the root lets go of its
+ * watches and is <em>polled</em>: walked in full every {@link QueueWatcher#POLL_INTERVAL}, its
+ * watches tried again every {@link QueueWatcher#WATCH_RETRY_INTERVAL}. A polled walk that finds the
+ * root empty after it held data is believed only when the next walk agrees, so that a file moved
+ * across the walk cannot make it look empty.
  *
  * <p>Events are batched: {@link #take} only records which paths were touched; {@link #settle}
  * re-stats each touched path once, so a burst of events costs one pass. Paths are stat'ed without
@@ -49,16 +52,24 @@ final class RootTracker {
     OVERFLOW,
     INVALID_KEY,
     RECHECK,
-    IO_ERROR
+    IO_ERROR,
+    POLL,
+    WATCH_RETRY
   }
-
-  private record Entry(long size, FileTime modified) {}
 
   private final Path root;
   private final long residualBytes;
-  private final IgnoreRules ignore;
   private final DirWatches watches;
-  private final Map<Path, Entry> files = new HashMap<>();
+  private final CountedFiles files;
+
+  /** Why the root is polled instead of watched; null while it is watched. */
+  private String polled;
+
+  /** Whether walks register watches: while watched, and during a polled root's retry. */
+  private boolean registering = true;
+
+  /** A polled walk found the root empty after it held data: the next walk must agree. */
+  private boolean emptyUnconfirmed;
 
   /** Touched paths since the last settle; true when the path was created or deleted. */
   private final Map<Path, Boolean> touched = new LinkedHashMap<>();
@@ -71,7 +82,7 @@ final class RootTracker {
   RootTracker(QueueRootSpec spec, WatchService watchService) {
     this.root = spec.root().toAbsolutePath().normalize();
     this.residualBytes = spec.residualBytes();
-    this.ignore = new IgnoreRules(root, spec.ignoreGlobs());
+    this.files = new CountedFiles(root, new IgnoreRules(root, spec.ignoreGlobs()));
     this.watches = new DirWatches(watchService);
     this.judgement =
         RootJudgement.failed(root, residualBytes, "queue root " + root + " not scanned");
@@ -83,6 +94,11 @@ final class RootTracker {
 
   WatchService watchService() {
     return watches.service();
+  }
+
+  /** Whether the root is polled (see the class comment). */
+  boolean polled() {
+    return polled != null;
   }
 
   /**
@@ -145,11 +161,26 @@ final class RootTracker {
   }
 
   /**
-   * Rebuilds the state from a walk of the tree, re-registering every directory before listing it.
+   * Walks a polled root, the only way its changes are seen; with {@code retryWatches}, registers
+   * its directories again, and it is watched once they all are.
+   */
+  void poll(boolean retryWatches) {
+    if (polled != null && error == null) {
+      reconcile(retryWatches ? Reason.WATCH_RETRY : Reason.POLL);
+    }
+  }
+
+  /**
+   * Rebuilds the state from a walk of the tree, re-registering every directory before listing it
+   * (unless the root is polled and this is a poll).
    */
   void reconcile(Reason reason) {
     reconcileNeeded = null;
     touched.clear();
+    RootJudgement before = judgement();
+    CountedFiles.Saved saved = files.save();
+    registering = polled == null || reason != Reason.POLL;
+    boolean allWatched;
     forgetAll();
     try {
       BasicFileAttributes attrs = Files.readAttributes(root, BasicFileAttributes.class);
@@ -158,10 +189,28 @@ final class RootTracker {
         return;
       }
       scanTree(root);
+      allWatched = registering; // cleared when the watch limit was hit on the way
     } catch (IOException e) {
       forgetAll();
       fail(describe(root, e));
       return;
+    } finally {
+      registering = polled == null;
+    }
+    if (allWatched && polled != null) {
+      log.info("queue root watched again root={} dirs={}", root, watches.size());
+      polled = null;
+      registering = true;
+      judgement = null;
+    }
+    boolean seemsDrained =
+        polled != null && before.error().isEmpty() && !before.empty() && judgement().empty();
+    if (seemsDrained && !emptyUnconfirmed) {
+      files.restore(saved); // a file moved across this walk was not seen: ask the next walk
+      judgement = null;
+      emptyUnconfirmed = true;
+    } else {
+      emptyUnconfirmed = false;
     }
     boolean recovered = error != null;
     error = null;
@@ -181,6 +230,7 @@ final class RootTracker {
   /** Puts the root in error with counts zero; it is retried by {@link #healthCheck}. */
   void fail(String reason) {
     forgetAll();
+    emptyUnconfirmed = false;
     if (!reason.equals(error)) {
       log.warn("queue root unavailable root={} reason={}", root, reason);
     }
@@ -189,22 +239,7 @@ final class RootTracker {
 
   RootJudgement judgement() {
     if (judgement == null) {
-      long bytes = 0;
-      FileTime oldest = null;
-      for (Entry e : files.values()) {
-        bytes += e.size();
-        if (oldest == null || e.modified().compareTo(oldest) < 0) {
-          oldest = e.modified();
-        }
-      }
-      judgement =
-          new RootJudgement(
-              root,
-              residualBytes,
-              files.size(),
-              bytes,
-              Optional.ofNullable(oldest),
-              Optional.ofNullable(error));
+      judgement = files.judge(residualBytes, error, polled);
     }
     return judgement;
   }
@@ -213,6 +248,11 @@ final class RootTracker {
   void forgetFiles() {
     files.clear();
     judgement = null;
+  }
+
+  /** Test hook: inotify refuses watches beyond {@code n} for this root. */
+  void limitWatches(int n) {
+    watches.limitForTest(n);
   }
 
   void close() {
@@ -273,7 +313,9 @@ final class RootTracker {
     while (!dirs.isEmpty()) {
       Path dir = dirs.pop();
       try {
-        watches.register(dir);
+        if (registering) {
+          watch(dir);
+        }
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
           for (Path entry : entries) {
             BasicFileAttributes attrs = lstat(entry);
@@ -295,13 +337,31 @@ final class RootTracker {
     }
   }
 
+  /** Registers {@code dir}; at the inotify watch limit, lets go of every watch: polled. */
+  private void watch(Path dir) throws IOException {
+    try {
+      watches.register(dir);
+    } catch (IOException e) {
+      if (!DirWatches.isWatchLimit(e)) {
+        throw e;
+      }
+      if (polled == null) {
+        log.warn(
+            "queue root cannot be watched, polling it root={} dirsWatched={} reason=\"{}\"",
+            root,
+            watches.size(),
+            e.getMessage());
+      }
+      watches.cancelAll();
+      polled = DirWatches.pollingReason(e);
+      registering = false;
+      judgement = null;
+    }
+  }
+
   private void record(Path file, BasicFileAttributes attrs) {
     judgement = null;
-    if (attrs.isRegularFile() && !ignore.ignores(root.relativize(file))) {
-      files.put(file, new Entry(attrs.size(), attrs.lastModifiedTime()));
-    } else {
-      files.remove(file);
-    }
+    files.record(file, attrs);
   }
 
   /** Drops a path and, when it was a watched directory, everything under it. */
@@ -309,7 +369,7 @@ final class RootTracker {
     judgement = null;
     files.remove(path);
     if (watches.contains(path)) {
-      files.keySet().removeIf(f -> f.startsWith(path));
+      files.removeUnder(path);
       watches.cancelUnder(path);
     }
   }

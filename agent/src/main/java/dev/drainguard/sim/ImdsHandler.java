@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,7 @@ final class ImdsHandler implements HttpHandler {
   private volatile boolean available = true;
   private int delaysLeft;
   private Duration latency = Duration.ZERO;
+  private volatile BiConsumer<String, Duration> afterDelay = (path, d) -> {};
   private int failuresLeft;
   private int failureStatus;
   private int corruptLeft;
@@ -73,6 +75,10 @@ final class ImdsHandler implements HttpHandler {
     latency = d;
   }
 
+  void afterDelay(BiConsumer<String, Duration> listener) {
+    afterDelay = listener;
+  }
+
   synchronized void corruptNext(int times, String body) {
     corruptLeft = times;
     corruptBody = body;
@@ -88,8 +94,12 @@ final class ImdsHandler implements HttpHandler {
         log.debug("imds request dropped method={} path={} reason=unavailable", method, path);
         return;
       }
-      if (!HttpIo.pause(takeDelay())) {
+      Duration delay = takeDelay();
+      if (!HttpIo.pause(delay)) {
         return; // the simulator is closing
+      }
+      if (!delay.isZero()) {
+        afterDelay.accept(path, delay);
       }
       Reply reply = reply(method, path, exchange.getRequestHeaders());
       log.debug("imds request method={} path={} status={}", method, path, reply.status());

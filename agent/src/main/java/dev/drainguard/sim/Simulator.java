@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -292,6 +293,15 @@ public final class Simulator implements AutoCloseable {
    */
   public void delayImds(int times, Duration latency) {
     imds.delayNext(times, latency);
+  }
+
+  /**
+   * Calls {@code listener} with the path and the latency of each delayed IMDS request once its
+   * delay is over (before it is answered): a test on a controllable clock moves the clock by the
+   * latency, so that a slow answer takes clock time as it takes real time.
+   */
+  public void afterImdsDelay(BiConsumer<String, Duration> listener) {
+    imds.afterDelay(listener);
   }
 
   /**

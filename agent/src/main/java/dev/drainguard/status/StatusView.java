@@ -3,6 +3,7 @@ package dev.drainguard.status;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.imds.SpotNotice;
+import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.RootStatus;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,12 +53,39 @@ public record StatusView(
     List<String> eventCommands,
     Queues queues) {
 
-  /** Every queue root, and the judgement over all of them. */
+  /** Every queue root and probe, and the judgement over all of them. */
   public record Queues(
-      boolean empty, long totalBytes, long totalFiles, String emptySince, List<Root> roots) {}
+      boolean empty,
+      long totalBytes,
+      long totalFiles,
+      String emptySince,
+      List<Root> roots,
+      List<Probe> probes) {}
 
-  /** One queue root. */
-  public record Root(String path, long files, long bytes, Long oldestAgeSeconds, String error) {}
+  /**
+   * One probe's latest reading.
+   *
+   * @param deciding whether --drained-when counts it
+   * @param unknown why it cannot tell; absent when it can
+   */
+  public record Probe(
+      String name,
+      boolean deciding,
+      boolean empty,
+      long bytes,
+      String unknown,
+      String readAt,
+      List<Queue> queues) {}
+
+  /** One queue a probe named. */
+  public record Queue(String name, long bytes) {}
+
+  /**
+   * One queue root; {@code polled} says why it is walked periodically instead of watched (absent
+   * while it is watched).
+   */
+  public record Root(
+      String path, long files, long bytes, Long oldestAgeSeconds, String error, String polled) {}
 
   /** Builds the view of {@code s} as of {@code now}. */
   public static StatusView of(
@@ -110,7 +138,8 @@ public record StatusView(
             s.queues().totalBytes(),
             s.queues().totalFiles(),
             text(s.emptySince().orElse(null)),
-            s.queues().roots().stream().map(StatusView::root).toList()));
+            s.queues().roots().stream().map(StatusView::root).toList(),
+            s.queues().probes().stream().map(StatusView::probe).toList()));
   }
 
   /** One line of JSON, absent values left out: what {@code drainguard status --json} prints. */
@@ -128,7 +157,19 @@ public record StatusView(
         r.files(),
         r.bytes(),
         r.oldestAge().map(Duration::toSeconds).orElse(null),
-        r.error().orElse(null));
+        r.error().orElse(null),
+        r.polled().orElse(null));
+  }
+
+  private static Probe probe(ProbeReading p) {
+    return new Probe(
+        p.probe(),
+        p.deciding(),
+        p.empty(),
+        p.bytes(),
+        p.unknown().orElse(null),
+        p.readAt().toString(),
+        p.queues().stream().map(q -> new Queue(q.name(), q.bytes())).toList());
   }
 
   private static long seconds(Instant from, Instant to) {

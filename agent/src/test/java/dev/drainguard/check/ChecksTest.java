@@ -67,7 +67,8 @@ class ChecksTest {
             "PASS hook",
             "SKIP heartbeat",
             "PASS queue-root",
-            "PASS inotify");
+            "PASS inotify",
+            "PASS drained-when");
     assertThat(line(checks, "imds").detail())
         .isEqualTo("IMDSv2 at " + Fakes.IMDS + " answered: instance i-1, region eu-west-1");
     assertThat(line(checks, "group").detail())
@@ -99,7 +100,9 @@ class ChecksTest {
             "SKIP hook",
             "SKIP heartbeat",
             "SKIP queue-root",
-            "SKIP inotify");
+            "SKIP inotify",
+            "SKIP probe",
+            "SKIP drained-when");
     assertThat(checks.get(0).detail()).isEqualTo("invalid --quiet-period 'soon'");
     assertThat(checks.get(0).fix()).isPresent();
     assertThat(checks.get(1).detail()).isEqualTo("skipped: the configuration did not load");

@@ -10,6 +10,8 @@ import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.Probe;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +36,8 @@ final class Fakes {
     Duration heartbeatInterval = Duration.ofMinutes(5);
     Duration deadlineMargin = Duration.ofMinutes(5);
     List<Path> roots;
+    List<Probe> probes = List.of();
+    DrainedWhen drainedWhen = DrainedWhen.ALL;
     boolean probeHeartbeat;
     Path maxUserWatches;
 
@@ -54,6 +58,8 @@ final class Fakes {
           heartbeatInterval,
           deadlineMargin,
           roots,
+          probes,
+          drainedWhen,
           probeHeartbeat,
           maxUserWatches,
           "drainguard");

@@ -119,7 +119,8 @@ class QueueChecksTest {
     assertThat(run(root).get(1).detail())
         .isEqualTo(
             "3 directories to watch under 1 queue root, more than fs.inotify.max_user_watches 2:"
-                + " the queue watcher cannot register them all");
+                + " the queue watcher cannot register them all and walks the root every second"
+                + " instead");
   }
 
   @Test

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.sim.ApiCall;
 import dev.drainguard.sim.Simulator;
+import dev.drainguard.testing.CriblApiStub;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -148,7 +149,7 @@ class CheckCommandTest {
         .endsWith(root + " readable: 1 file, 100 bytes in 2 directories");
     assertThat(r.line("PASS", "inotify"))
         .endsWith("2 directories to watch under 1 queue root, fs.inotify.max_user_watches 8192");
-    assertThat(r.out()).endsWith("7 passed, 0 warnings, 0 failed, 1 skipped\n");
+    assertThat(r.out()).endsWith("8 passed, 0 warnings, 0 failed, 1 skipped\n");
     assertThat(r.out()).doesNotContain("fix:");
     // a check changes nothing: describe calls only
     assertThat(sim.calls("RecordLifecycleActionHeartbeat")).isEmpty();
@@ -172,7 +173,7 @@ class CheckCommandTest {
         .startsWith(
             "fix: add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name workers");
     assertThat(r.line("SKIP", "heartbeat")).contains("no termination hook");
-    assertThat(r.out()).endsWith("6 passed, 0 warnings, 1 failed, 1 skipped\n");
+    assertThat(r.out()).endsWith("7 passed, 0 warnings, 1 failed, 1 skipped\n");
   }
 
   @Test
@@ -350,7 +351,7 @@ class CheckCommandTest {
     for (String name : List.of("imds", "group", "api", "hook", "heartbeat", "queue-root")) {
       assertThat(r.line("SKIP", name)).endsWith("skipped: the configuration did not load");
     }
-    assertThat(r.out()).endsWith("0 passed, 0 warnings, 1 failed, 7 skipped\n");
+    assertThat(r.out()).endsWith("0 passed, 0 warnings, 1 failed, 9 skipped\n");
   }
 
   @Test
@@ -363,11 +364,61 @@ class CheckCommandTest {
     assertThat(r.out().lines()).hasSize(1);
     JsonNode report = new ObjectMapper().readTree(r.out());
     assertThat(report.get("failed").asInt()).isZero();
-    assertThat(report.get("passed").asInt()).isEqualTo(7);
+    assertThat(report.get("passed").asInt()).isEqualTo(8);
     List<String> names = new ArrayList<>();
     report.get("checks").forEach(c -> names.add(c.get("name").asText()));
     assertThat(names)
         .containsExactly(
-            "config", "imds", "group", "api", "hook", "heartbeat", "queue-root", "inotify");
+            "config",
+            "imds",
+            "group",
+            "api",
+            "hook",
+            "heartbeat",
+            "queue-root",
+            "inotify",
+            "drained-when");
+  }
+
+  @Test
+  void configuredProbes_areEachAskedOnce_andTheirReadingShown() throws IOException {
+    healthyGroup();
+    try (CriblApiStub api = CriblApiStub.start()) {
+      api.queue(0, "splunk_lb:idx", 2048);
+      Run r =
+          check(
+              "--queue-probe-command",
+              "echo '{\"queues\":[{\"name\":\"fwdq\",\"bytes\":0}]}'",
+              "--cribl-api-url",
+              api.url().toString(),
+              "--drained-when",
+              "command,cribl");
+
+      assertThat(r.code()).as(r.out()).isZero();
+      assertThat(r.out())
+          .contains(
+              "PASS  probe       command probe, command \"echo '{\"queues\":[{\"name\":\"fwdq\","
+                  + "\"bytes\":0}]}'\" (timeout PT10S): 0 bytes queued in 1 queue (fwdq 0), empty")
+          .contains(
+              "PASS  probe       cribl probe, Cribl API "
+                  + api.url()
+                  + "/api/v1/system/metrics?wp=0")
+          .contains(": 2048 bytes queued in 1 queue (w0:output:splunk_lb:idx 2048), NOT empty");
+      assertThat(r.line("PASS", "drained-when"))
+          .endsWith(
+              "'command,cribl': drained when every one of command, cribl says empty (the others"
+                  + " are shown only)");
+    }
+  }
+
+  @Test
+  void aProbeThatCannotTell_isAFailLineWithTheFix() {
+    healthyGroup();
+
+    Run r = check("--queue-probe-command", "echo 'no index file' >&2; exit 2");
+
+    assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
+    assertThat(r.line("FAIL", "probe")).endsWith("probe command exited 2, stderr: no index file");
+    assertThat(r.fixOf("probe")).contains("run the command by hand as the agent's user");
   }
 }

@@ -24,6 +24,13 @@ class ConfigFaultTest {
   static Stream<Arguments> invalidValues() {
     return Stream.of(
         Arguments.of(Setting.QUEUE_ROOT, "relative/queues", "an absolute directory path"),
+        Arguments.of(Setting.QUEUE_PROBE_COMMAND, " ", "a non-empty value"),
+        Arguments.of(Setting.CRIBL_API_URL, "127.0.0.1:9000", "an http:// or https:// URL"),
+        Arguments.of(Setting.CRIBL_TOKEN_FILE, "token", "an absolute path"),
+        Arguments.of(Setting.CRIBL_WORKER_PROCESSES, "0", "a whole number from 1 to 256"),
+        Arguments.of(Setting.PROBE_INTERVAL, "500ms", "from 1s to 1h"),
+        Arguments.of(Setting.PROBE_TIMEOUT, "1h", "from 1s to 10m"),
+        Arguments.of(Setting.DRAINED_WHEN, "rsyslog", "all, any, or probe names from files"),
         // Accepted by the config before the fix: the agent then failed at start, exit 1, with a
         // stack trace instead of this line.
         Arguments.of(Setting.IGNORE_GLOB, "**/[unclosed", "a glob like **/*.lock"),

@@ -1,16 +1,22 @@
 package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.sim.ActionEnd;
+import dev.drainguard.sim.ApiCall;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -145,11 +151,76 @@ class ImdsFaultTest {
     h.clock.advance(Duration.ofSeconds(1));
     awaitEvaluated(Duration.ofSeconds(40));
 
-    assertThat(h.status().lastError())
-        .hasValueSatisfying(e -> assertThat(e).containsIgnoringCase("timed out"));
+    // The read runs beside the drain loop: its failure is reported once its attempts are over.
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .until(
+            () -> h.status().lastError().orElse("").toLowerCase(Locale.ROOT).contains("timed out"));
     assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
     h.advance(HT);
     assertThat(h.accepted(HEARTBEAT)).isGreaterThan(accepted + 2);
+    assertThat(h.sim.actionEnd(ScaleInHarness.INSTANCE)).isEmpty();
+    drainAndExpectCompletion(file);
+  }
+
+  /**
+   * Guards against spot notice reads holding up heartbeats on the drain loop's one thread: with
+   * every IMDS answer slower than the read timeout, one poll (two reads of 4 attempts) takes 20 s,
+   * and a heartbeat due meanwhile used to wait for it. Each slow answer moves the shared clock by
+   * its latency, so the delay shows on the clock the agent and the simulator keep.
+   */
+  @Test
+  void answersSlowerThanTheReadTimeoutForLong_neverDelayAHeartbeat() throws IOException {
+    Path file = queued(100);
+    // HeartbeatTimeout 30 s, the shortest Auto Scaling allows: a heartbeat every 10 s.
+    Duration every = Duration.ofSeconds(10);
+    h = new ScaleInHarness(Duration.ofSeconds(30), Duration.ZERO, root);
+    h.startAgent();
+    h.scaleInUntilHolding();
+    h.advance(Duration.ofSeconds(2));
+    assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
+
+    Duration latency = Duration.ofMillis(2500);
+    List<String> slow = new CopyOnWriteArrayList<>();
+    h.sim.afterImdsDelay(
+        (path, d) -> {
+          slow.add(path);
+          h.clock.advance(d);
+        });
+    h.sim.delayImds(Integer.MAX_VALUE, latency);
+    Instant from = h.clock.instant();
+    // Only the slow answers move the clock now (one second first, for the next poll to be due):
+    // wait for three heartbeats after the one that began the hold.
+    h.clock.advance(Duration.ofSeconds(1));
+    Supplier<List<Instant>> beats =
+        () ->
+            h.calls(HEARTBEAT).stream()
+                .filter(c -> c.succeeded() && !c.at().isBefore(from.minus(every)))
+                .map(ApiCall::at)
+                .toList();
+    await().atMost(Duration.ofSeconds(90)).until(() -> beats.get().size() >= 4);
+    h.sim.delayImds(0, Duration.ZERO);
+    h.sim.afterImdsDelay((path, d) -> {});
+
+    assertThat(slow)
+        .hasSizeGreaterThan(8) // more than one whole poll
+        .allMatch(p -> p.endsWith("spot/instance-action") || p.endsWith("rebalance"));
+    // The agent decides at its tick and the clock moves in jumps of one latency: a heartbeat goes
+    // out at most one jump after it is due, and reaches the simulator at most one jump later.
+    Duration bound = every.plus(latency.multipliedBy(2));
+    List<Instant> at = beats.get();
+    System.out.printf(
+        "heartbeats while every IMDS answer is %d ms late (%d slow answers): %s%n",
+        latency.toMillis(), slow.size(), at);
+    for (int i = 1; i < at.size(); i++) {
+      assertThat(Duration.between(at.get(i - 1), at.get(i)))
+          .as("heartbeats at %s", at)
+          .isLessThanOrEqualTo(bound);
+    }
+    assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> h.status().lastError().orElse("").contains("timed out"));
     assertThat(h.sim.actionEnd(ScaleInHarness.INSTANCE)).isEmpty();
     drainAndExpectCompletion(file);
   }

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The queue root misbehaving under a holding agent: deleted and recreated, unreadable, more
  * directories than inotify may watch, on a full disk. A root that cannot be judged is never empty:
- * the action stays open and status names the root and why.
+ * the action stays open and status names the root and why. A root that cannot be watched is polled,
+ * and status says so.
  *
  * <p>The inotify and disk-full tests run the agent in a user (and mount) namespace of its own
  * ({@code unshare -Ur}), where a tiny inotify watch limit and a tiny tmpfs change nothing for the
@@ -192,8 +193,8 @@ class QueueRootFaultTest {
   }
 
   @Test
-  void inotifyWatchLimitReached_theRootIsReportedAndHeld_andPickedUpOnceUnderTheLimit()
-      throws IOException, InterruptedException {
+  void inotifyWatchLimitReached_theRootIsPolled_theDrainIsSeen_andItIsWatchedOnceUnderTheLimit()
+      throws IOException {
     Assumptions.assumeTrue(
         works("unshare", "-Ur", "sh", "-c", "echo 12 > /proc/sys/user/max_inotify_watches"),
         "user namespaces are not allowed here, and lowering fs.inotify.max_user_watches for the"
@@ -202,7 +203,7 @@ class QueueRootFaultTest {
     for (int i = 0; i < 30; i++) {
       Files.createDirectories(queues.resolve("0/out-" + i));
     }
-    Path file = Files.write(queues.resolve("0/out-0/1.pq"), new byte[100]);
+    Path file = Files.write(queues.resolve("0/out-29/1.pq"), new byte[100]);
     Path socket = dir.resolve("control.sock");
     try (Simulator sim = startSim()) {
       // The agent alone gets a limit of 12 watches: 32 directories cannot all be watched.
@@ -220,26 +221,32 @@ class QueueRootFaultTest {
               SigkillFaultTest.runArgs(sim, queues, socket),
               dir.resolve("agent.log"))) {
         await().atMost(WAIT).until(() -> !sim.calls("DescribeLifecycleHooks").isEmpty());
-        await().atMost(WAIT).until(() -> rootError(socket).contains("inotify watches"));
+        await().atMost(WAIT).until(() -> rootField(socket, "polled").contains("inotify watches"));
+        // Polled, not in error: the file in a directory it could not watch counts.
+        assertThat(rootField(socket, "error")).isEmpty();
+        assertThat(queuedBytes(socket)).isEqualTo(100);
+        assertThat(MainTest.execute("status", "--control-socket", socket.toString()).out())
+            .contains("POLLED, not watched: User limit of inotify watches reached");
         sim.terminate(INSTANCE);
         await()
             .atMost(WAIT)
             .until(() -> SigkillFaultTest.accepted(sim) > 0 || !agent.process().isAlive());
-
-        // Drained, but the root cannot be watched: that is not "empty", so nothing is sent.
-        Files.delete(file);
-        Thread.sleep(4000);
-        assertThat(rootError(socket)).contains("inotify watches");
+        assertThat(agent.process().isAlive()).as(agent.output()).isTrue();
         assertThat(sim.calls("CompleteLifecycleAction")).as(agent.output()).isEmpty();
-        assertThat(sim.actionEnd(INSTANCE)).isEmpty();
 
-        // Under the limit again (an operator removed old output directories): picked up, done.
-        for (int i = 5; i < 30; i++) {
-          Files.delete(queues.resolve("0/out-" + i));
-        }
+        // The drain is seen by the walks, and the action completed.
+        Files.delete(file);
         await().atMost(WAIT).until(() -> sim.actionEnd(INSTANCE).isPresent());
         assertThat(sim.actionEnd(INSTANCE))
             .hasValueSatisfying(e -> assertThat(e.result()).isEqualTo("CONTINUE"));
+        assertThat(agent.output()).contains("queue root cannot be watched, polling it");
+
+        // Under the limit again (an operator removed old output directories): watched again.
+        for (int i = 5; i < 30; i++) {
+          Files.delete(queues.resolve("0/out-" + i));
+        }
+        await().atMost(WAIT).until(() -> rootField(socket, "polled").isEmpty());
+        assertThat(agent.output()).contains("queue root watched again");
       }
     }
   }
@@ -341,8 +348,13 @@ class QueueRootFaultTest {
   }
 
   private static String rootError(Path socket) throws IOException {
-    JsonNode error = status(socket).path("queues").path("roots").path(0).path("error");
-    return error.isMissingNode() || error.isNull() ? "" : error.asText();
+    return rootField(socket, "error");
+  }
+
+  /** A text field of the first root in {@code status --json}; empty when absent. */
+  private static String rootField(Path socket, String field) throws IOException {
+    JsonNode value = status(socket).path("queues").path("roots").path(0).path(field);
+    return value.isMissingNode() || value.isNull() ? "" : value.asText();
   }
 
   private static long queuedBytes(Path socket) throws IOException {

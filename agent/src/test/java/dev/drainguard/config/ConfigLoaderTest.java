@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.QueueRootSpec;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -33,6 +35,10 @@ class ConfigLoaderTest {
     return m;
   }
 
+  static List<Path> roots(AgentConfig c) {
+    return c.queueRoots().stream().map(QueueRootSpec::root).toList();
+  }
+
   Path file(String... lines) throws IOException {
     return Files.write(dir.resolve("drainguard.conf"), List.of(lines));
   }
@@ -40,7 +46,12 @@ class ConfigLoaderTest {
   @Test
   void defaults_matchTheDocumentedValues() {
     AgentConfig c = new ConfigLoader(Map.of(), Map.of(), Optional.empty()).loadWithoutFile();
-    assertThat(c.queueRoots()).containsExactly(Path.of("/opt/cribl/state/queues"));
+    assertThat(roots(c)).containsExactly(Path.of("/opt/cribl/state/queues"));
+    assertThat(c.drainedWhen()).isEqualTo(DrainedWhen.ALL);
+    assertThat(c.queueProbeCommand()).isEmpty();
+    assertThat(c.criblApiUrl()).isEmpty();
+    assertThat(c.probeInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.probeTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.quietPeriod()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.reconcileInterval()).isEqualTo(Duration.ofSeconds(60));
     assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMinutes(5));
@@ -58,7 +69,7 @@ class ConfigLoaderTest {
     AgentConfig c =
         new ConfigLoader(Map.of(), Map.of("CRIBL_HOME", "/srv/cribl"), Optional.empty())
             .loadWithoutFile();
-    assertThat(c.queueRoots()).containsExactly(Path.of("/srv/cribl/state/queues"));
+    assertThat(roots(c)).containsExactly(Path.of("/srv/cribl/state/queues"));
   }
 
   @Test
@@ -85,8 +96,9 @@ class ConfigLoaderTest {
     AgentConfig c =
         new ConfigLoader(Map.of(), Map.of("DRAINGUARD_CONFIG", f.toString()), Optional.empty())
             .load();
-    assertThat(c.queueRoots()).containsExactly(Path.of("/a"), Path.of("/b"), Path.of("/c"));
-    assertThat(c.ignoreGlobs()).containsExactly("**/*.lock");
+    assertThat(roots(c)).containsExactly(Path.of("/a"), Path.of("/b"), Path.of("/c"));
+    assertThat(c.queueRoots())
+        .allSatisfy(r -> assertThat(r.ignoreGlobs()).containsExactly("**/*.lock"));
     assertThat(c.configFile()).contains(f);
   }
 
@@ -195,5 +207,69 @@ class ConfigLoaderTest {
     assertThat(s.flag()).isEqualTo("--" + s.key());
     assertThat(s.env()).isEqualTo("DRAINGUARD_" + s.key().toUpperCase().replace('-', '_'));
     assertThat(s.description()).isNotBlank();
+  }
+
+  @Test
+  void aQueueRoot_mayCarryRulesOfItsOwn_addedToTheGlobalGlobs() {
+    Map<Setting, List<String>> flags = new java.util.EnumMap<>(Setting.class);
+    flags.put(
+        Setting.QUEUE_ROOT,
+        List.of("/var/spool/rsyslog:ignore=*.qi,**/*.lock:residual=4k, /opt/cribl/state/queues"));
+    flags.put(Setting.IGNORE_GLOB, List.of("{*.tmp,**/*.tmp}"));
+    flags.put(Setting.RESIDUAL_BYTES, List.of("1k"));
+
+    AgentConfig c = new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();
+
+    assertThat(c.queueRoots())
+        .containsExactly(
+            new QueueRootSpec(
+                Path.of("/var/spool/rsyslog"),
+                List.of("{*.tmp,**/*.tmp}", "*.qi", "**/*.lock"),
+                4096),
+            new QueueRootSpec(
+                Path.of("/opt/cribl/state/queues"), List.of("{*.tmp,**/*.tmp}"), 1024));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "/q:residual=lots | residual 'lots' is not a byte count",
+        "/q:residual=2g | residual 2g is above 1073741824",
+        "/q:residual=1:residual=2 | residual given twice",
+        "/q:ignore=[x | ignore glob '[x' is malformed",
+        "/q:ignore= | an empty ignore glob",
+        "/q:ignore=*.qi:keep=1 | unknown rule 'keep=1'",
+        "q:ignore=*.qi | 'q' is not an absolute path"
+      })
+  void aMalformedRootRule_isOneLineNamingTheOptionAndTheForm(String value, String why) {
+    Map<Setting, List<String>> flags = Map.of(Setting.QUEUE_ROOT, List.of(value));
+    assertThatThrownBy(() -> new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("invalid --queue-root")
+        .hasMessageContaining(why)
+        .hasMessageContaining("optionally followed by :ignore=GLOB[,GLOB...] and :residual=BYTES");
+  }
+
+  @Test
+  void drainedWhen_mustNameOnlyConfiguredProbes() {
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(
+                        Map.of(Setting.DRAINED_WHEN, List.of("command")),
+                        Map.of(),
+                        Optional.empty())
+                    .loadWithoutFile())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("names the command probe, which is off: set --queue-probe-command");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader(
+                        Map.of(Setting.CRIBL_TOKEN_FILE, List.of("/etc/drainguard/cribl.token")),
+                        Map.of(),
+                        Optional.empty())
+                    .loadWithoutFile())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("--cribl-api-url is not");
   }
 }

@@ -2,15 +2,19 @@ package dev.drainguard.metrics;
 
 import static dev.drainguard.metrics.Statuses.T0;
 import static dev.drainguard.metrics.Statuses.failedRoot;
+import static dev.drainguard.metrics.Statuses.polledRoot;
 import static dev.drainguard.metrics.Statuses.root;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drainguard.drain.Phase;
 import dev.drainguard.lifecycle.LifecycleResult;
+import dev.drainguard.queue.ProbeReading;
+import dev.drainguard.queue.QueueReading;
 import dev.drainguard.queue.QueueSnapshot;
 import dev.drainguard.testing.MutableClock;
 import io.micrometer.core.instrument.MockClock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
@@ -78,7 +82,8 @@ class AgentMetricsTest {
                 T0,
                 root("/q/a", 3, 4096, Duration.ofSeconds(30)),
                 root("/q/b", 0, 0, null),
-                failedRoot("/q/c", "missing"))
+                failedRoot("/q/c", "missing"),
+                polledRoot("/q/d", 2, 10, "User limit of inotify watches reached"))
             .build());
 
     Scrape s = scrape();
@@ -89,6 +94,10 @@ class AgentMetricsTest {
     assertThat(s.get("drainguard_queue_bytes", "root", "/q/b")).isZero();
     assertThat(s.get("drainguard_queue_oldest_age_seconds", "root", "/q/b")).isZero();
     assertThat(s.get("drainguard_queue_root_error", "root", "/q/c")).isEqualTo(1.0);
+    assertThat(s.get("drainguard_queue_root_polled", "root", "/q/a")).isZero();
+    assertThat(s.get("drainguard_queue_root_polled", "root", "/q/d")).isEqualTo(1.0);
+    assertThat(s.get("drainguard_queue_root_error", "root", "/q/d")).isZero();
+    assertThat(s.get("drainguard_queue_files", "root", "/q/d")).isEqualTo(2.0);
   }
 
   @Test
@@ -165,5 +174,30 @@ class AgentMetricsTest {
   @Test
   void agentInfo_carriesTheVersion() {
     assertThat(scrape().get("drainguard_agent_info", "version", "1.2.3")).isEqualTo(1.0);
+  }
+
+  @Test
+  void probeGauges_showEachProbesReadingAndWhetherItDecides() {
+    Instant t = Instant.parse("2026-12-02T00:00:00Z");
+    ProbeReading files =
+        ProbeReading.known(ProbeReading.FILES, t, List.of(new QueueReading("/q", 4096)));
+    ProbeReading command = ProbeReading.unknown("command", t, "probe command exited 3");
+    metrics.onQueues(
+        new QueueSnapshot(t, List.of(), List.of(files.withDeciding(false), command), false));
+
+    Scrape s = scrape();
+    assertThat(s.get("drainguard_probe_bytes", "probe", "files")).isEqualTo(4096.0);
+    assertThat(s.get("drainguard_probe_deciding", "probe", "files")).isZero();
+    assertThat(s.get("drainguard_probe_empty", "probe", "files")).isZero();
+    assertThat(s.get("drainguard_probe_unknown", "probe", "command")).isEqualTo(1.0);
+    assertThat(s.get("drainguard_probe_deciding", "probe", "command")).isEqualTo(1.0);
+
+    ProbeReading drained =
+        ProbeReading.known("command", t.plusSeconds(5), List.of(new QueueReading("fwdq", 0)));
+    metrics.onQueues(
+        new QueueSnapshot(
+            t.plusSeconds(5), List.of(), List.of(files.withDeciding(false), drained), true));
+    assertThat(scrape().get("drainguard_probe_unknown", "probe", "command")).isZero();
+    assertThat(scrape().get("drainguard_probe_empty", "probe", "command")).isEqualTo(1.0);
   }
 }

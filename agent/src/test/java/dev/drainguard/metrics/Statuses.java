@@ -79,6 +79,11 @@ final class Statuses {
         Path.of(path), files, bytes, Optional.ofNullable(oldest), Optional.empty());
   }
 
+  static RootStatus polledRoot(String path, long files, long bytes, String why) {
+    return new RootStatus(
+        Path.of(path), files, bytes, Optional.empty(), Optional.empty(), Optional.of(why));
+  }
+
   static RootStatus failedRoot(String path, String error) {
     return new RootStatus(Path.of(path), 0, 0, Optional.empty(), Optional.of(error));
   }

@@ -43,6 +43,7 @@ class DebPackageIT {
             "./usr/share/bash-completion/completions/",
             "./usr/share/drainguard/",
             "./usr/share/drainguard/lib/",
+            "./usr/share/drainguard/probes/",
             "./usr/share/man/",
             "./usr/share/man/man1/",
             "./var/",
@@ -57,6 +58,8 @@ class DebPackageIT {
     expected.put("./usr/libexec/drainguard/wait-ready", "-rwxr-xr-x");
     expected.put("./usr/share/bash-completion/completions/drainguard", "-rw-r--r--");
     expected.put("./usr/share/man/man1/drainguard.1.gz", "-rw-r--r--");
+    expected.put("./usr/share/drainguard/probes/rsyslog-queue-bytes", "-rwxr-xr-x");
+    expected.put("./usr/share/drainguard/probes/spool-bytes", "-rwxr-xr-x");
     Pkg.launcherJars().forEach(j -> expected.put("./usr/share/drainguard/lib/" + j, "-rw-r--r--"));
 
     Map<String, String> actual = new LinkedHashMap<>();

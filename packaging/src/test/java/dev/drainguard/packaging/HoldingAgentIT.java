@@ -1,18 +1,14 @@
 package dev.drainguard.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.drainguard.sim.ActionEnd;
-import dev.drainguard.sim.Simulator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,13 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HoldingAgentIT {
 
-  static final String GROUP = "workers";
-  static final String INSTANCE = "i-0123456789abcdef0";
-  static final String HOOK = "hold-queues";
-
-  /** Start-up, a heartbeat round and the quiet period all fit well inside this. */
-  static final Duration WAIT = Duration.ofSeconds(60);
-
   /** How long the agent idles in service before its memory is read. */
   static final Duration IDLE = Duration.ofSeconds(10);
 
@@ -40,46 +29,14 @@ class HoldingAgentIT {
 
   @TempDir Path root;
   @TempDir Path work;
-  Simulator sim;
+  InstalledAgent installed;
   Process agent;
-  Map<String, String> env;
   Path calls;
 
   @BeforeEach
-  void startTheInstalledAgent() throws IOException {
-    Pkg.extractDeb(root);
-    sim = Simulator.start(Clock.systemUTC());
-    sim.addGroup(GROUP);
-    sim.addInstance(GROUP, INSTANCE, "us-east-1", true);
-    sim.addTerminationHook(GROUP, HOOK, Duration.ofSeconds(30), "ABANDON");
-    Path queue = Files.createDirectories(work.resolve("queues/0/out-s3"));
-    Path config =
-        Pkg.write(
-            work.resolve("drainguard.conf"),
-            String.join(
-                "\n",
-                "loopback-only = true",
-                "imds-endpoint = " + sim.imdsEndpoint(),
-                "autoscaling-endpoint = " + sim.autoScalingEndpoint(),
-                "region = us-east-1",
-                "queue-root = " + queue.getParent().getParent(),
-                "control-socket = " + work.resolve("run/control.sock"),
-                "quiet-period = 1s",
-                "heartbeat-interval = 2s",
-                "imds-poll-interval = 1s",
-                "imds-startup-timeout = 20s",
-                "action-grace = 1m",
-                ""));
-    env = Pkg.baseEnv();
-    // status, and the maintainer's status calls, read the socket from this config
-    env.put("DRAINGUARD_CONFIG", config.toString());
-    env.put("AWS_ACCESS_KEY_ID", "test");
-    env.put("AWS_SECRET_ACCESS_KEY", "test");
-    env.put("AWS_EC2_METADATA_DISABLED", "true");
-    ProcessBuilder pb = new ProcessBuilder(root.resolve("usr/bin/drainguard").toString(), "run");
-    pb.environment().clear();
-    pb.environment().putAll(env);
-    agent = pb.redirectErrorStream(true).redirectOutput(work.resolve("agent.log").toFile()).start();
+  void startTheInstalledAgent() {
+    installed = new InstalledAgent(root, work);
+    agent = installed.start();
     calls = work.resolve("calls.log");
     Pkg.script(
         work.resolve("fakes/systemctl"),
@@ -91,30 +48,13 @@ class HoldingAgentIT {
 
   @AfterEach
   void stop() throws InterruptedException {
-    if (agent != null) {
-      agent.destroy();
-      agent.waitFor(30, TimeUnit.SECONDS);
-      agent.destroyForcibly();
+    if (installed != null) {
+      installed.close();
     }
-    if (sim != null) {
-      sim.close();
-    }
-  }
-
-  int status() {
-    return Pkg.run(env, root.resolve("usr/bin/drainguard").toString(), "status").exit();
   }
 
   void awaitStatus(int code) {
-    await(String.format("drainguard status exits %d; agent log:%n%s", code, log()))
-        .atMost(WAIT)
-        .pollInterval(Duration.ofMillis(500))
-        .until(() -> agent.isAlive() && status() == code);
-  }
-
-  String log() {
-    Path f = work.resolve("agent.log");
-    return Files.exists(f) ? Pkg.read(f) : "";
+    installed.awaitStatus(code);
   }
 
   /** The package's removal step, with systemctl faked (the agent here is not a service). */
@@ -123,10 +63,10 @@ class HoldingAgentIT {
   }
 
   Pkg.Result maintainer(String step) {
-    Map<String, String> e = new java.util.HashMap<>(env);
+    Map<String, String> e = new java.util.HashMap<>(installed.env);
     e.put("PATH", work.resolve("fakes") + ":/usr/bin:/bin");
     e.put("FAKE_LOG", calls.toString());
-    return Pkg.run(e, root.resolve("usr/libexec/drainguard/maintainer").toString(), step);
+    return Pkg.run(e, installed.root.resolve("usr/libexec/drainguard/maintainer").toString(), step);
   }
 
   List<String> systemctlCalls() {
@@ -151,9 +91,9 @@ class HoldingAgentIT {
     assertThat(remove().exit()).isZero();
     assertThat(systemctlCalls()).contains("systemctl stop drainguard.service");
 
-    Path data = work.resolve("queues/0/out-s3/batch-1");
+    Path data = installed.queue.resolve("batch-1");
     Files.write(data, new byte[4096]);
-    sim.terminate(INSTANCE);
+    installed.sim.terminate(InstalledAgent.INSTANCE);
     awaitStatus(10);
 
     Pkg.Result refused = remove();
@@ -166,7 +106,10 @@ class HoldingAgentIT {
 
     Files.delete(data);
     awaitStatus(11);
-    assertThat(sim.actionEnd(INSTANCE)).get().extracting(ActionEnd::result).isEqualTo("CONTINUE");
+    assertThat(installed.sim.actionEnd(InstalledAgent.INSTANCE))
+        .get()
+        .extracting(ActionEnd::result)
+        .isEqualTo("CONTINUE");
 
     assertThat(remove().exit()).isZero();
     assertThat(systemctlCalls()).contains("systemctl stop drainguard.service");

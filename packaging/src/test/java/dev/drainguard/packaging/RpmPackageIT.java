@@ -30,6 +30,9 @@ class RpmPackageIT {
           "/usr/share/bash-completion/completions/drainguard",
           "/usr/share/drainguard",
           "/usr/share/drainguard/lib",
+          "/usr/share/drainguard/probes",
+          "/usr/share/drainguard/probes/rsyslog-queue-bytes",
+          "/usr/share/drainguard/probes/spool-bytes",
           "/usr/share/man/man1/drainguard.1.gz",
           "/var/cache/drainguard");
 
@@ -67,6 +70,9 @@ class RpmPackageIT {
     expected.put("/usr/share/bash-completion/completions/drainguard", "-rw-r--r--");
     expected.put("/usr/share/drainguard", "drwxr-xr-x");
     expected.put("/usr/share/drainguard/lib", "drwxr-xr-x");
+    expected.put("/usr/share/drainguard/probes", "drwxr-xr-x");
+    expected.put("/usr/share/drainguard/probes/rsyslog-queue-bytes", "-rwxr-xr-x");
+    expected.put("/usr/share/drainguard/probes/spool-bytes", "-rwxr-xr-x");
     expected.put("/usr/share/man/man1/drainguard.1.gz", "-rw-r--r-- d");
     expected.put("/var/cache/drainguard", "drwxr-xr-x");
     Pkg.launcherJars().forEach(j -> expected.put("/usr/share/drainguard/lib/" + j, "-rw-r--r--"));

@@ -1,0 +1,164 @@
+package dev.drainguard.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+/**
+ * A Cribl worker's REST API on loopback, as far as the Cribl probe uses it: {@code GET
+ * /api/v1/system/metrics?wp=N}, answered per worker process with {@code
+ * {"results":{"metrics":[{"_time":[{"val":T}],"pq.queue_size":[{"model":{"output":…},"val":N}]}]}}}
+ * unless the test set a fault. Every request is recorded.
+ */
+public final class CriblApiStub implements AutoCloseable {
+
+  /** What one worker process answers. */
+  public sealed interface Answer {}
+
+  /** Its persistent queues, output id to bytes: the shape Cribl's API answers with. */
+  public record Queues(Map<String, Long> bytesByOutput) implements Answer {}
+
+  /** A bucket without pq.queue_size: the worker process reported no such metric. */
+  public record NoMetric() implements Answer {}
+
+  /** An HTTP error status with a body. */
+  public record Status(int code, String body) implements Answer {}
+
+  /** A valid answer, sent only after {@code delay}. */
+  public record Slow(Duration delay, Answer then) implements Answer {}
+
+  /** One request as received. */
+  public record Request(String query, String authorization) {}
+
+  private final HttpServer server;
+  private final Map<Integer, Answer> answers = new ConcurrentHashMap<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private volatile long time = 1_764_633_600L;
+  private volatile boolean itemsEnvelope;
+
+  private CriblApiStub(HttpServer server) {
+    this.server = server;
+  }
+
+  public static CriblApiStub start() {
+    try {
+      HttpServer server =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      CriblApiStub stub = new CriblApiStub(server);
+      server.createContext("/api/v1/system/metrics", stub::handle);
+      server.setExecutor(Executors.newCachedThreadPool());
+      server.start();
+      return stub;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public URI url() {
+    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+  }
+
+  /** Sets what worker process {@code wp} answers from now on. */
+  public void answer(int wp, Answer a) {
+    answers.put(wp, a);
+  }
+
+  /**
+   * Answers in the list shape of Cribl's published API reference, {@code {"count":1,"items":[…]}},
+   * instead of {@code {"results":{"metrics":[…]}}}.
+   */
+  public void useItemsEnvelope() {
+    itemsEnvelope = true;
+  }
+
+  /** Worker process {@code wp}'s one output {@code output} holds {@code bytes}. */
+  public void queue(int wp, String output, long bytes) {
+    answer(wp, new Queues(Map.of(output, bytes)));
+  }
+
+  public List<Request> requests() {
+    return List.copyOf(requests);
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    String query = ex.getRequestURI().getRawQuery();
+    requests.add(new Request(query, ex.getRequestHeaders().getFirst("Authorization")));
+    int wp = -1;
+    for (String part : query == null ? new String[0] : query.split("&")) {
+      if (part.startsWith("wp=")) {
+        wp = Integer.parseInt(part.substring(3));
+      }
+    }
+    Answer a = answers.getOrDefault(wp, new Status(400, "{\"status\":\"error\"}"));
+    send(ex, a);
+  }
+
+  private void send(HttpExchange ex, Answer a) throws IOException {
+    if (a instanceof Slow s) {
+      try {
+        Thread.sleep(s.delay().toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      send(ex, s.then());
+    } else if (a instanceof Status s) {
+      write(ex, s.code(), s.body());
+    } else if (a instanceof NoMetric) {
+      write(ex, 200, envelope(bucketStart()));
+    } else if (a instanceof Queues q) {
+      StringBuilder entries = new StringBuilder();
+      q.bytesByOutput()
+          .forEach(
+              (output, bytes) -> {
+                if (!entries.isEmpty()) {
+                  entries.append(',');
+                }
+                entries
+                    .append("{\"model\":{\"output\":\"")
+                    .append(output)
+                    .append("\"},\"val\":")
+                    .append(bytes)
+                    .append('}');
+              });
+      write(ex, 200, envelope(bucketStart() + ",\"pq.queue_size\":[" + entries + "]"));
+    }
+  }
+
+  private String bucketStart() {
+    time += 10;
+    return "\"_time\":[{\"val\":" + time + "}]";
+  }
+
+  private String envelope(String bucket) {
+    return itemsEnvelope
+        ? "{\"count\":1,\"items\":[{" + bucket + "}]}"
+        : "{\"results\":{\"exactMatch\":true,\"metrics\":[{" + bucket + "}]}}";
+  }
+
+  private static void write(HttpExchange ex, int code, String body) throws IOException {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(code, b.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(b);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
