@@ -130,6 +130,20 @@ public final class DrainController {
     return status;
   }
 
+  /**
+   * How long until the queues will have been empty for the quiet period; empty when they are not
+   * empty, or it has passed. The loop evaluates once more at that moment instead of waiting for its
+   * next tick, so a drain is completed within the quiet period plus one call.
+   */
+  public Optional<Duration> untilQuietPeriodEnds() {
+    if (!state.snapshot.empty() || state.emptySince == null || state.phase.terminal()) {
+      return Optional.empty();
+    }
+    Duration left =
+        Duration.between(clock.instant(), state.emptySince.plus(settings.quietPeriod()));
+    return left.isNegative() ? Optional.empty() : Optional.of(left);
+  }
+
   /** A new queue judgement from the probe. */
   public void onQueues(QueueSnapshot s) {
     state.observe(s);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -12,9 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives a {@link DrainController} on one scheduler thread: a tick at a fixed pace (timers), and
- * one right away for every new queue snapshot. A failing tick is logged and the next one runs: the
- * loop never dies while the agent lives.
+ * Drives a {@link DrainController} on one scheduler thread: a tick at a fixed pace (timers), one
+ * right away for every new queue snapshot, and one at the end of a quiet period. A failing tick is
+ * logged and the next one runs: the loop never dies while the agent lives.
  */
 public final class DrainLoop implements AutoCloseable {
 
@@ -33,6 +34,9 @@ public final class DrainLoop implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Duration tick;
   private volatile DrainController controller;
+
+  /** The one extra evaluation pending at the end of a quiet period; touched on the loop thread. */
+  private ScheduledFuture<?> quietTick;
 
   public DrainLoop(ScheduledExecutorService scheduler, Duration tick) {
     this.scheduler = scheduler;
@@ -56,6 +60,7 @@ public final class DrainLoop implements AutoCloseable {
           () -> {
             try {
               c.onQueues(s);
+              tickWhenQuiet(c);
             } catch (RuntimeException e) {
               log.error("drain evaluation failed, continuing: {}", e.toString(), e);
             }
@@ -93,9 +98,30 @@ public final class DrainLoop implements AutoCloseable {
   private void safeTick() {
     try {
       controller.tick();
+      tickWhenQuiet(controller);
     } catch (RuntimeException e) {
       log.error("drain tick failed, continuing: {}", e.toString(), e);
     }
+  }
+
+  /**
+   * Schedules one evaluation for the moment the quiet period ends, unless one is pending: the
+   * regular tick alone would act up to one tick later.
+   */
+  private void tickWhenQuiet(DrainController c) {
+    if (quietTick != null && !quietTick.isDone()) {
+      return;
+    }
+    c.untilQuietPeriodEnds()
+        .ifPresent(
+            left -> {
+              try {
+                quietTick =
+                    scheduler.schedule(this::safeTick, left.toMillis() + 1, TimeUnit.MILLISECONDS);
+              } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("quiet-period evaluation after stop not scheduled");
+              }
+            });
   }
 
   /** Stops ticking. Sends nothing: stopping the agent never completes a lifecycle action. */
