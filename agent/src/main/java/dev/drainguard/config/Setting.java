@@ -95,9 +95,11 @@ public enum Setting {
   HEARTBEAT_INTERVAL(
       "heartbeat-interval",
       "DURATION",
-      "5m",
+      "2h",
       false,
-      "Heartbeat period while holding; the agent uses min(this, HeartbeatTimeout/3) (1s to 2h)."),
+      "Heartbeat period while holding; the agent uses min(this, HeartbeatTimeout/3), so by default"
+          + " HeartbeatTimeout/3: three chances before the hook could time out, and no more calls"
+          + " (1s to 2h)."),
   ACTION_GRACE(
       "action-grace",
       "DURATION",

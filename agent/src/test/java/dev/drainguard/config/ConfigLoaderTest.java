@@ -54,7 +54,8 @@ class ConfigLoaderTest {
     assertThat(c.probeTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.quietPeriod()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.reconcileInterval()).isEqualTo(Duration.ofSeconds(60));
-    assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMinutes(5));
+    // the longest allowed: min(this, HeartbeatTimeout / 3) is then HeartbeatTimeout / 3
+    assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofHours(2));
     assertThat(c.actionGrace()).isEqualTo(Duration.ofMinutes(15));
     assertThat(c.deadlinePolicy()).isEqualTo(DeadlinePolicy.EXPIRE);
     assertThat(c.imdsEndpoint()).isEqualTo(URI.create("http://169.254.169.254"));

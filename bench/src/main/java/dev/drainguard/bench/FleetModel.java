@@ -1,6 +1,9 @@
 package dev.drainguard.bench;
 
+import dev.drainguard.config.ConfigLoader;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * A paper model of a mass scale-in: {@code workers × fraction} instances told to terminate at once,
@@ -25,14 +28,19 @@ record FleetModel(
     Duration meanDrain,
     double assumedRate) {
 
-  /** Defaults: AWS's (deregistration delay 300 s, HeartbeatTimeout 1 h) and the agent's. */
+  /**
+   * Defaults: AWS's (deregistration delay 300 s, HeartbeatTimeout 1 h) and the agent's, its
+   * heartbeat-interval read from its own configuration defaults.
+   */
   static FleetModel defaults(double assumedRate) {
     return new FleetModel(
         1_000,
         0.30,
         Duration.ofSeconds(300),
         Duration.ofHours(1),
-        Duration.ofMinutes(5),
+        new ConfigLoader(Map.of(), Map.of(), Optional.empty())
+            .loadWithoutFile()
+            .heartbeatInterval(),
         Duration.ofSeconds(5),
         Duration.ofMinutes(15),
         assumedRate);

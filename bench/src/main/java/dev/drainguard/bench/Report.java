@@ -215,7 +215,7 @@ final class Report {
     FleetModel d = FleetModel.defaults(ASSUMED_RATE);
     t.add(
         "fleet",
-        "… while holding, AWS and agent defaults (HeartbeatTimeout 1 h, heartbeat-interval 5 m; computed)",
+        "… while holding, AWS and agent defaults (HeartbeatTimeout 1 h, heartbeat-interval default; computed)",
         String.format(
             "every %d s: %.0f per HeartbeatTimeout, %.0f per hour",
             d.heartbeatEvery().toSeconds(),

@@ -11,10 +11,11 @@ class FleetModelTest {
   final FleetModel defaults = FleetModel.defaults(10);
 
   @Test
-  void defaults_heartbeatEveryFiveMinutes_twelveTimesPerHeartbeatTimeout() {
+  void defaults_heartbeatEveryThirdOfTheHeartbeatTimeout_threeTimesPerHeartbeatTimeout() {
     assertThat(defaults.terminating()).isEqualTo(300);
-    assertThat(defaults.heartbeatEvery()).isEqualTo(Duration.ofMinutes(5));
-    assertThat(defaults.heartbeatsPerTimeout()).isCloseTo(12, within(1e-9));
+    assertThat(defaults.heartbeatEvery()).isEqualTo(Duration.ofMinutes(20));
+    assertThat(defaults.heartbeatsPerTimeout()).isCloseTo(3, within(1e-9));
+    assertThat(defaults.holdingRate()).isCloseTo(0.25, within(1e-9));
   }
 
   @Test
@@ -34,8 +35,8 @@ class FleetModelTest {
 
   @Test
   void callsPerScaleIn_countsAwaitingHeartbeatsAndComplete() {
-    // per instance: 60 not active yet, 1 + 15 min / 5 min = 4 heartbeats, 1 complete
-    assertThat(defaults.callsPerScaleIn()).isEqualTo(300L * 65);
+    // per instance: 60 not active yet, 1 + floor(15 min / 20 min) = 1 heartbeat, 1 complete
+    assertThat(defaults.callsPerScaleIn()).isEqualTo(300L * 62);
     assertThat(defaults.seedsPeakRate()).isCloseTo(5, within(1e-9));
   }
 }
