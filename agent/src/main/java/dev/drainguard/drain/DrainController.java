@@ -69,23 +69,10 @@ public final class DrainController {
   private final SpotNotices notices;
   private volatile DrainStatus status;
 
-  public DrainController(
-      DrainSettings settings,
-      InstanceMetadata imds,
-      LifecycleActions api,
-      LifecycleHookRef ref,
-      TerminationHook hook,
-      QueueProbe queues,
-      CommandRunner commands,
-      Clock clock,
-      Consumer<DrainStatus> listener) {
-    this(settings, imds, api, ref, hook, queues, commands, clock, listener, Runnable::run);
-  }
-
   /**
-   * As above, with the spot notices read on {@code spotReads} (its own thread in the agent), so
-   * that a slow metadata service never holds up a heartbeat; the other constructor reads them on
-   * the loop's thread.
+   * @param spotReads where spot notices are read: its own thread in the agent, so that a slow
+   *     metadata service never holds up a heartbeat; {@code Runnable::run} reads them on the loop's
+   *     thread (unit tests)
    */
   public DrainController(
       DrainSettings settings,

@@ -16,6 +16,32 @@ final class ApiError extends RuntimeException {
     return new ApiError(400, "ValidationError", message);
   }
 
+  /** The ValidationError for a required request member that is absent. */
+  static ApiError missing(String member) {
+    return validation(
+        "1 validation error detected: Value null at '"
+            + member
+            + "' failed to satisfy constraint: Member must not be null");
+  }
+
+  /** A Query API boolean: {@code true} or {@code false}, else the ValidationError. */
+  static boolean bool(String member, String value) {
+    if (value == null) {
+      throw missing(member);
+    }
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw validation(
+              "1 validation error detected: Value '"
+                  + value
+                  + "' at '"
+                  + member
+                  + "' failed to satisfy constraint: Member must be true or false");
+    };
+  }
+
   static ApiError noActiveAction(String instanceId) {
     return validation("No active Lifecycle Action found with instance ID " + instanceId);
   }

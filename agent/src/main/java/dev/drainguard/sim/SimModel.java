@@ -157,9 +157,9 @@ final class SimModel {
   synchronized TerminateActivity terminateInGroup(String instanceId, String shouldDecrement) {
     Instant now = advance();
     if (instanceId == null) {
-      throw ApiError.validation(notNull("instanceId"));
+      throw ApiError.missing("instanceId");
     }
-    boolean decrement = parseBoolean("shouldDecrementDesiredCapacity", shouldDecrement);
+    boolean decrement = ApiError.bool("shouldDecrementDesiredCapacity", shouldDecrement);
     SimInstance instance = instances.get(instanceId);
     if (instance == null
         || instance.group().isEmpty()
@@ -187,12 +187,12 @@ final class SimModel {
       String groupName, Collection<String> instanceIds, String protectedFromScaleIn) {
     advance();
     if (instanceIds.isEmpty()) {
-      throw ApiError.validation(notNull("instanceIds"));
+      throw ApiError.missing("instanceIds");
     }
     if (groupName == null) {
-      throw ApiError.validation(notNull("autoScalingGroupName"));
+      throw ApiError.missing("autoScalingGroupName");
     }
-    boolean value = parseBoolean("protectedFromScaleIn", protectedFromScaleIn);
+    boolean value = ApiError.bool("protectedFromScaleIn", protectedFromScaleIn);
     SimGroup group = groups.get(groupName);
     if (group == null) {
       throw ApiError.validation("Group " + groupName + " not found");
@@ -261,7 +261,7 @@ final class SimModel {
     Instant now = advance();
     SimInstance instance = activeAction(groupName, hookName, instanceId, token);
     if (result == null) {
-      throw ApiError.validation(notNull("lifecycleActionResult"));
+      throw ApiError.missing("lifecycleActionResult");
     }
     if (!SimInstance.CONTINUE.equals(result) && !SimInstance.ABANDON.equals(result)) {
       throw ApiError.validation(
@@ -274,7 +274,7 @@ final class SimModel {
   synchronized List<SimHook> describeHooks(String groupName, Collection<String> hookNames) {
     advance();
     if (groupName == null) {
-      throw ApiError.validation(notNull("autoScalingGroupName"));
+      throw ApiError.missing("autoScalingGroupName");
     }
     SimGroup group = groups.get(groupName);
     if (group == null) {
@@ -316,10 +316,10 @@ final class SimModel {
   private SimInstance activeAction(
       String groupName, String hookName, String instanceId, String token) {
     if (groupName == null) {
-      throw ApiError.validation(notNull("autoScalingGroupName"));
+      throw ApiError.missing("autoScalingGroupName");
     }
     if (hookName == null) {
-      throw ApiError.validation(notNull("lifecycleHookName"));
+      throw ApiError.missing("lifecycleHookName");
     }
     if (instanceId == null && token == null) {
       throw ApiError.validation(
@@ -351,30 +351,6 @@ final class SimModel {
       throw ApiError.validation("No active Lifecycle Action found with token " + token);
     }
     return instance;
-  }
-
-  private static String notNull(String member) {
-    return "1 validation error detected: Value null at '"
-        + member
-        + "' failed to satisfy constraint: Member must not be null";
-  }
-
-  /** A Query API boolean: {@code true} or {@code false}, else the ValidationError. */
-  private static boolean parseBoolean(String member, String value) {
-    if (value == null) {
-      throw ApiError.validation(notNull(member));
-    }
-    return switch (value) {
-      case "true" -> true;
-      case "false" -> false;
-      default ->
-          throw ApiError.validation(
-              "1 validation error detected: Value '"
-                  + value
-                  + "' at '"
-                  + member
-                  + "' failed to satisfy constraint: Member must be true or false");
-    };
   }
 
   private Instant advance() {

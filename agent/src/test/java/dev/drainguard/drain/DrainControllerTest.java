@@ -53,7 +53,8 @@ class DrainControllerTest {
             Duration.ofMinutes(1),
             onTermination,
             protection);
-    return new DrainController(s, imds, api, REF, HOOK, queues, commands, clock, published::add);
+    return new DrainController(
+        s, imds, api, REF, HOOK, queues, commands, clock, published::add, Runnable::run);
   }
 
   /** The queues drain, and the probe's listener tells the controller, as the watcher does. */

@@ -152,7 +152,8 @@ class MetricsScaleInTest {
             watcher,
             noCommand,
             clock,
-            metrics::onStatus);
+            metrics::onStatus,
+            Runnable::run);
     metrics.onStatus(controller.status());
     loop.start(controller);
     server = MetricsServer.start(metrics, InetAddress.getByName("127.0.0.1"), 0);
