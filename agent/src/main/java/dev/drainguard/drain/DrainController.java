@@ -67,6 +67,7 @@ public final class DrainController {
   private final DrainState state;
   private final Retention retention;
   private final SpotNotices notices;
+  private final OperatorRequests operator;
   private volatile DrainStatus status;
 
   /**
@@ -102,6 +103,8 @@ public final class DrainController {
     this.state = new DrainState(ref, queues.snapshot(), clock.instant());
     this.retention = new Retention(state, settings, api, queues, commands);
     this.notices = new SpotNotices(state, imds, events, settings.imdsPollInterval(), spotReads);
+    this.operator =
+        new OperatorRequests(state, ref, settings.deadlinePolicy(), this::publish, this::tick);
     this.status =
         state.toStatus(hook, settings.deadlinePolicy(), heartbeatEvery, protection, events.fired());
   }
@@ -165,92 +168,18 @@ public final class DrainController {
 
   /**
    * An operator's hold: keep the action open even when the queues have drained, until {@link
-   * #release} or the state.deadline policy acts. Allowed before termination too.
+   * #release} or the deadline policy acts. Allowed before termination too.
    */
   public ControlResult hold(String reason) {
-    Instant now = clock.instant();
-    if (state.phase.terminal()) {
-      return ControlResult.refused(
-          "the drain has ended (phase " + state.phase + "): nothing to hold");
-    }
-    state.holdReason = reason;
-    state.holdSince = now;
-    if (state.phase == Phase.DRAINED) {
-      state.phase = Phase.HOLDING;
-    }
-    log.warn(
-        "operator hold {} phase={} reason=\"{}\" deadline={}",
-        ref,
-        state.phase,
-        reason,
-        state.deadline);
-    publish();
-    return ControlResult.accepted(
-        "holding: the lifecycle action stays open until 'drainguard release' or the deadline"
-            + (state.deadline == null
-                ? ""
-                : " (" + state.deadline + ", policy " + policyName() + ")"));
+    return operator.hold(reason, clock.instant());
   }
 
   /**
-   * An operator's release: complete the action now. Refused while data is queued (or a root cannot
-   * be read) unless {@code force}; the bytes that a forced release loses are logged.
+   * An operator's release: complete the action now. Refused while data is queued (or a probe cannot
+   * tell) unless {@code force}; the bytes that a forced release loses are logged.
    */
   public ControlResult release(boolean force, String reason) {
-    Instant now = clock.instant();
-    if (state.phase.terminal()) {
-      return ControlResult.refused(
-          "the drain has ended (phase " + state.phase + "): nothing to release");
-    }
-    if (state.phase == Phase.IN_SERVICE) {
-      boolean held = state.holdReason != null;
-      clearHold();
-      publish();
-      return held
-          ? ControlResult.accepted("hold cleared; the instance is not terminating")
-          : ControlResult.refused("the instance is not terminating: nothing to release");
-    }
-    long bytes = state.snapshot.totalBytes();
-    if (!state.snapshot.empty() && !force) {
-      return ControlResult.refused(
-          String.format(
-              "refused: %d bytes in %d files are still queued%s; 'drainguard release --force'"
-                  + " completes anyway and loses them",
-              bytes,
-              state.snapshot.totalFiles(),
-              state.snapshot.anyError()
-                  ? " and some queue probes cannot tell (an unreadable root, a failed probe)"
-                  : ""));
-    }
-    clearHold();
-    state.releaseForced = force;
-    state.releaseReason =
-        "released by operator"
-            + (force && !state.snapshot.empty() ? " with --force, " + bytes + " bytes lost" : "")
-            + (reason == null || reason.isBlank() ? "" : ": " + reason);
-    if (force && !state.snapshot.empty()) {
-      log.error("operator release --force {} bytesLost={} reason=\"{}\"", ref, bytes, reason);
-    } else {
-      log.warn("operator release {} reason=\"{}\"", ref, reason);
-    }
-    state.nextCall = now;
-    tick();
-    if (state.phase == Phase.COMPLETED) {
-      return ControlResult.accepted(
-          "completed: CONTINUE sent" + (bytes > 0 ? ", " + bytes + " queued bytes lost" : ""));
-    }
-    return ControlResult.accepted(
-        "released: CONTINUE will be sent as soon as the lifecycle action is active"
-            + (bytes > 0 ? " (" + bytes + " queued bytes will be lost)" : ""));
-  }
-
-  private void clearHold() {
-    state.holdReason = null;
-    state.holdSince = null;
-  }
-
-  private String policyName() {
-    return settings.deadlinePolicy().name().toLowerCase(java.util.Locale.ROOT);
+    return operator.release(force, reason, clock.instant());
   }
 
   private void pollTargetState(Instant now) {
