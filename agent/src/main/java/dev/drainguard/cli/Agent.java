@@ -7,6 +7,9 @@ import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
+import dev.drainguard.drain.Effects;
+import dev.drainguard.drain.Event;
+import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ProtectionSettings;
@@ -24,7 +27,9 @@ import dev.drainguard.net.Sleeper;
 import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.ProbeSet;
+import dev.drainguard.queue.QueueSnapshot;
 import dev.drainguard.queue.QueueRootSpec;
 import dev.drainguard.status.ControlHandler;
 import dev.drainguard.status.ControlServer;
@@ -33,10 +38,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,10 +62,11 @@ final class Agent implements AutoCloseable {
   private final SdkInstanceMetadata imds;
   private final SdkLifecycleActions api;
   private final ProbeSet watcher;
+  private final ImdsPoller poller;
   private final DrainLoop loop;
   private final DrainController controller;
   private final ExecutorService commandThreads;
-  private final ExecutorService spotReads;
+  private final ExecutorService callThreads;
   private final ControlServer control;
   private final MetricsServer metricsServer;
   private boolean closed;
@@ -65,29 +74,47 @@ final class Agent implements AutoCloseable {
   /** How long the control socket waits for the drain loop to take a hold or release. */
   static final Duration CONTROL_WAIT = Duration.ofSeconds(20);
 
+  /**
+   * How long a release's answer waits for the drain to end, so that the operator is told "CONTINUE
+   * sent" rather than "will be sent" when confirming and completing take the usual second or two.
+   */
+  static final Duration RELEASE_WAIT = Duration.ofSeconds(15);
+
+  /**
+   * Beyond the probe timeout, how long a confirmation (a full rescan, fresh readings) may go
+   * unanswered before it is asked for again: a rescan of 100,000 files takes about a second.
+   */
+  static final Duration CONFIRM_ALLOWANCE = Duration.ofSeconds(5);
+
+  /** Exit status when the decision thread dies: systemd restarts the agent (it keeps no state). */
+  static final int DIED = 70;
+
   private Agent(
       SdkInstanceMetadata imds,
       SdkLifecycleActions api,
       ProbeSet watcher,
+      ImdsPoller poller,
       DrainLoop loop,
       DrainController controller,
       ExecutorService commandThreads,
-      ExecutorService spotReads,
+      ExecutorService callThreads,
       ControlServer control,
       MetricsServer metricsServer) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
+    this.poller = poller;
     this.loop = loop;
     this.controller = controller;
     this.commandThreads = commandThreads;
-    this.spotReads = spotReads;
+    this.callThreads = callThreads;
     this.control = control;
     this.metricsServer = metricsServer;
   }
 
   /**
-   * Assembles and starts an agent.
+   * Assembles and starts an agent; if its decision thread ever dies, the process exits with {@link
+   * #DIED}.
    *
    * @throws FatalException when IMDS stays unreachable for the startup timeout
    * @throws ConfigException when the configuration does not fit the hook found
@@ -99,17 +126,22 @@ final class Agent implements AutoCloseable {
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener) {
-    return start(cfg, credentials, clock, sleeper, listener, DrainLoop.TICK);
+    return start(cfg, credentials, clock, sleeper, listener, Optional.empty(), () -> System.exit(DIED));
   }
 
-  /** As {@link #start}, with the loop's tick chosen (tests tick fast to move a clock quickly). */
+  /**
+   * As {@link #start}, for tests: {@code clockRecheck} for a test clock that moves without the
+   * agent knowing (the decision thread reads it again at least this often), {@code onDeath} instead
+   * of exiting the JVM.
+   */
   static Agent start(
       AgentConfig cfg,
       AwsCredentialsProvider credentials,
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener,
-      Duration tick) {
+      Optional<Duration> clockRecheck,
+      Runnable onDeath) {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
         new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RetryPolicy.DEFAULT, sleeper);
@@ -118,9 +150,11 @@ final class Agent implements AutoCloseable {
     MetricsServer metricsServer = null;
     SdkLifecycleActions api = null;
     ProbeSet watcher = null;
+    ImdsPoller poller = null;
     DrainLoop startedLoop = null;
     ControlServer control = null;
-    ExecutorService spotReads = null;
+    ExecutorService callThreads = null;
+    ExecutorService commandThreads = null;
     try {
       Startup startup = new Startup(cfg, clock, sleeper);
       String instanceId = startup.retry("read the instance id from IMDS", meteredImds::instanceId);
@@ -167,52 +201,96 @@ final class Agent implements AutoCloseable {
                       () -> lifecycle.describeInstance(instanceId))
                   .map(GroupMembership::protectedFromScaleIn)
                   .orElse(false);
-      ScheduledExecutorService scheduler =
-          Executors.newSingleThreadScheduledExecutor(daemon("drainguard-drain"));
-      DrainLoop loop = new DrainLoop(scheduler, tick);
-      startedLoop = loop;
       List<Probe> probes = probes(cfg, guard, clock);
+      ProbeSet.checkRule(cfg.drainedWhen(), probes);
+      Map<String, Duration> probeAges = new LinkedHashMap<>();
+      probes.forEach(p -> probeAges.put(p.name(), cfg.probeInterval().plus(cfg.probeTimeout())));
+      // The decision loop exists before the sources start, so that no reading is missed; the
+      // controller needs the watcher's first view, so events are queued until it is built.
+      AtomicReference<DrainLoop> loopRef = new AtomicReference<>();
+      List<Event> early = new ArrayList<>();
+      Consumer<Event> sink =
+          e -> {
+            synchronized (early) {
+              DrainLoop l = loopRef.get();
+              if (l == null) {
+                early.add(e);
+                return;
+              }
+            }
+            loopRef.get().offer(e);
+          };
       watcher =
           new ProbeSet(
               cfg.queueRoots(),
               cfg.reconcileInterval(),
               probes,
               cfg.probeInterval(),
-              cfg.drainedWhen(),
               clock,
-              s -> {
-                loop.onQueues(s);
-                metrics.onQueues(s);
+              new ProbeSet.Listener() {
+                @Override
+                public void files(QueueSnapshot s, long seq, boolean rescan) {
+                  sink.accept(new Event.FilesRead(s, seq, rescan));
+                }
+
+                @Override
+                public void reading(ProbeReading r, long seq) {
+                  sink.accept(new Event.ProbeRead(r, seq));
+                }
               });
       watcher.start();
-      ExecutorService commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
+      commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
-      // Spot notice reads off the loop's thread: a slow IMDS must not hold up a heartbeat.
-      spotReads = Executors.newSingleThreadExecutor(daemon("drainguard-spot-notices"));
       DrainController controller =
           new DrainController(
               settings(cfg, initiallyProtected),
-              meteredImds,
-              lifecycle,
               found.ref(),
               found.hook(),
-              watcher,
-              runner,
-              clock,
+              cfg.drainedWhen(),
+              probeAges,
+              watcher.filesSnapshot(),
+              clock.instant(),
+              cfg.probeTimeout().plus(CONFIRM_ALLOWANCE),
               s -> {
                 metrics.onStatus(s);
+                metrics.onQueues(s.queues());
                 listener.accept(s);
-              },
-              spotReads);
+              });
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
-      // Bind the socket (and metrics) before the first tick: a second agent started by mistake
+      callThreads = Executors.newCachedThreadPool(daemon("drainguard-aws-call"));
+      ProbeSet confirmer = watcher;
+      Effects effects =
+          new Effects(
+              lifecycle,
+              found.ref(),
+              runner,
+              confirmer::confirm,
+              callThreads,
+              Effects.CALL_DEADLINE,
+              sink);
+      DrainLoop loop = new DrainLoop(controller, effects::execute, clock, clockRecheck, onDeath);
+      startedLoop = loop;
+      // Bind the socket (and metrics) before the first step: a second agent started by mistake
       // must fail before it calls anything.
       control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
       if (cfg.metricsPort().isPresent()) {
         metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
       }
-      loop.start(controller);
+      loop.start();
+      synchronized (early) {
+        early.forEach(loop::offer);
+        early.clear();
+        loopRef.set(loop);
+      }
+      poller =
+          new ImdsPoller(
+              meteredImds,
+              cfg.imdsPollInterval(),
+              Executors.newSingleThreadScheduledExecutor(daemon("drainguard-imds")),
+              () -> !controller.status().phase().terminal(),
+              sink);
+      poller.start();
       log.info(
           "agent started {} roots={} probes={} drainedWhen={} quietPeriod={} heartbeatEvery={}"
               + " policy={}",
@@ -225,8 +303,20 @@ final class Agent implements AutoCloseable {
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
       return new Agent(
-          imds, api, watcher, loop, controller, commandThreads, spotReads, control, metricsServer);
+          imds,
+          api,
+          watcher,
+          poller,
+          loop,
+          controller,
+          commandThreads,
+          callThreads,
+          control,
+          metricsServer);
     } catch (RuntimeException e) {
+      if (poller != null) {
+        poller.close();
+      }
       if (metricsServer != null) {
         metricsServer.close();
       }
@@ -239,8 +329,11 @@ final class Agent implements AutoCloseable {
       if (watcher != null) {
         watcher.close();
       }
-      if (spotReads != null) {
-        spotReads.shutdownNow();
+      if (callThreads != null) {
+        callThreads.shutdownNow();
+      }
+      if (commandThreads != null) {
+        commandThreads.shutdownNow();
       }
       if (api != null) {
         api.close();
@@ -282,12 +375,13 @@ final class Agent implements AutoCloseable {
 
       @Override
       public ControlResult hold(String reason) {
-        return loop.call(c -> c.hold(reason), CONTROL_WAIT);
+        return loop.call(c -> c.hold(reason, clock.instant()), CONTROL_WAIT);
       }
 
       @Override
       public ControlResult release(boolean force, String reason) {
-        return loop.call(c -> c.release(force, reason), CONTROL_WAIT);
+        ControlResult r = loop.call(c -> c.release(force, reason, clock.instant()), CONTROL_WAIT);
+        return r.accepted() ? Releases.awaitEnd(r, controller::status, RELEASE_WAIT) : r;
       }
     };
   }
@@ -334,10 +428,11 @@ final class Agent implements AutoCloseable {
       metricsServer.close();
     }
     control.close();
+    poller.close();
     loop.close();
     watcher.close();
     commandThreads.shutdownNow();
-    spotReads.shutdownNow();
+    callThreads.shutdownNow();
     api.close();
     imds.close();
     log.info("agent stopped phase={} (no lifecycle call is made on stop)", status().phase());

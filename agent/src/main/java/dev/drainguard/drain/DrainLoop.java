@@ -1,91 +1,108 @@
 package dev.drainguard.drain;
 
-import dev.drainguard.queue.QueueSnapshot;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives a {@link DrainController} on one scheduler thread: a tick at a fixed pace (timers), one
- * right away for every new queue snapshot, and one at the end of a quiet period. A failing tick is
- * logged and the next one runs: the loop never dies while the agent lives.
+ * The decision thread: takes events in the order they arrive and steps the {@link DrainController}
+ * with each, then hands its intents to the executors. Between events it sleeps until the next
+ * instant the controller says is due — there is no fixed tick. Anything a step throws is logged and
+ * the loop goes on; if the thread dies anyway, {@code onDeath} is told (the agent exits non-zero
+ * and systemd restarts it, which is safe).
  */
 public final class DrainLoop implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DrainLoop.class);
 
+  /** How long {@link #close()} waits for a step in progress to finish. */
+  static final Duration STOP_WAIT = Duration.ofSeconds(5);
+
+  /** A task for the decision thread: an operator request, answered through its future. */
+  private record Task<T>(Function<DrainController, T> action, CompletableFuture<T> answer) {
+    void run(DrainController c) {
+      try {
+        answer.complete(action.apply(c));
+      } catch (RuntimeException e) {
+        answer.completeExceptionally(e);
+      }
+    }
+  }
+
+  private final DrainController controller;
+  private final Consumer<List<Intent>> effects;
+  private final Clock clock;
+  private final Optional<Duration> clockRecheck;
+  private final Runnable onDeath;
+  private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+  private final AtomicLong wakeups = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean stopped;
+
   /**
-   * How often timers are re-evaluated (heartbeat due, quiet period over, deadline): a drained queue
-   * is acted on within this of its quiet period ending, and a tick with nothing due costs a few
-   * comparisons.
+   * @param effects carries out the intents of every step; must not block
+   * @param clockRecheck for test clocks that move without telling anyone: the clock is read again
+   *     at least this often. Empty in the agent, whose clock moves with real time.
+   * @param onDeath called if the decision thread ends while the loop is not stopped
    */
-  public static final Duration TICK = Duration.ofMillis(200);
-
-  /** How long {@link #close()} waits for a tick in progress (e.g. an API call) to finish. */
-  static final Duration STOP_WAIT = Duration.ofSeconds(15);
-
-  private final ScheduledExecutorService scheduler;
-  private final Duration tick;
-  private volatile DrainController controller;
-
-  /** The one extra evaluation pending at the end of a quiet period; touched on the loop thread. */
-  private ScheduledFuture<?> quietTick;
-
-  public DrainLoop(ScheduledExecutorService scheduler, Duration tick) {
-    this.scheduler = scheduler;
-    this.tick = tick;
+  public DrainLoop(
+      DrainController controller,
+      Consumer<List<Intent>> effects,
+      Clock clock,
+      Optional<Duration> clockRecheck,
+      Runnable onDeath) {
+    this.controller = controller;
+    this.effects = effects;
+    this.clock = clock;
+    this.clockRecheck = clockRecheck;
+    this.onDeath = onDeath;
+    this.thread = new Thread(this::run, "drainguard-drain");
+    thread.setDaemon(true);
   }
 
-  /** Starts ticking {@code c}; snapshots that arrived before are read by its first tick. */
-  public void start(DrainController c) {
-    this.controller = c;
-    scheduler.scheduleWithFixedDelay(this::safeTick, 0, tick.toMillis(), TimeUnit.MILLISECONDS);
+  public void start() {
+    thread.start();
   }
 
-  /** The queue probe's listener: evaluates the new snapshot on the loop thread. */
-  public void onQueues(QueueSnapshot s) {
-    DrainController c = controller;
-    if (c == null || scheduler.isShutdown()) {
-      return;
+  /** Queues an event for the decision thread; from any thread, never blocks. */
+  public void offer(Event e) {
+    if (!stopped) {
+      inbox.add(e);
     }
-    try {
-      scheduler.execute(
-          () -> {
-            try {
-              c.onQueues(s);
-              tickWhenQuiet(c);
-            } catch (RuntimeException e) {
-              log.error("drain evaluation failed, continuing: {}", e.toString(), e);
-            }
-          });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      log.debug("snapshot after stop ignored");
-    }
+  }
+
+  /** How many times the decision thread has woken up (events, due instants, test rechecks). */
+  public long wakeups() {
+    return wakeups.get();
   }
 
   /**
-   * Runs {@code action} on the loop thread, between ticks, and returns its result: how the control
-   * socket's hold and release reach the controller without racing a tick.
+   * Runs {@code action} on the decision thread between events and returns its result: how the
+   * control socket's hold and release reach the controller.
    *
    * @throws IllegalStateException when the loop is stopped or does not answer within {@code wait}
    */
   public <T> T call(Function<DrainController, T> action, Duration wait) {
-    DrainController c = controller;
-    if (c == null || scheduler.isShutdown()) {
+    if (stopped) {
       throw new IllegalStateException("the drain loop is not running");
     }
-    Future<T> f = scheduler.submit(() -> action.apply(c));
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    inbox.add(new Task<>(action, answer));
     try {
-      return f.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return answer.get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      f.cancel(false);
       throw new IllegalStateException("the drain loop did not answer within " + wait, e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("the drain loop failed: " + e.getCause(), e.getCause());
@@ -95,47 +112,66 @@ public final class DrainLoop implements AutoCloseable {
     }
   }
 
-  private void safeTick() {
+  private void run() {
     try {
-      controller.tick();
-      tickWhenQuiet(controller);
-    } catch (RuntimeException e) {
-      log.error("drain tick failed, continuing: {}", e.toString(), e);
+      step(new Event.Wake());
+      while (!stopped) {
+        Object next = inbox.poll(waitNanos(), TimeUnit.NANOSECONDS);
+        if (stopped) {
+          break;
+        }
+        wakeups.incrementAndGet();
+        try {
+          if (next instanceof Task<?> t) {
+            t.run(controller);
+            step(new Event.Wake());
+          } else {
+            step(next instanceof Event e ? e : new Event.Wake());
+          }
+        } catch (Throwable t) { // one bad step must not end the decisions
+          log.error("drain step failed, continuing: {}", t.toString(), t);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      log.error("drain loop died: {}", t.toString(), t);
+    } finally {
+      if (!stopped) {
+        log.error("the decision thread ended while the agent runs: exiting so that it restarts");
+        onDeath.run();
+      }
     }
   }
 
-  /**
-   * Schedules one evaluation for the moment the quiet period ends, unless one is pending: the
-   * regular tick alone would act up to one tick later.
-   */
-  private void tickWhenQuiet(DrainController c) {
-    if (quietTick != null && !quietTick.isDone()) {
-      return;
+  private void step(Event e) {
+    List<Intent> intents = controller.step(e, clock.instant());
+    if (!intents.isEmpty()) {
+      effects.accept(intents);
     }
-    c.untilQuietPeriodEnds()
-        .ifPresent(
-            left -> {
-              try {
-                quietTick =
-                    scheduler.schedule(this::safeTick, left.toMillis() + 1, TimeUnit.MILLISECONDS);
-              } catch (java.util.concurrent.RejectedExecutionException e) {
-                log.debug("quiet-period evaluation after stop not scheduled");
-              }
-            });
   }
 
-  /** Stops ticking. Sends nothing: stopping the agent never completes a lifecycle action. */
+  private long waitNanos() {
+    Instant now = clock.instant();
+    long wait =
+        controller
+            .nextWake(now)
+            .map(d -> Math.max(1, Duration.between(now, d).toNanos()))
+            .orElse(Long.MAX_VALUE);
+    if (clockRecheck.isPresent()) {
+      wait = Math.min(wait, clockRecheck.get().toNanos());
+    }
+    return wait;
+  }
+
+  /** Stops the decisions. Sends nothing: stopping the agent never completes a lifecycle action. */
   @Override
   public void close() {
-    DrainController c = controller;
-    if (c != null) {
-      c.stop();
-    }
-    scheduler.shutdownNow();
+    controller.stop();
+    stopped = true;
+    thread.interrupt();
     try {
-      if (!scheduler.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("drain loop did not stop within {}", STOP_WAIT);
-      }
+      thread.join(STOP_WAIT.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

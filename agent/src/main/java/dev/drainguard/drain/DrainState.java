@@ -5,52 +5,55 @@ import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
+import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.QueueSnapshot;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Everything the drain knows and has done, shared by the controller and the flows it delegates to
- * ({@link Retention}, {@link SpotNotices}). Mutated only on the drain loop's thread; {@link
- * #toStatus} turns it into the immutable {@link DrainStatus} that other threads read.
+ * ({@link Termination}, {@link Retention}, {@link SpotNotices}). Touched only on the decision
+ * thread; {@link #toStatus} turns it into the immutable {@link DrainStatus} other threads read.
  */
 final class DrainState {
 
   private static final Logger log = LoggerFactory.getLogger(DrainController.class);
 
   final LifecycleHookRef ref;
+  final Evidence evidence;
+  final Calls calls = new Calls();
+
+  /** The intents asked for during the current step; handed to the executors after it. */
+  final List<Intent> out = new ArrayList<>();
 
   Phase phase = Phase.IN_SERVICE;
   TargetLifecycleState target = TargetLifecycleState.IN_SERVICE;
+  TerminationHook hook;
+  Instant hookReadAt;
+
+  /** The hook is to be read again (termination noticed, or a surprising answer). */
+  boolean hookRereadWanted;
+  Duration heartbeatEvery;
+
+  /** The evidence combined at the current step's instant; set at the start of every step. */
   QueueSnapshot snapshot;
-  Instant emptySince;
+
   Instant evaluatedAt;
   Instant noticedAt;
   Instant actionActiveSince;
   Instant deadline;
 
-  /**
-   * No complete, abandon, describe or terminate call before this instant: a failed call cools down
-   * (see CALL_RETRY).
-   */
-  Instant nextCall = Instant.MIN;
-
-  /**
-   * No heartbeat before this instant. Separate from {@link #nextCall} so that heartbeats go on
-   * while a complete or abandon is being retried: the hook must not time out meanwhile.
-   */
-  Instant nextHeartbeatCall = Instant.MIN;
-
   int heartbeats;
   Instant lastHeartbeat;
   Instant drainedAt;
-  CompletableFuture<CommandRunner.CommandResult> command;
+  boolean commandRunning;
   boolean commandRan;
   String lastError;
 
@@ -58,6 +61,7 @@ final class DrainState {
   Instant holdSince;
   String releaseReason;
   boolean releaseForced;
+  Instant releasedAt;
   volatile boolean stopping;
 
   Instant retainedSince;
@@ -69,30 +73,13 @@ final class DrainState {
   Instant endedAt;
   long bytesAtEnd;
 
-  DrainState(LifecycleHookRef ref, QueueSnapshot first, Instant now) {
+  DrainState(LifecycleHookRef ref, TerminationHook hook, Evidence evidence, Instant now) {
     this.ref = ref;
+    this.hook = hook;
+    this.hookReadAt = now;
+    this.evidence = evidence;
     this.evaluatedAt = now;
-    observe(first);
-  }
-
-  /**
-   * Takes in a snapshot. Snapshots are taken in the order they arrive, not by their time: one from
-   * the listener may arrive after a fresher one read by a tick, and its verdict still counts (a
-   * brief non-empty moment restarts the quiet period). Every decision re-reads the probe first, so
-   * it is always made on the freshest snapshot.
-   */
-  void observe(QueueSnapshot s) {
-    snapshot = s;
-    if (!s.empty()) {
-      emptySince = null;
-    } else if (emptySince == null) {
-      emptySince = s.takenAt();
-    }
-  }
-
-  /** Every queue has been empty for at least {@code quiet}. */
-  boolean drainedFor(Instant now, Duration quiet) {
-    return snapshot.empty() && emptySince != null && !now.isBefore(emptySince.plus(quiet));
+    this.snapshot = evidence.verdict(now);
   }
 
   /** Reaches a terminal phase, logging once: at ERROR unless it completed with nothing queued. */
@@ -102,41 +89,24 @@ final class DrainState {
     endReason = reason;
     endedAt = now;
     bytesAtEnd = snapshot.totalBytes();
-    if (terminal == Phase.COMPLETED && bytesAtEnd == 0) {
+    if (terminal == Phase.COMPLETED && bytesAtEnd == 0 && !snapshot.anyError()) {
       log.info("lifecycle action completed result={} {} reason=\"{}\"", sent, ref, reason);
     } else {
       log.error(
-          "drain ended phase={} result={} {} bytesAtRisk={} reason=\"{}\"",
+          "drain ended phase={} result={} {} bytesAtRisk={} probes={} reason=\"{}\"",
           terminal,
           sent,
           ref,
           bytesAtEnd,
+          describe(snapshot),
           reason);
     }
   }
 
-  /**
-   * Whether an operator's release still stands, judged on {@code fresh}: a release that was not
-   * forced was accepted because the queues were empty, and is dropped if data came back before it
-   * could be carried out.
-   */
-  boolean releaseStands(QueueSnapshot fresh) {
-    observe(fresh);
-    if (releaseForced || snapshot.empty()) {
-      return true;
-    }
-    log.warn(
-        "operator release dropped {}: {} bytes are queued again since it was given; holding",
-        ref,
-        snapshot.totalBytes());
-    releaseReason = null;
-    return false;
-  }
-
   /** A failed call: shown as the last error; the caller decides when to try again. */
-  void error(String operation, RuntimeException e) {
-    lastError = e.getMessage();
-    log.warn("{} failed, will retry: {}", operation, e.getMessage());
+  void error(String operation, String message) {
+    lastError = message;
+    log.warn("{} failed, will retry: {}", operation, message);
   }
 
   /** The environment every operator command gets. */
@@ -149,16 +119,29 @@ final class DrainState {
         "DRAINGUARD_QUEUED_BYTES", Long.toString(snapshot.totalBytes()));
   }
 
+  /** What the deciding probes say, for one log line: {@code files=0B command=unknown(...)}. */
+  static String describe(QueueSnapshot s) {
+    return s.probes().stream()
+        .filter(ProbeReading::deciding)
+        .map(
+            p ->
+                p.probe()
+                    + "="
+                    + p.unknown().map(u -> "unknown").orElse(p.bytes() + "B")
+                    + (p.probe().equals(ProbeReading.FILES)
+                        ? "/" + s.totalFiles() + "files"
+                        : ""))
+        .collect(Collectors.joining(","));
+  }
+
   DrainStatus toStatus(
-      TerminationHook hook,
-      DeadlinePolicy policy,
-      Duration heartbeatEvery,
-      ScaleInProtection protection,
-      List<String> eventCommands) {
+      DeadlinePolicy policy, ScaleInProtection protection, List<String> eventCommands) {
     Optional<Instant> next =
         phase == Phase.HOLDING || phase == Phase.DRAINED
             ? Optional.ofNullable(lastHeartbeat).map(h -> h.plus(heartbeatEvery))
             : Optional.empty();
+    Optional<Instant> emptySince =
+        snapshot.empty() ? Optional.of(evidence.lastNotEmpty()) : Optional.empty();
     return new DrainStatus(
         evaluatedAt,
         phase,
@@ -167,7 +150,7 @@ final class DrainState {
         hook,
         policy,
         snapshot,
-        Optional.ofNullable(emptySince),
+        emptySince,
         heartbeats,
         Optional.ofNullable(lastHeartbeat),
         next,

@@ -18,24 +18,11 @@ final class OperatorRequests {
   private final DrainState state;
   private final LifecycleHookRef ref;
   private final DeadlinePolicy policy;
-  private final Runnable publish;
-  private final Runnable tick;
 
-  /**
-   * @param publish tells the controller's listener about the changed state
-   * @param tick evaluates the drain at once, so a release completes before its answer
-   */
-  OperatorRequests(
-      DrainState state,
-      LifecycleHookRef ref,
-      DeadlinePolicy policy,
-      Runnable publish,
-      Runnable tick) {
+  OperatorRequests(DrainState state, LifecycleHookRef ref, DeadlinePolicy policy) {
     this.state = state;
     this.ref = ref;
     this.policy = policy;
-    this.publish = publish;
-    this.tick = tick;
   }
 
   /**
@@ -58,7 +45,6 @@ final class OperatorRequests {
         state.phase,
         reason,
         state.deadline);
-    publish.run();
     return ControlResult.accepted(
         "holding: the lifecycle action stays open until 'drainguard release' or the deadline"
             + (state.deadline == null
@@ -78,7 +64,6 @@ final class OperatorRequests {
     if (state.phase == Phase.IN_SERVICE) {
       boolean held = state.holdReason != null;
       clearHold();
-      publish.run();
       return held
           ? ControlResult.accepted("hold cleared; the instance is not terminating")
           : ControlResult.refused("the instance is not terminating: nothing to release");
@@ -106,14 +91,15 @@ final class OperatorRequests {
     } else {
       log.warn("operator release {} reason=\"{}\"", ref, reason);
     }
-    state.nextCall = now;
-    tick.run();
-    if (state.phase == Phase.COMPLETED) {
-      return ControlResult.accepted(
-          "completed: CONTINUE sent" + (bytes > 0 ? ", " + bytes + " queued bytes lost" : ""));
-    }
+    state.releasedAt = now;
+    String what = state.phase == Phase.RETAINED ? "the retained instance will be terminated" : "CONTINUE will be sent";
     return ControlResult.accepted(
-        "released: CONTINUE will be sent as soon as the lifecycle action is active"
+        "released: "
+            + what
+            + (force
+                ? ""
+                : " once fresh readings confirm the queues are empty")
+            + (state.phase == Phase.AWAITING_ACTION ? ", as soon as the lifecycle action is active" : "")
             + (bytes > 0 ? " (" + bytes + " queued bytes will be lost)" : ""));
   }
 

@@ -1,11 +1,10 @@
 package dev.drainguard.drain;
 
+import dev.drainguard.drain.Event.CallResult;
+import dev.drainguard.drain.Intent.CallKind;
 import dev.drainguard.lifecycle.ActionOutcome;
 import dev.drainguard.lifecycle.GroupMembership;
-import dev.drainguard.lifecycle.LifecycleActions;
-import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.LifecycleResult;
-import dev.drainguard.queue.QueueProbe;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -14,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Deadline policy {@code retain}: ABANDON so that a group with {@code TerminateHookAbandon=retain}
  * keeps the instance in {@code Terminating:Retained}, confirm that it did, keep draining, and
- * terminate the instance (desired capacity kept) once its queues have drained.
+ * terminate the instance (desired capacity kept) once its queues are confirmed empty.
  */
 final class Retention {
 
@@ -30,41 +29,108 @@ final class Retention {
 
   private final DrainState state;
   private final DrainSettings settings;
-  private final LifecycleActions api;
-  private final QueueProbe queues;
-  private final CommandRunner commands;
+  private final Confirmation confirmation;
+  private boolean abandonSent;
   private boolean confirmed;
-  private boolean looked;
+  private String terminateReason;
 
-  Retention(
-      DrainState state,
-      DrainSettings settings,
-      LifecycleActions api,
-      QueueProbe queues,
-      CommandRunner commands) {
+  Retention(DrainState state, DrainSettings settings, Confirmation confirmation) {
     this.state = state;
     this.settings = settings;
-    this.api = api;
-    this.queues = queues;
-    this.commands = commands;
+    this.confirmation = confirmation;
   }
 
   /** The deadline came with data queued: ABANDON into retention. */
   void abandon(Instant now) {
-    if (now.isBefore(state.nextCall) || state.stopping) {
+    if (state.stopping || abandonSent) {
       return;
     }
-    ActionOutcome outcome;
-    try {
-      outcome = api.complete(state.ref, LifecycleResult.ABANDON);
-    } catch (LifecycleApiException e) {
-      state.error("complete(ABANDON) for retention of " + state.ref, e);
-      state.nextCall = now.plus(DrainController.CALL_RETRY);
+    if (state.calls.start(CallKind.ABANDON, now, state.out)) {
+      abandonSent = true;
+    }
+  }
+
+  /**
+   * The instance is in Terminating:Retained although this agent did not see its own ABANDON
+   * accepted (an earlier agent's, a lost answer, or the hook's DefaultResult): take it over.
+   */
+  void adopt(Instant now, String lifecycle) {
+    confirmed = true;
+    state.phase = Phase.RETAINED;
+    state.retainedSince = now;
+    log.warn(
+        "instance found retained {} state={} probes={}: it stays until its queues drain",
+        state.ref,
+        lifecycle,
+        DrainState.describe(state.snapshot));
+  }
+
+  /** In RETAINED: confirm the group kept the instance, drain, then terminate it. */
+  void evaluate(Instant now) {
+    if (state.phase != Phase.RETAINED) {
       return;
     }
-    if (outcome != ActionOutcome.ACCEPTED) {
+    if (!confirmed) {
+      state.calls.start(CallKind.DESCRIBE_INSTANCE, now, state.out);
+      return;
+    }
+    if (terminateReason != null || state.stopping) {
+      return; // a terminate is in flight or being retried
+    }
+    if (state.releaseReason != null) {
+      if (confirmation.releaseStands(now) && confirmation.releaseConfirmed(now)) {
+        terminate(now, state.releaseReason);
+      }
+      return;
+    }
+    if (state.holdReason != null || state.commandRunning || !confirmation.drained(now)) {
+      return;
+    }
+    if (settings.beforeCompleteCommand().isPresent() && !state.commandRan) {
+      state.commandRunning = true;
+      state.out.add(
+          new Intent.RunCommand(
+              "before-complete",
+              settings.beforeCompleteCommand().get(),
+              state.commandEnv(Phase.RETAINED),
+              settings.commandTimeout()));
+      return;
+    }
+    terminate(now, "retained instance drained");
+  }
+
+  private void terminate(Instant now, String reason) {
+    terminateReason = reason;
+    state.calls.start(CallKind.TERMINATE, now, state.out);
+  }
+
+  /** Retries a terminate whose slot was busy or cooling down. */
+  void retryPending(Instant now) {
+    if (terminateReason != null && state.phase == Phase.RETAINED && !state.stopping) {
+      state.calls.start(CallKind.TERMINATE, now, state.out);
+    }
+  }
+
+  /** How a call this flow made ended. */
+  void onCall(CallKind kind, CallResult result, Instant now) {
+    switch (kind) {
+      case ABANDON -> onAbandon(result, now);
+      case DESCRIBE_INSTANCE -> onDescribed(result, now);
+      case TERMINATE -> onTerminated(result, now);
+      default -> {}
+    }
+  }
+
+  private void onAbandon(CallResult result, Instant now) {
+    if (result instanceof CallResult.Failed f) {
+      abandonSent = false;
+      state.error("complete(ABANDON) for retention of " + state.ref, f.message());
+      state.calls.coolDown(CallKind.ABANDON, now.plus(Termination.CALL_RETRY));
+      return;
+    }
+    if (result instanceof CallResult.Answered a && a.outcome() != ActionOutcome.ACCEPTED) {
       // Gone: an earlier ABANDON whose answer was lost, or a timeout that applied ABANDON.
-      // Either may have retained the instance; the group's own answer decides (confirm()).
+      // Either may have retained the instance; the group's own answer decides.
       log.warn(
           "ABANDON found no active lifecycle action {}: checking whether the instance was"
               + " retained anyway",
@@ -73,127 +139,40 @@ final class Retention {
     state.phase = Phase.RETAINED;
     state.retainedSince = now;
     state.result = LifecycleResult.ABANDON;
-    state.nextCall = now;
     log.warn(
-        "deadline reached with data queued, policy=retain sent ABANDON {} queuedBytes={}:"
+        "deadline reached with data queued, policy=retain sent ABANDON {} probes={}:"
             + " expecting {}",
         state.ref,
-        state.snapshot.totalBytes(),
+        DrainState.describe(state.snapshot),
         RETAINED_STATE);
-    tick(now);
   }
 
-  /**
-   * The lifecycle action is not active: when the instance is already in Terminating:Retained
-   * (abandoned while no agent watched it, before a restart, or by the hook's DefaultResult ABANDON
-   * at a timeout), take it over as after our own ABANDON: drain, then terminate it. The agent keeps
-   * no state, so this is how a restarted agent finds a retained instance again.
-   *
-   * @return true when the drain goes on in RETAINED
-   */
-  boolean adoptIfRetained(Instant now) {
-    String lifecycle;
-    try {
-      lifecycle =
-          api.describeInstance(state.ref.instanceId())
-              .map(GroupMembership::lifecycleState)
-              .orElse("gone from the group");
-    } catch (LifecycleApiException e) {
-      state.error("describe instance to look for retention of " + state.ref, e);
-      return false;
-    }
-    looked = true;
-    if (!RETAINED_STATE.equals(lifecycle)) {
-      return false;
-    }
-    confirmed = true;
-    state.phase = Phase.RETAINED;
-    state.retainedSince = now;
-    state.nextCall = now;
-    log.warn(
-        "instance found retained {} state={} queuedBytes={}: it stays until its queues drain",
-        state.ref,
-        lifecycle,
-        state.snapshot.totalBytes());
-    tick(now);
-    return true;
-  }
-
-  /** True once {@link #adoptIfRetained} has had an answer from Auto Scaling. */
-  boolean looked() {
-    return looked;
-  }
-
-  /** In RETAINED: confirm the group kept the instance, drain, then terminate it. */
-  void tick(Instant now) {
-    if (!confirmed) {
-      confirm(now);
+  private void onDescribed(CallResult result, Instant now) {
+    if (state.phase != Phase.RETAINED || confirmed) {
       return;
     }
-    if (state.releaseReason != null && state.releaseStands(queues.snapshot())) {
-      terminate(now, state.releaseReason);
+    if (result instanceof CallResult.Failed f) {
+      state.error("describe instance after ABANDON for " + state.ref, f.message());
+      state.calls.coolDown(CallKind.DESCRIBE_INSTANCE, now.plus(Termination.CALL_RETRY));
       return;
     }
-    if (!state.drainedFor(now, settings.quietPeriod()) || state.holdReason != null) {
+    if (!(result instanceof CallResult.Described d)) {
       return;
     }
-    if (settings.beforeCompleteCommand().isPresent() && !state.commandRan) {
-      if (state.command == null) {
-        state.command =
-            commands.start(
-                "before-complete",
-                settings.beforeCompleteCommand().get(),
-                state.commandEnv(Phase.RETAINED),
-                settings.commandTimeout());
-        return;
-      }
-      if (!state.command.isDone()) {
-        return;
-      }
-      CommandRunner.CommandResult r = state.command.join();
-      if (!r.ok()) {
-        state.lastError =
-            "before-complete command "
-                + (r.timedOut() ? "timed out" : "failed with exit " + r.exitCode());
-      }
-      state.command = null;
-      state.commandRan = true;
-      state.emptySince = now; // what the command wrote must be seen: the quiet period runs again
-      return;
-    }
-    state.observe(queues.snapshot());
-    if (state.snapshot.empty()) {
-      terminate(now, "retained instance drained");
-    }
-  }
-
-  private void confirm(Instant now) {
-    if (now.isBefore(state.nextCall)) {
-      return;
-    }
-    String lifecycle;
-    try {
-      lifecycle =
-          api.describeInstance(state.ref.instanceId())
-              .map(GroupMembership::lifecycleState)
-              .orElse("gone from the group");
-    } catch (LifecycleApiException e) {
-      state.error("describe instance after ABANDON for " + state.ref, e);
-      state.nextCall = now.plus(DrainController.CALL_RETRY);
-      return;
-    }
+    String lifecycle =
+        d.membership().map(GroupMembership::lifecycleState).orElse("gone from the group");
     if (RETAINED_STATE.equals(lifecycle)) {
       confirmed = true;
       log.warn(
-          "instance retained {} state={} queuedBytes={}: it stays until its queues drain",
+          "instance retained {} state={} probes={}: it stays until its queues drain",
           state.ref,
           lifecycle,
-          state.snapshot.totalBytes());
+          DrainState.describe(state.snapshot));
       return;
     }
     boolean stillMoving = lifecycle.startsWith("Terminating") && !lifecycle.endsWith("Proceed");
     if (stillMoving && now.isBefore(state.retainedSince.plus(CONFIRM_LIMIT))) {
-      state.nextCall = now.plus(DrainController.ACTION_RETRY);
+      state.calls.coolDown(CallKind.DESCRIBE_INSTANCE, now.plus(Termination.ACTION_RETRY));
       return;
     }
     state.end(
@@ -208,21 +187,16 @@ final class Retention {
             + " TerminateHookAbandon=retain), or the action had already ended");
   }
 
-  private void terminate(Instant now, String reason) {
-    if (now.isBefore(state.nextCall) || state.stopping) {
-      return;
-    }
-    try {
-      api.terminateInstance(state.ref.instanceId());
-    } catch (LifecycleApiException e) {
-      state.error("terminate retained instance " + state.ref, e);
-      state.nextCall = now.plus(DrainController.CALL_RETRY);
+  private void onTerminated(CallResult result, Instant now) {
+    if (result instanceof CallResult.Failed f) {
+      state.error("terminate retained instance " + state.ref, f.message());
+      state.calls.coolDown(CallKind.TERMINATE, now.plus(Termination.CALL_RETRY));
       return;
     }
     state.end(
         now,
         Phase.COMPLETED,
         LifecycleResult.ABANDON,
-        reason + "; the agent terminated its retained instance");
+        terminateReason + "; the agent terminated its retained instance");
   }
 }

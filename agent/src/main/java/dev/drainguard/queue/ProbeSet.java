@@ -3,174 +3,187 @@ package dev.drainguard.queue;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every enabled probe behind the one {@link QueueProbe} seam the controller sees: the filesystem
- * watcher, which reports on its own, and the scheduled probes (a command, the Cribl API), each
- * asked every probe interval on a thread of its own so that a slow one cannot delay another. Their
- * readings are combined by {@link DrainedWhen}; a snapshot goes to the listener whenever a verdict
- * or a byte count changes.
+ * Every enabled queue source: the filesystem watcher, which reports on its own, and the scheduled
+ * probes (a command, the Cribl API), each asked every probe interval on a thread of its own so that
+ * a slow one cannot delay another. It forwards each reading, numbered in the order it was taken, to
+ * its {@link Listener}; combining them is the decision core's job. Nothing here waits for a probe:
+ * {@link #start()} returns at once and a probe is unknown until it answers.
  */
-public final class ProbeSet implements QueueProbe {
+public final class ProbeSet implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ProbeSet.class);
+
+  /** Where readings go, from the thread that took them. */
+  public interface Listener {
+
+    /**
+     * A files snapshot: published by the watcher, or the result of {@link #confirm()}'s rescan.
+     *
+     * @param seq increases with every files snapshot, in the order they were taken
+     */
+    void files(QueueSnapshot snapshot, long seq, boolean rescan);
+
+    /**
+     * A scheduled probe's reading, taken by its schedule or by {@link #confirm()}.
+     *
+     * @param seq increases with every reading of that probe, in the order the reads started
+     */
+    void reading(ProbeReading reading, long seq);
+  }
 
   private final QueueWatcher files;
   private final List<Probe> probes;
   private final Duration interval;
-  private final DrainedWhen rule;
+  private final Listener listener;
   private final Clock clock;
-  private final Consumer<QueueSnapshot> listener;
-  private final Map<String, ProbeReading> latest = new LinkedHashMap<>();
+  private final AtomicLong filesSeq = new AtomicLong();
+  private final Map<String, AtomicLong> seqs = new HashMap<>();
+  private final Map<String, ProbeReading> lastLogged = new HashMap<>();
   private final List<ScheduledExecutorService> schedulers = new ArrayList<>();
-  private QueueSnapshot lastFiles;
+  private final ExecutorService confirmations;
 
   /**
    * @param roots the filesystem probe's roots
    * @param reconcileInterval the filesystem probe's full rescan period
    * @param probes the scheduled probes, each with a distinct name
    * @param interval how often each scheduled probe is asked
-   * @param rule how the readings combine; every probe it names must be enabled
-   * @param listener called with each snapshot whose verdict or bytes changed, from the thread that
-   *     saw the change
-   * @throws IllegalArgumentException when the rule names a probe that is not enabled
    */
   public ProbeSet(
       List<QueueRootSpec> roots,
       Duration reconcileInterval,
       List<Probe> probes,
       Duration interval,
-      DrainedWhen rule,
       Clock clock,
-      Consumer<QueueSnapshot> listener) {
+      Listener listener) {
     this.probes = List.copyOf(probes);
     this.interval = Objects.requireNonNull(interval, "interval");
-    this.rule = Objects.requireNonNull(rule, "rule");
-    this.clock = Objects.requireNonNull(clock, "clock");
     this.listener = Objects.requireNonNull(listener, "listener");
-    List<String> enabled = new ArrayList<>(List.of(ProbeReading.FILES));
+    this.clock = Objects.requireNonNull(clock, "clock");
     for (Probe p : this.probes) {
-      if (enabled.contains(p.name())) {
+      if (p.name().equals(ProbeReading.FILES) || seqs.containsKey(p.name())) {
         throw new IllegalArgumentException("probe " + p.name() + " given twice");
       }
-      enabled.add(p.name());
-      latest.put(p.name(), ProbeReading.unknown(p.name(), clock.instant(), "not read yet"));
+      seqs.put(p.name(), new AtomicLong());
     }
+    this.files =
+        new QueueWatcher(
+            roots, reconcileInterval, clock, s -> listener.files(s, filesSeq.incrementAndGet(), false));
+    this.confirmations = Executors.newCachedThreadPool(daemon("drainguard-confirm"));
+  }
+
+  /**
+   * Checks that {@code rule} names only enabled probes.
+   *
+   * @throws IllegalArgumentException when it names one that is not configured
+   */
+  public static void checkRule(DrainedWhen rule, List<Probe> probes) {
+    List<String> enabled = new ArrayList<>(List.of(ProbeReading.FILES));
+    probes.forEach(p -> enabled.add(p.name()));
     for (String named : rule.named()) {
       if (!enabled.contains(named)) {
         throw new IllegalArgumentException(
             "drained-when names probe " + named + ", which is not configured");
       }
     }
-    this.files = new QueueWatcher(roots, reconcileInterval, clock, this::onFiles);
   }
 
-  /**
-   * Starts the watcher and reads every scheduled probe once before returning, so the first snapshot
-   * holds real readings; then asks each again every interval.
-   */
+  /** The watcher's view now; cheap. */
+  public QueueSnapshot filesSnapshot() {
+    return files.snapshot();
+  }
+
+  /** Starts the watcher and each probe's schedule (first read at once, on its own thread). */
   public void start() {
     files.start();
     for (Probe p : probes) {
-      record(p.read());
       ScheduledExecutorService s =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "drainguard-probe-" + p.name());
-                t.setDaemon(true);
-                return t;
-              });
+          Executors.newSingleThreadScheduledExecutor(daemon("drainguard-probe-" + p.name()));
       schedulers.add(s);
-      s.scheduleAtFixedRate(
-          () -> ask(p), interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+      s.scheduleAtFixedRate(() -> ask(p), 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
-  /** The probes' latest readings combined now; cheap. */
-  @Override
-  public QueueSnapshot snapshot() {
-    QueueSnapshot fs = files.snapshot();
-    synchronized (this) {
-      return combine(fs);
+  /**
+   * Asks for evidence that started now: a full rescan of the files roots and a fresh reading of
+   * every probe, each on a thread of its own, each reported to the listener when it is done.
+   */
+  public void confirm() {
+    try {
+      confirmations.execute(
+          () -> {
+            try {
+              listener.files(files.rescan(), filesSeq.incrementAndGet(), true);
+            } catch (RuntimeException e) {
+              log.warn("confirmation rescan failed: {}", e.toString());
+            }
+          });
+      for (Probe p : probes) {
+        confirmations.execute(() -> ask(p));
+      }
+    } catch (RejectedExecutionException e) {
+      log.debug("confirmation after stop ignored");
     }
-  }
-
-  /** The rule the readings are combined by. */
-  public DrainedWhen rule() {
-    return rule;
   }
 
   @Override
   public void close() {
     schedulers.forEach(ScheduledExecutorService::shutdownNow);
+    confirmations.shutdownNow();
     files.close();
   }
 
+  /** One read; anything it throws is an unknown reading, and the schedule goes on. */
   private void ask(Probe p) {
+    long seq = seqs.get(p.name()).incrementAndGet();
+    java.time.Instant started = clock.instant();
+    ProbeReading r;
     try {
-      record(p.read());
-    } catch (RuntimeException e) {
-      // A probe reports what it cannot tell; this is a bug in one, and must not end its schedule.
-      // The stack is logged once per new failure, not at every interval.
-      ProbeReading failed = ProbeReading.unknown(p.name(), clock.instant(), "probe failed: " + e);
-      synchronized (this) {
-        if (!failed.sameVerdict(latest.get(p.name()))) {
-          log.error("probe failed unexpectedly probe={}", p.name(), e);
-        }
-      }
-      record(failed);
+      r = p.read();
+    } catch (Throwable e) { // a bug in a probe must not end its schedule
+      r = ProbeReading.unknown(p.name(), started, "probe failed: " + e);
+      log.error("probe failed unexpectedly probe={}", p.name(), e);
     }
+    logChange(r);
+    listener.reading(r, seq);
   }
 
-  private void onFiles(QueueSnapshot fs) {
-    synchronized (this) {
-      lastFiles = fs;
-      listener.accept(combine(fs));
+  private void logChange(ProbeReading now) {
+    ProbeReading before;
+    synchronized (lastLogged) {
+      before = lastLogged.put(now.probe(), now);
     }
-  }
-
-  private void record(ProbeReading reading) {
-    synchronized (this) {
-      ProbeReading before = latest.put(reading.probe(), reading);
-      if (before != null && before.sameVerdict(reading)) {
-        return;
-      }
-      logChange(before, reading);
-      if (lastFiles != null) {
-        listener.accept(combine(lastFiles));
-      }
-    }
-  }
-
-  private static void logChange(ProbeReading before, ProbeReading now) {
     if (now.unknown().isPresent()) {
       if (before == null || !now.unknown().equals(before.unknown())) {
         log.warn("probe cannot tell probe={} reason=\"{}\"", now.probe(), now.unknown().get());
       }
-    } else if (before != null && before.unknown().isPresent()) {
+    } else if (before == null) {
+      log.info("probe first reading probe={} bytes={}", now.probe(), now.bytes());
+    } else if (before.unknown().isPresent()) {
       log.info("probe reads again probe={} bytes={}", now.probe(), now.bytes());
     } else {
       log.debug("probe reading probe={} bytes={} empty={}", now.probe(), now.bytes(), now.empty());
     }
   }
 
-  private QueueSnapshot combine(QueueSnapshot fs) {
-    List<ProbeReading> readings = new ArrayList<>(1 + latest.size());
-    ProbeReading filesReading = fs.probes().get(0);
-    readings.add(filesReading.withDeciding(rule.decides(filesReading.probe())));
-    for (ProbeReading r : latest.values()) {
-      readings.add(r.withDeciding(rule.decides(r.probe())));
-    }
-    return new QueueSnapshot(clock.instant(), fs.roots(), readings, rule.empty(readings));
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 }

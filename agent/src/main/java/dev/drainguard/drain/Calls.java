@@ -1,0 +1,67 @@
+package dev.drainguard.drain;
+
+import dev.drainguard.drain.Intent.CallKind;
+import dev.drainguard.drain.Intent.Slot;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The Auto Scaling calls in flight, one per {@link Slot}, and when each slot may be used again
+ * after a failure. A call is asked for as an intent and ends with its {@link Event.CallEnded}: the
+ * core never waits for one.
+ */
+final class Calls {
+
+  private record InFlight(CallKind kind, Instant sentAt) {}
+
+  private final Map<Slot, InFlight> inFlight = new EnumMap<>(Slot.class);
+  private final Map<Slot, Instant> notBefore = new EnumMap<>(Slot.class);
+
+  /** Whether a call of {@code kind} may start at {@code now}: its slot is free and cooled down. */
+  boolean ready(CallKind kind, Instant now) {
+    Slot s = kind.slot();
+    return !inFlight.containsKey(s) && !now.isBefore(notBefore.getOrDefault(s, Instant.MIN));
+  }
+
+  /** Starts a call when {@link #ready}; returns whether it did. */
+  boolean start(CallKind kind, Instant now, List<Intent> out) {
+    if (!ready(kind, now)) {
+      return false;
+    }
+    inFlight.put(kind.slot(), new InFlight(kind, now));
+    out.add(new Intent.Call(kind));
+    return true;
+  }
+
+  /** Whether a call of {@code kind} is in flight. */
+  boolean inFlight(CallKind kind) {
+    InFlight f = inFlight.get(kind.slot());
+    return f != null && f.kind() == kind;
+  }
+
+  /** The call of {@code kind} has ended: frees its slot and says when it was sent. */
+  Optional<Instant> ended(CallKind kind) {
+    InFlight f = inFlight.get(kind.slot());
+    if (f == null || f.kind() != kind) {
+      return Optional.empty();
+    }
+    inFlight.remove(kind.slot());
+    return Optional.of(f.sentAt());
+  }
+
+  /** No call in {@code kind}'s slot before {@code when}. */
+  void coolDown(CallKind kind, Instant when) {
+    notBefore.put(kind.slot(), when);
+  }
+
+  /** When {@code kind}'s slot may next be used, if it is free but cooling down after {@code now}. */
+  Optional<Instant> cooledAt(CallKind kind, Instant now) {
+    Instant t = notBefore.get(kind.slot());
+    return t != null && t.isAfter(now) && !inFlight.containsKey(kind.slot())
+        ? Optional.of(t)
+        : Optional.empty();
+  }
+}
