@@ -71,6 +71,11 @@ final class Confirmation {
     return false;
   }
 
+  /** Whether a confirmation was asked for and may still be answered. */
+  boolean pending(Instant now) {
+    return askedAt != null && now.isBefore(askedAt.plus(askAgain));
+  }
+
   /** When an unanswered confirmation is asked for again. */
   Optional<Instant> askAgainAt() {
     return Optional.ofNullable(askedAt).map(a -> a.plus(askAgain));

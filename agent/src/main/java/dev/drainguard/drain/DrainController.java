@@ -183,11 +183,11 @@ public final class DrainController {
     if (state.phase != Phase.IN_SERVICE) {
       return;
     }
+    state.snapshot = state.evidence.verdict(now);
     state.noticedAt = now;
     state.deadline = deadlineFrom(now);
     state.phase = Phase.AWAITING_ACTION;
     events.fire("termination", state.commandEnv(Phase.AWAITING_ACTION), state.out);
-    state.snapshot = state.evidence.verdict(now);
     log.warn(
         "termination noticed {} queuedBytes={} probes={} deadline={} policy={}",
         state.ref,
@@ -219,9 +219,6 @@ public final class DrainController {
     Optional<Instant> sent = state.calls.ended(c.kind());
     if (sent.isEmpty()) {
       return; // not a call this controller has in flight
-    }
-    if (!(c.result() instanceof CallResult.Failed)) {
-      state.lastError = null;
     }
     switch (c.kind()) {
       case PROTECT, UNPROTECT -> protection.onCall(c.kind(), c.result(), now, state.calls);

@@ -322,6 +322,15 @@ final class Termination {
   }
 
   private void onDeadline(Instant now) {
+    if (state.holdReason == null && state.evidence.quiet(now)) {
+      if (confirmation.drained(now)) {
+        complete(now, "queues drained; deadline reached");
+        return;
+      }
+      if (confirmation.pending(now)) {
+        return; // the confirmation of empty queues is on its way: the policy can wait for it
+      }
+    }
     long bytes = state.snapshot.totalBytes();
     String known =
         state.snapshot.anyError() ? " (some queue probes cannot tell: more may be at risk)" : "";

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -146,7 +147,14 @@ class AutoScalingFaultTest {
           return (AwsCredentials) AwsBasicCredentials.create("test", "test");
         };
     Agent agent =
-        Agent.start(h.config(), credentials, h.clock, Sleeper.NONE, s -> {}, ScaleInHarness.TICK);
+        Agent.start(
+            h.config(),
+            credentials,
+            h.clock,
+            Sleeper.NONE,
+            s -> {},
+            Optional.of(ScaleInHarness.TICK),
+            ScaleInHarness.DIED);
     h.agent = agent;
     h.agents.add(agent);
     h.scaleInUntilHolding();

@@ -59,7 +59,8 @@ class QuietPeriodWakeTest {
               Clock.systemUTC(),
               Sleeper.NONE,
               s -> {},
-              SLOW_TICK)) {
+              Optional.empty(),
+              ScaleInHarness.DIED)) {
         sim.terminate("i-1");
         await()
             .atMost(SLOW_TICK.multipliedBy(3))

@@ -40,8 +40,17 @@ final class ScaleInHarness implements AutoCloseable {
   /** Longest step of the clock: a quarter of the 20 s heartbeat interval these tests use. */
   static final Duration STEP = Duration.ofSeconds(5);
 
-  /** The agent's tick in these tests: each clock step is evaluated within milliseconds. */
+  /**
+   * How often the agent's decision thread reads the test clock again: the clock moves without
+   * telling it, so each clock step is evaluated within milliseconds.
+   */
   static final Duration TICK = Duration.ofMillis(5);
+
+  /** What a test agent does if its decision thread dies: fail loudly instead of exiting the JVM. */
+  static final Runnable DIED =
+      () -> {
+        throw new AssertionError("the agent's decision thread died");
+      };
 
   /** How long one clock step may take to be evaluated before the test fails. */
   static final Duration SETTLE_LIMIT = Duration.ofSeconds(10);
@@ -101,7 +110,8 @@ final class ScaleInHarness implements AutoCloseable {
             clock,
             Sleeper.NONE,
             s -> {},
-            TICK);
+            Optional.of(TICK),
+            DIED);
     agents.add(agent);
     return agent;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.ActionOutcome;
+import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
@@ -34,11 +35,11 @@ class DrainControllerTest {
   Optional<String> onTermination = Optional.empty();
   ProtectionSettings protection = ProtectionSettings.OFF;
 
-  DrainController controller(Optional<String> beforeComplete) {
+  Driver controller(Optional<String> beforeComplete) {
     return controller(beforeComplete, DeadlinePolicy.EXPIRE, Optional.empty());
   }
 
-  DrainController controller(
+  Driver controller(
       Optional<String> beforeComplete, DeadlinePolicy policy, Optional<Duration> maxHold) {
     DrainSettings s =
         new DrainSettings(
@@ -53,18 +54,17 @@ class DrainControllerTest {
             Duration.ofMinutes(1),
             onTermination,
             protection);
-    return new DrainController(
-        s, imds, api, REF, HOOK, queues, commands, clock, published::add, Runnable::run);
+    return new Driver(s, REF, HOOK, imds, api, queues, commands, clock, published::add);
   }
 
   /** The queues drain, and the probe's listener tells the controller, as the watcher does. */
-  void drain(DrainController c) {
+  void drain(Driver c) {
     queues.set(0, 0);
     c.onQueues(queues.snapshot());
   }
 
   /** Data arrives, and the probe's listener tells the controller. */
-  void fill(DrainController c, long files, long bytes) {
+  void fill(Driver c, long files, long bytes) {
     queues.set(files, bytes);
     c.onQueues(queues.snapshot());
   }
@@ -75,18 +75,18 @@ class DrainControllerTest {
   }
 
   /** Ticks once per second for {@code d}. */
-  void run(DrainController c, Duration d) {
+  void run(Driver c, Duration d) {
     for (long i = 0; i < d.toSeconds(); i++) {
       clock.advance(Duration.ofSeconds(1));
       c.tick();
     }
   }
 
-  DrainController holding(Optional<String> beforeComplete) {
+  Driver holding(Optional<String> beforeComplete) {
     return holding(controller(beforeComplete, DeadlinePolicy.EXPIRE, Optional.empty()));
   }
 
-  DrainController holding(DrainController c) {
+  Driver holding(Driver c) {
     queues.set(3, 300);
     imds.state = TargetLifecycleState.TERMINATED;
     c.tick();
@@ -106,7 +106,7 @@ class DrainControllerTest {
 
   @Test
   void inService_pollsImdsAtItsIntervalAndCallsNoLifecycleApi() {
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     run(c, Duration.ofMinutes(1));
     assertThat(api.calls).isEmpty();
     assertThat(c.status().phase()).isEqualTo(Phase.IN_SERVICE);
@@ -114,7 +114,7 @@ class DrainControllerTest {
 
   @Test
   void imdsFailure_isRecordedAsLastErrorAndPollingGoesOn() {
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     imds.failing = true;
     run(c, Duration.ofSeconds(6));
     assertThat(c.status().lastError()).hasValueSatisfying(e -> assertThat(e).contains("IMDS"));
@@ -126,7 +126,7 @@ class DrainControllerTest {
 
   @Test
   void holding_heartbeatsEveryIntervalAndRetriesAFailedCallSoon() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     run(c, Duration.ofMinutes(10));
     // at 0, 200, 400 and 600 s: HeartbeatTimeout 600 s / 3
     assertThat(api.count("heartbeat")).isEqualTo(4);
@@ -136,28 +136,48 @@ class DrainControllerTest {
     run(c, Duration.ofSeconds(200));
     assertThat(c.status().lastError()).isPresent();
     assertThat(api.count("heartbeat")).isEqualTo(5);
-    run(c, DrainController.CALL_RETRY);
+    run(c, Termination.CALL_RETRY);
     assertThat(api.count("heartbeat")).isEqualTo(6);
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
   }
 
   @Test
-  void awaitingAction_becomesLostWhenTheActionNeverBecomesActiveWithinTheGrace() {
+  void awaitingAction_keepsTryingWhileAutoScalingSaysTerminating_withBackoff() {
+    // guards against LOST after a fixed grace while the load balancer still deregisters (issue 14)
     api.otherwise = ActionOutcome.NO_ACTIVE_ACTION;
-    DrainController c = holdingOrAwaiting();
-    run(c, Duration.ofMinutes(14));
+    api.membership = Optional.of(new GroupMembership("asg", "Terminating"));
+    Driver c = holdingOrAwaiting();
+    run(c, Duration.ofMinutes(30));
     assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
-    // one try every ACTION_RETRY (5 s), and not more
-    assertThat(api.count("heartbeat")).isBetween(168L, 170L);
-    run(c, Duration.ofMinutes(1));
-    assertThat(c.status().phase()).isEqualTo(Phase.LOST);
-    assertThat(c.status().endReason())
-        .hasValueSatisfying(r -> assertThat(r).contains("action-grace"));
+    // one try, and one describe, every ACTION_RETRY (5 s) at most
+    assertThat(api.count("heartbeat")).isBetween(2L, 361L);
+    assertThat(api.count("describe:i-1")).isEqualTo(api.count("heartbeat"));
   }
 
-  private DrainController holdingOrAwaiting() {
+  @Test
+  void awaitingAction_becomesLostWhenDescribeCannotExplainItForTheGrace() {
+    api.otherwise = ActionOutcome.NO_ACTIVE_ACTION;
+    api.membership = Optional.of(new GroupMembership("asg", "InService"));
+    Driver c = holdingOrAwaiting();
+    run(c, Duration.ofMinutes(14));
+    assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
+    run(c, Duration.ofMinutes(2));
+    assertThat(c.status().phase()).isEqualTo(Phase.LOST);
+    assertThat(c.status().endReason())
+        .hasValueSatisfying(r -> assertThat(r).contains("action-grace").contains("InService"));
+  }
+
+  @Test
+  void awaitingAction_goneFromTheGroup_isLost() {
+    api.otherwise = ActionOutcome.NO_ACTIVE_ACTION;
+    Driver c = holdingOrAwaiting();
+    run(c, Duration.ofSeconds(1));
+    assertThat(c.status().phase()).isEqualTo(Phase.LOST);
+  }
+
+  private Driver holdingOrAwaiting() {
     queues.set(1, 1);
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     imds.state = TargetLifecycleState.TERMINATED;
     c.tick();
     return c;
@@ -165,7 +185,7 @@ class DrainControllerTest {
 
   @Test
   void beforeCompleteCommand_runsOnceWithTheEventInItsEnvironment_thenCompletes() {
-    DrainController c = holding(Optional.of("flush-now"));
+    Driver c = holding(Optional.of("flush-now"));
     drain(c);
     run(c, Duration.ofSeconds(10));
     assertThat(c.status().phase()).isEqualTo(Phase.DRAINED);
@@ -191,7 +211,7 @@ class DrainControllerTest {
 
   @Test
   void queuesRefilledDuringTheCommand_goBackToHoldingAndTheCommandDoesNotRunAgain() {
-    DrainController c = holding(Optional.of("flush-now"));
+    Driver c = holding(Optional.of("flush-now"));
     drain(c);
     run(c, Duration.ofSeconds(10));
     queues.set(1, 50); // the flush wrote a last batch
@@ -208,7 +228,7 @@ class DrainControllerTest {
 
   @Test
   void aFailingBeforeCompleteCommand_isReportedAndTheEmptyQueuesStillComplete() {
-    DrainController c = holding(Optional.of("false"));
+    Driver c = holding(Optional.of("false"));
     drain(c);
     run(c, Duration.ofSeconds(10));
     commands.finish(3);
@@ -219,7 +239,7 @@ class DrainControllerTest {
 
   @Test
   void anUnreadableRoot_isNeverEmpty() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     queues.fail("queue root /q is not readable");
     run(c, Duration.ofMinutes(30));
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
@@ -228,7 +248,7 @@ class DrainControllerTest {
 
   @Test
   void completeFindingNoAction_isLostNotCompleted() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     drain(c);
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     run(c, Duration.ofSeconds(10));
@@ -240,7 +260,7 @@ class DrainControllerTest {
 
   @Test
   void statusListener_hearsPhaseChanges() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     drain(c);
     run(c, Duration.ofSeconds(11));
     assertThat(published).extracting(DrainStatus::phase).contains(Phase.HOLDING, Phase.COMPLETED);
@@ -250,7 +270,7 @@ class DrainControllerTest {
   void deadlineWhileTheCommandRuns_withDataQueued_followsThePolicyAndSendsNothing() {
     // guards against completing at the deadline just because the queues were drained when the
     // command started (data arrived while it hung)
-    DrainController c =
+    Driver c =
         holding(
             controller(
                 Optional.of("hang"), DeadlinePolicy.EXPIRE, Optional.of(Duration.ofMinutes(2))));
@@ -266,7 +286,7 @@ class DrainControllerTest {
 
   @Test
   void deadlineWhileTheCommandRuns_withQueuesEmpty_completes() {
-    DrainController c =
+    Driver c =
         holding(
             controller(
                 Optional.of("hang"), DeadlinePolicy.EXPIRE, Optional.of(Duration.ofMinutes(2))));
@@ -278,7 +298,7 @@ class DrainControllerTest {
 
   @Test
   void policyComplete_aFailingCompleteIsRetriedAtTheRetryPaceAndLoggedOnce() {
-    DrainController c =
+    Driver c =
         holding(
             controller(
                 Optional.empty(), DeadlinePolicy.COMPLETE, Optional.of(Duration.ofMinutes(2))));
@@ -293,7 +313,7 @@ class DrainControllerTest {
 
   @Test
   void stop_meansNothingIsCompletedAnyMore() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     drain(c);
     c.stop();
     run(c, Duration.ofSeconds(30));
@@ -303,7 +323,7 @@ class DrainControllerTest {
 
   @Test
   void aBriefNonEmptyMoment_fromTheListener_restartsTheQuietPeriod() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     drain(c);
     run(c, Duration.ofSeconds(5));
     // The listener delivers a snapshot of a file that came and went between two ticks.
@@ -319,7 +339,7 @@ class DrainControllerTest {
 
   @Test
   void holdThenRelease_inHolding() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     assertThat(c.hold("investigating").accepted()).isTrue();
     drain(c);
     run(c, Duration.ofMinutes(2));
@@ -334,7 +354,7 @@ class DrainControllerTest {
 
   @Test
   void release_refusedWhileDataIsQueued_unlessForced() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     ControlResult refused = c.release(false, null);
     assertThat(refused.accepted()).isFalse();
     assertThat(refused.message()).contains("300 bytes in 3 files").contains("--force");
@@ -342,7 +362,7 @@ class DrainControllerTest {
 
     ControlResult forced = c.release(true, "destination gone for good");
     assertThat(forced.accepted()).isTrue();
-    assertThat(forced.message()).contains("300 queued bytes lost");
+    assertThat(forced.message()).contains("300 queued bytes will be lost");
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
     assertThat(c.status().bytesAtEnd()).isEqualTo(300);
   }
@@ -350,7 +370,8 @@ class DrainControllerTest {
   @Test
   void release_whileAwaitingTheAction_completesAsSoonAsItIsActive() {
     queues.set(0, 0);
-    DrainController c = controller(Optional.empty());
+    api.membership = Optional.of(new GroupMembership("asg", "Terminating:Wait"));
+    Driver c = controller(Optional.empty());
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     imds.state = TargetLifecycleState.TERMINATED;
     c.tick();
@@ -358,13 +379,13 @@ class DrainControllerTest {
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     ControlResult r = c.release(false, null);
     assertThat(r.message()).contains("as soon as the lifecycle action is active");
-    run(c, Duration.ofSeconds(5));
+    run(c, Duration.ofSeconds(11));
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
   }
 
   @Test
   void holdAndRelease_areRefusedOnceTheDrainHasEnded() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     drain(c);
     run(c, Duration.ofSeconds(11));
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
@@ -372,14 +393,14 @@ class DrainControllerTest {
     assertThat(c.release(true, "x").accepted()).isFalse();
   }
 
-  DrainController retaining() {
+  Driver retaining() {
     return holding(
         controller(Optional.empty(), DeadlinePolicy.RETAIN, Optional.of(Duration.ofMinutes(2))));
   }
 
   @Test
   void policyRetain_abandonsIntoRetention_thenTerminatesItselfOnceDrained() {
-    DrainController c = retaining();
+    Driver c = retaining();
     api.statesAfterAbandon.add("Terminating:Wait");
     api.statesAfterAbandon.add("Terminating:Retained");
     run(c, Duration.ofMinutes(2));
@@ -406,7 +427,7 @@ class DrainControllerTest {
 
   @Test
   void policyRetain_onAGroupThatDoesNotRetain_saysSoWithTheBytesAtRisk() {
-    DrainController c = retaining();
+    Driver c = retaining();
     api.statesAfterAbandon.add("Terminating:Proceed");
     run(c, Duration.ofMinutes(2).plusSeconds(1));
     DrainStatus s = c.status();
@@ -419,7 +440,7 @@ class DrainControllerTest {
 
   @Test
   void retained_releaseForce_terminatesAtOnce() {
-    DrainController c = retaining();
+    Driver c = retaining();
     api.statesAfterAbandon.add("Terminating:Retained");
     run(c, Duration.ofMinutes(2));
     assertThat(c.release(false, null).accepted()).isFalse();
@@ -430,7 +451,7 @@ class DrainControllerTest {
   @Test
   void protection_setOnceBusyForAWhile_changesAtMostOncePerInterval_removedWhenDrained() {
     protection = new ProtectionSettings(true, 1000, Duration.ofSeconds(60), Duration.ofMinutes(5));
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     queues.set(5, 5000);
     run(c, Duration.ofSeconds(59));
     assertThat(api.calls).doesNotContain("protect:true");
@@ -457,7 +478,7 @@ class DrainControllerTest {
 
   @Test
   void protection_neverRemovesAProtectionItDidNotSet_andIsOffByDefault() {
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     queues.set(5, 5_000_000);
     run(c, Duration.ofMinutes(10));
     drain(c);
@@ -468,9 +489,9 @@ class DrainControllerTest {
   @Test
   void onTerminationCommand_runsOnceWhenTerminationIsNoticed_withTheEvent() {
     onTermination = Optional.of("stop-pull-inputs");
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     run(c, Duration.ofMinutes(1));
-    assertThat(commands.started).containsExactly("on-termination:stop-pull-inputs");
+    assertThat(commands.started).containsExactly("on-termination:termination:stop-pull-inputs");
     assertThat(commands.envs.get(0))
         .containsEntry("DRAINGUARD_EVENT", "termination")
         .containsEntry("DRAINGUARD_PHASE", "AWAITING_ACTION")
@@ -486,7 +507,7 @@ class DrainControllerTest {
   void spotInterruption_runsTheCommandOnceAndEndsInterrupted_rebalanceIsFlagged() {
     onTermination = Optional.of("flush");
     queues.set(2, 777);
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     imds.rebalance =
         Optional.of(
             new dev.drainguard.imds.SpotNotice(
@@ -517,7 +538,8 @@ class DrainControllerTest {
   void aReleaseGivenWithEmptyQueues_isDroppedWhenDataComesBackBeforeItIsCarriedOut() {
     // guards against CONTINUE with data queued after a release that was only valid earlier
     queues.set(0, 0);
-    DrainController c = controller(Optional.empty());
+    api.membership = Optional.of(new GroupMembership("asg", "Terminating"));
+    Driver c = controller(Optional.empty());
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     imds.state = TargetLifecycleState.TERMINATED;
     c.tick();
@@ -525,19 +547,18 @@ class DrainControllerTest {
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     assertThat(c.release(false, "queues look empty").accepted()).isTrue();
 
-    // The one attempt so far was made while the queues were empty (and the action not active).
-    assertThat(api.calls).containsOnlyOnce("complete:CONTINUE");
+    // The action is not active yet: CONTINUE waits for the next try, after the back-off.
     queues.set(4, 50_000);
     c.onQueues(queues.snapshot());
     run(c, Duration.ofSeconds(30));
-    assertThat(api.calls).containsOnlyOnce("complete:CONTINUE");
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
     assertThat(c.status().releaseRequested()).isFalse();
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
   }
 
   @Test
   void whileAReleasedCompleteIsRetried_heartbeatsGoOn() {
-    DrainController c = holding(Optional.empty());
+    Driver c = holding(Optional.empty());
     api.completeFails = FakePorts.Api.throttled();
     assertThat(c.release(true, "retire").accepted()).isTrue();
     run(c, Duration.ofMinutes(15));
@@ -549,7 +570,7 @@ class DrainControllerTest {
 
   @Test
   void whileAbandonIsRetriedAtTheDeadline_heartbeatsGoOn() {
-    DrainController c = retaining();
+    Driver c = retaining();
     api.completeFails = FakePorts.Api.throttled();
     run(c, Duration.ofMinutes(15));
     assertThat(api.count("complete:ABANDON")).isGreaterThan(100);
@@ -558,7 +579,7 @@ class DrainControllerTest {
 
   @Test
   void anAbandonWhoseAnswerWasLost_isConfirmedByTheGroupNotDeclaredLost() {
-    DrainController c = retaining();
+    Driver c = retaining();
     api.completeFails = FakePorts.Api.throttled(); // the first ABANDON's answer is lost
     run(c, Duration.ofMinutes(2));
     api.completeFails = null;
@@ -576,7 +597,7 @@ class DrainControllerTest {
   void protection_flappingWithGapsLongerThanTheQuietPeriod_changesAtMostOncePerInterval() {
     // guards against an interval check that never matters (gaps shorter than the quiet period)
     protection = new ProtectionSettings(true, 1000, Duration.ofSeconds(10), Duration.ofMinutes(5));
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     fill(c, 5, 5000);
     run(c, Duration.ofSeconds(11));
     assertThat(api.calls).containsOnlyOnce("protect:true");
@@ -598,7 +619,7 @@ class DrainControllerTest {
     // guards against a restarted agent leaving the instance protected for ever
     protection =
         new ProtectionSettings(true, 1000, Duration.ofSeconds(10), Duration.ofMinutes(5), true);
-    DrainController c = controller(Optional.empty());
+    Driver c = controller(Optional.empty());
     drain(c);
     run(c, Duration.ofSeconds(11));
     assertThat(api.calls).containsExactly("protect:false");

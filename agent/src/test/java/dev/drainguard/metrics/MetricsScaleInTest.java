@@ -9,6 +9,9 @@ import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.DrainStatus;
+import dev.drainguard.drain.Effects;
+import dev.drainguard.drain.Event;
+import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SdkInstanceMetadata;
@@ -78,6 +81,7 @@ class MetricsScaleInTest {
   QueueWatcher watcher;
   DrainLoop loop;
   DrainController controller;
+  ImdsPoller poller;
   AgentMetrics metrics;
   MetricsServer server;
 
@@ -109,21 +113,22 @@ class MetricsScaleInTest {
     LifecycleActions api = metrics.instrument(apiAdapter);
     TerminationHook hook = api.terminationHooks(GROUP).get(0);
 
-    loop =
-        new DrainLoop(
-            Executors.newSingleThreadScheduledExecutor(
-                r -> {
-                  Thread t = new Thread(r, "test-drain");
-                  t.setDaemon(true);
-                  return t;
-                }),
-            Duration.ofMillis(5));
+    java.util.concurrent.atomic.AtomicReference<DrainLoop> loopRef =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.function.Consumer<Event> sink =
+        e -> {
+          DrainLoop l = loopRef.get();
+          if (l != null) {
+            l.offer(e);
+          }
+        };
+    java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
     watcher =
         new QueueWatcher(
             List.of(new QueueRootSpec(root, List.of(), 0)),
             clock,
             s -> {
-              loop.onQueues(s);
+              sink.accept(new Event.FilesRead(s, seq.incrementAndGet(), false));
               metrics.onQueues(s);
             });
     watcher.start();
@@ -142,26 +147,55 @@ class MetricsScaleInTest {
             dev.drainguard.drain.ProtectionSettings.OFF);
     CommandRunner noCommand =
         (name, command, env, timeout) -> CompletableFuture.failedFuture(new AssertionError(name));
+    LifecycleHookRef ref = new LifecycleHookRef(GROUP, HOOK, INSTANCE);
     controller =
         new DrainController(
             settings,
-            imds,
-            api,
-            new LifecycleHookRef(GROUP, HOOK, INSTANCE),
+            ref,
             hook,
-            watcher,
-            noCommand,
-            clock,
-            metrics::onStatus,
-            Runnable::run);
+            dev.drainguard.queue.DrainedWhen.ALL,
+            java.util.Map.of(),
+            watcher.snapshot(),
+            clock.instant(),
+            Duration.ofSeconds(5),
+            metrics::onStatus);
     metrics.onStatus(controller.status());
-    loop.start(controller);
+    Effects effects =
+        new Effects(
+            api,
+            ref,
+            noCommand,
+            () ->
+                sink.accept(
+                    new Event.FilesRead(watcher.rescan(), seq.incrementAndGet(), true)),
+            Executors.newCachedThreadPool(),
+            Effects.CALL_DEADLINE,
+            sink);
+    loop =
+        new DrainLoop(
+            controller,
+            effects::execute,
+            clock,
+            Optional.of(Duration.ofMillis(5)),
+            () -> {
+              throw new AssertionError("the decision thread died");
+            });
+    loopRef.set(loop);
+    loop.start();
+    poller =
+        new ImdsPoller(
+            imds,
+            Duration.ofSeconds(1),
+            Executors.newSingleThreadScheduledExecutor(),
+            () -> true,
+            sink);
+    poller.start();
     server = MetricsServer.start(metrics, InetAddress.getByName("127.0.0.1"), 0);
   }
 
   @AfterEach
   void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {server, loop, watcher, apiAdapter, imdsAdapter}) {
+    for (AutoCloseable c : new AutoCloseable[] {server, poller, loop, watcher, apiAdapter, imdsAdapter}) {
       try {
         if (c != null) {
           c.close();
@@ -264,7 +298,8 @@ class MetricsScaleInTest {
                 "ok",
                 "result",
                 "none"))
-        .isEqualTo(1.0);
+        .as("the hook is read at start and again when termination is noticed")
+        .isEqualTo(2.0);
     assertThat(get("/status").statusCode()).isEqualTo(404);
   }
 

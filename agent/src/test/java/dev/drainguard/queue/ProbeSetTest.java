@@ -4,25 +4,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The probes combined behind the one seam the controller sees, over a real directory. */
+/** Every queue source behind the one listener the decision core sees, over a real directory. */
 class ProbeSetTest {
 
   @TempDir Path root;
-  final List<QueueSnapshot> seen = new CopyOnWriteArrayList<>();
+  final List<QueueSnapshot> files = new CopyOnWriteArrayList<>();
+  final List<Boolean> rescans = new CopyOnWriteArrayList<>();
+  final List<ProbeReading> readings = new CopyOnWriteArrayList<>();
+  final List<Long> seqs = new CopyOnWriteArrayList<>();
 
-  /** A probe whose bytes the test sets; throws when told to, as a buggy probe would. */
+  /** A probe whose bytes the test sets; throws or blocks when told to, as a buggy probe would. */
   static final class Settable implements Probe {
     final AtomicLong bytes = new AtomicLong();
     volatile boolean explode;
+    volatile CountDownLatch blockUntil = new CountDownLatch(0);
 
     @Override
     public String name() {
@@ -31,11 +39,16 @@ class ProbeSetTest {
 
     @Override
     public ProbeReading read() {
-      if (explode) {
-        throw new IllegalStateException("bug in a probe");
+      Instant started = Clock.systemUTC().instant();
+      try {
+        blockUntil.await(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-      return ProbeReading.known(
-          name(), Clock.systemUTC().instant(), List.of(new QueueReading("q", bytes.get())));
+      if (explode) {
+        throw new StackOverflowError("bug in a probe");
+      }
+      return ProbeReading.known(name(), started, List.of(new QueueReading("q", bytes.get())));
     }
 
     @Override
@@ -44,74 +57,80 @@ class ProbeSetTest {
     }
   }
 
-  ProbeSet set(Probe probe, DrainedWhen rule) {
+  ProbeSet set(Probe probe, Duration interval) {
     return new ProbeSet(
         List.of(new QueueRootSpec(root, List.of(), 0)),
         Duration.ofHours(1),
         List.of(probe),
-        Duration.ofMillis(50),
-        rule,
+        interval,
         Clock.systemUTC(),
-        seen::add);
+        new ProbeSet.Listener() {
+          @Override
+          public void files(QueueSnapshot s, long seq, boolean rescan) {
+            files.add(s);
+            rescans.add(rescan);
+          }
+
+          @Override
+          public void reading(ProbeReading r, long seq) {
+            readings.add(r);
+            seqs.add(seq);
+          }
+        });
   }
 
   @Test
-  void theVerdictFollowsTheRule_andEachChangeReachesTheListener() {
+  void start_neverWaitsForAProbe_whichIsUnknownUntilItAnswers() {
+    // Guards against reproduction 3 of issue 13: a probe that stalls at start-up hung the agent
+    // before its control socket and IMDS polling started.
     Settable probe = new Settable();
-    probe.bytes.set(10);
-    try (ProbeSet set = set(probe, DrainedWhen.ALL)) {
-      set.start();
-      QueueSnapshot first = set.snapshot();
-      assertThat(first.empty()).isFalse();
-      assertThat(first.probes())
-          .extracting(ProbeReading::probe)
-          .containsExactly("files", "command");
-      assertThat(first.totalBytes()).isEqualTo(10);
-
-      probe.bytes.set(0);
-
-      await().atMost(Duration.ofSeconds(10)).until(() -> seen.get(seen.size() - 1).empty());
-      assertThat(set.snapshot().empty()).isTrue();
-      int told = seen.size();
-      // nothing changes: nothing more is told, although the probe is asked every 50 ms
-      await().pollDelay(Duration.ofMillis(300)).until(() -> true);
-      assertThat(seen).hasSize(told);
+    probe.blockUntil = new CountDownLatch(1);
+    try (ProbeSet set = set(probe, Duration.ofMillis(50))) {
+      set.start(); // returns although the probe's first read is blocked
+      assertThat(readings).isEmpty();
+      assertThat(files).isNotEmpty();
+      probe.blockUntil.countDown();
+      await().atMost(Duration.ofSeconds(10)).until(() -> readings.size() >= 3);
+      assertThat(seqs).isSorted().doesNotHaveDuplicates();
     }
   }
 
   @Test
-  void aProbeThatThrows_isUnknown_andKeepsBeingAsked() {
+  void aProbeThatThrowsAnyThrowable_isUnknown_andKeepsBeingAsked() {
     Settable probe = new Settable();
-    try (ProbeSet set = set(probe, DrainedWhen.parse("command"))) {
+    probe.explode = true;
+    try (ProbeSet set = set(probe, Duration.ofMillis(50))) {
       set.start();
-      assertThat(set.snapshot().empty()).isTrue();
-
-      probe.explode = true;
+      await().atMost(Duration.ofSeconds(10)).until(() -> readings.size() >= 2);
+      assertThat(readings.get(0).unknown())
+          .hasValueSatisfying(u -> assertThat(u).contains("StackOverflowError: bug in a probe"));
+      probe.explode = false;
       await()
           .atMost(Duration.ofSeconds(10))
-          .until(() -> set.snapshot().probes().get(1).unknown().isPresent());
-      assertThat(set.snapshot().empty()).isFalse();
-      assertThat(set.snapshot().anyError()).isTrue();
-      assertThat(set.snapshot().probes().get(1).unknown().get())
-          .contains("probe failed: java.lang.IllegalStateException: bug in a probe");
+          .until(() -> readings.get(readings.size() - 1).unknown().isEmpty());
+    }
+  }
 
-      probe.explode = false;
-      await().atMost(Duration.ofSeconds(10)).until(() -> set.snapshot().empty());
+  @Test
+  void confirm_rescansTheRootsAndReadsEveryProbeAfresh() throws Exception {
+    Settable probe = new Settable();
+    try (ProbeSet set = set(probe, Duration.ofHours(1))) {
+      set.start();
+      await().atMost(Duration.ofSeconds(10)).until(() -> readings.size() == 1);
+      Files.write(root.resolve("chunk"), new byte[4096]);
+      Instant asked = Clock.systemUTC().instant();
+      set.confirm();
+      await().atMost(Duration.ofSeconds(10)).until(() -> readings.size() == 2 && rescans.contains(true));
+      QueueSnapshot rescan = files.get(rescans.indexOf(true));
+      assertThat(rescan.takenAt()).isAfterOrEqualTo(asked);
+      assertThat(rescan.totalBytes()).isEqualTo(4096);
+      assertThat(readings.get(1).readAt()).isAfterOrEqualTo(asked);
     }
   }
 
   @Test
   void aRuleNamingAProbeThatIsNotConfigured_isRefused() {
-    assertThatThrownBy(
-            () ->
-                new ProbeSet(
-                    List.of(new QueueRootSpec(root, List.of(), 0)),
-                    Duration.ofHours(1),
-                    List.of(),
-                    Duration.ofSeconds(1),
-                    DrainedWhen.parse("cribl"),
-                    Clock.systemUTC(),
-                    seen::add))
+    assertThatThrownBy(() -> ProbeSet.checkRule(DrainedWhen.parse("cribl"), List.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("drained-when names probe cribl, which is not configured");
   }
