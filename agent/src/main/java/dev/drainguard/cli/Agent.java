@@ -7,11 +7,12 @@ import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
+import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Effects;
 import dev.drainguard.drain.Event;
-import dev.drainguard.drain.ImdsPoller;
-import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.HookDiscovery;
+import dev.drainguard.drain.ImdsPoller;
+import dev.drainguard.drain.Phase;
 import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.drain.ShellCommandRunner;
 import dev.drainguard.imds.InstanceMetadata;
@@ -29,8 +30,8 @@ import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.Probe;
 import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.ProbeSet;
-import dev.drainguard.queue.QueueSnapshot;
 import dev.drainguard.queue.QueueRootSpec;
+import dev.drainguard.queue.QueueSnapshot;
 import dev.drainguard.status.ControlHandler;
 import dev.drainguard.status.ControlServer;
 import dev.drainguard.status.StatusView;
@@ -65,6 +66,7 @@ final class Agent implements AutoCloseable {
   private final ImdsPoller poller;
   private final DrainLoop loop;
   private final DrainController controller;
+  private final Effects effects;
   private final ExecutorService commandThreads;
   private final ExecutorService callThreads;
   private final ControlServer control;
@@ -96,6 +98,7 @@ final class Agent implements AutoCloseable {
       ImdsPoller poller,
       DrainLoop loop,
       DrainController controller,
+      Effects effects,
       ExecutorService commandThreads,
       ExecutorService callThreads,
       ControlServer control,
@@ -106,6 +109,7 @@ final class Agent implements AutoCloseable {
     this.poller = poller;
     this.loop = loop;
     this.controller = controller;
+    this.effects = effects;
     this.commandThreads = commandThreads;
     this.callThreads = callThreads;
     this.control = control;
@@ -126,7 +130,8 @@ final class Agent implements AutoCloseable {
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener) {
-    return start(cfg, credentials, clock, sleeper, listener, Optional.empty(), () -> System.exit(DIED));
+    return start(
+        cfg, credentials, clock, sleeper, listener, Optional.empty(), () -> System.exit(DIED));
   }
 
   /**
@@ -287,8 +292,10 @@ final class Agent implements AutoCloseable {
           new ImdsPoller(
               meteredImds,
               cfg.imdsPollInterval(),
-              Executors.newSingleThreadScheduledExecutor(daemon("drainguard-imds")),
+              clock,
+              clockRecheck,
               () -> !controller.status().phase().terminal(),
+              () -> controller.status().phase() == Phase.IN_SERVICE,
               sink);
       poller.start();
       log.info(
@@ -309,6 +316,7 @@ final class Agent implements AutoCloseable {
           poller,
           loop,
           controller,
+          effects,
           commandThreads,
           callThreads,
           control,
@@ -416,6 +424,11 @@ final class Agent implements AutoCloseable {
 
   DrainStatus status() {
     return controller.status();
+  }
+
+  /** No event waiting, no step running, no call or confirmation in flight; for tests. */
+  boolean settled() {
+    return poller.idle() && effects.outstanding() == 0 && loop.idle() && effects.outstanding() == 0;
   }
 
   @Override

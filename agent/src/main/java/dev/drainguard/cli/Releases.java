@@ -21,7 +21,8 @@ final class Releases {
   private Releases() {}
 
   /** Waits up to {@code wait} for the drain to end, and says how it ended if it did. */
-  static ControlResult awaitEnd(ControlResult accepted, Supplier<DrainStatus> status, Duration wait) {
+  static ControlResult awaitEnd(
+      ControlResult accepted, Supplier<DrainStatus> status, Duration wait) {
     long until = System.nanoTime() + wait.toNanos();
     DrainStatus s = status.get();
     while (!s.phase().terminal() && s.releaseRequested() && System.nanoTime() < until) {
@@ -31,12 +32,12 @@ final class Releases {
     if (s.phase() != Phase.COMPLETED) {
       if (s.phase().terminal()) {
         return new ControlResult(
-            true,
-            "released, but the drain ended " + s.phase() + ": " + s.endReason().orElse(""));
+            true, "released, but the drain ended " + s.phase() + ": " + s.endReason().orElse(""));
       }
       return s.releaseRequested()
           ? accepted
-          : new ControlResult(false, "release dropped: " + s.lastError().orElse("data was seen again"));
+          : new ControlResult(
+              false, "release dropped: " + s.lastError().orElse("data was seen again"));
     }
     long lost = s.bytesAtEnd();
     String what =

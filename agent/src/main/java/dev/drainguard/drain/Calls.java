@@ -57,7 +57,9 @@ final class Calls {
     notBefore.put(kind.slot(), when);
   }
 
-  /** When {@code kind}'s slot may next be used, if it is free but cooling down after {@code now}. */
+  /**
+   * When {@code kind}'s slot may next be used, if it is free but cooling down after {@code now}.
+   */
   Optional<Instant> cooledAt(CallKind kind, Instant now) {
     Instant t = notBefore.get(kind.slot());
     return t != null && t.isAfter(now) && !inFlight.containsKey(kind.slot())

@@ -125,7 +125,8 @@ public final class DrainController {
             protection.evaluate(
                 now, state.snapshot, state.evidence.lastNotEmpty(), state.calls, state.out);
         case AWAITING_ACTION, HOLDING, DRAINED -> {
-          if (state.hookRereadWanted && state.calls.start(CallKind.DESCRIBE_HOOKS, now, state.out)) {
+          if (state.hookRereadWanted
+              && state.calls.start(CallKind.DESCRIBE_HOOKS, now, state.out)) {
             state.hookRereadWanted = false;
           }
           termination.askPending(now);
@@ -289,7 +290,9 @@ public final class DrainController {
    * #release} or the deadline policy acts. Allowed before termination too.
    */
   public ControlResult hold(String reason, Instant now) {
-    return operator.hold(reason, now);
+    ControlResult r = operator.hold(reason, now);
+    publish();
+    return r;
   }
 
   /**
@@ -299,7 +302,9 @@ public final class DrainController {
    */
   public ControlResult release(boolean force, String reason, Instant now) {
     state.snapshot = state.evidence.verdict(now);
-    return operator.release(force, reason, now);
+    ControlResult r = operator.release(force, reason, now);
+    publish();
+    return r;
   }
 
   /**

@@ -50,6 +50,7 @@ public final class DrainLoop implements AutoCloseable {
   private final AtomicLong wakeups = new AtomicLong();
   private final Thread thread;
   private volatile boolean stopped;
+  private volatile boolean stepping;
 
   /**
    * @param effects carries out the intents of every step; must not block
@@ -81,6 +82,11 @@ public final class DrainLoop implements AutoCloseable {
     if (!stopped) {
       inbox.add(e);
     }
+  }
+
+  /** Nothing queued and no step running: for tests that wait for the agent to settle. */
+  public boolean idle() {
+    return !stepping && inbox.isEmpty();
   }
 
   /** How many times the decision thread has woken up (events, due instants, test rechecks). */
@@ -120,6 +126,7 @@ public final class DrainLoop implements AutoCloseable {
         if (stopped) {
           break;
         }
+        stepping = true;
         wakeups.incrementAndGet();
         try {
           if (next instanceof Task<?> t) {
@@ -130,6 +137,8 @@ public final class DrainLoop implements AutoCloseable {
           }
         } catch (Throwable t) { // one bad step must not end the decisions
           log.error("drain step failed, continuing: {}", t.toString(), t);
+        } finally {
+          stepping = false;
         }
       }
     } catch (InterruptedException e) {

@@ -40,6 +40,7 @@ final class DrainState {
 
   /** The hook is to be read again (termination noticed, or a surprising answer). */
   boolean hookRereadWanted;
+
   Duration heartbeatEvery;
 
   /** The evidence combined at the current step's instant; set at the start of every step. */
@@ -128,9 +129,7 @@ final class DrainState {
                 p.probe()
                     + "="
                     + p.unknown().map(u -> "unknown").orElse(p.bytes() + "B")
-                    + (p.probe().equals(ProbeReading.FILES)
-                        ? "/" + s.totalFiles() + "files"
-                        : ""))
+                    + (p.probe().equals(ProbeReading.FILES) ? "/" + s.totalFiles() + "files" : ""))
         .collect(Collectors.joining(","));
   }
 

@@ -11,14 +11,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Carries out the decision core's intents on threads of their own and reports each outcome back as
- * an event. Every call has a hard deadline: a call that has not answered by then is reported
- * failed (and retried by the core), whatever the thread making it is still doing.
+ * an event. Every call has a hard deadline: a call that has not answered by then is reported failed
+ * (and retried by the core), whatever the thread making it is still doing.
  */
 public final class Effects {
 
@@ -32,7 +33,8 @@ public final class Effects {
 
   /** How the core's confirmation reads are started (the probes' rescan and fresh readings). */
   public interface Confirmer {
-    void confirm();
+    /** Starts the reads; the future completes once every reading has been reported. */
+    CompletableFuture<?> confirm();
   }
 
   private final LifecycleActions api;
@@ -42,6 +44,7 @@ public final class Effects {
   private final ExecutorService calls;
   private final Duration callDeadline;
   private final Consumer<Event> sink;
+  private final AtomicInteger outstanding = new AtomicInteger();
 
   public Effects(
       LifecycleActions api,
@@ -71,7 +74,8 @@ public final class Effects {
               .start(r.name(), r.command(), r.env(), r.timeout())
               .thenAccept(result -> sink.accept(new Event.CommandEnded(r.name(), result)));
         } else if (i instanceof Intent.Confirm) {
-          confirmer.confirm();
+          outstanding.incrementAndGet();
+          confirmer.confirm().whenComplete((r, e) -> outstanding.decrementAndGet());
         }
       } catch (RejectedExecutionException e) {
         log.debug("intent after stop not carried out: {}", i);
@@ -79,15 +83,21 @@ public final class Effects {
     }
   }
 
+  /** Calls and confirmations started and not yet reported back; for tests that wait for quiet. */
+  public int outstanding() {
+    return outstanding.get();
+  }
+
   private void call(CallKind kind) {
+    outstanding.incrementAndGet();
     CompletableFuture.supplyAsync(() -> perform(kind), calls)
         .completeOnTimeout(
-            new CallResult.Failed(
-                kind + " for " + ref + " did not answer within " + callDeadline),
+            new CallResult.Failed(kind + " for " + ref + " did not answer within " + callDeadline),
             callDeadline.toMillis(),
             TimeUnit.MILLISECONDS)
         .exceptionally(e -> new CallResult.Failed(kind + " for " + ref + ": " + e))
-        .thenAccept(r -> sink.accept(new Event.CallEnded(kind, r)));
+        .thenAccept(r -> sink.accept(new Event.CallEnded(kind, r)))
+        .whenComplete((r, e) -> outstanding.decrementAndGet());
   }
 
   /** Makes one call; every failure is an answer of its own, never an exception. */

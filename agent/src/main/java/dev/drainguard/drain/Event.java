@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A fact the decision core is told, on its own thread, in the order it arrived. Each reading carries
- * the instant its read started; the core is given the instant of arrival with the event.
+ * A fact the decision core is told, on its own thread, in the order it arrived. Each reading
+ * carries the instant its read started; the core is given the instant of arrival with the event.
  */
 public sealed interface Event {
 

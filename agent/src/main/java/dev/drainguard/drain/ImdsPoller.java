@@ -3,12 +3,13 @@ package dev.drainguard.drain;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -26,30 +27,69 @@ public final class ImdsPoller implements AutoCloseable {
 
   private final InstanceMetadata imds;
   private final Duration every;
-  private final ScheduledExecutorService scheduler;
+  private final Clock clock;
+  private final Optional<Duration> clockRecheck;
   private final Consumer<Event> sink;
   private final BooleanSupplier active;
+  private final BooleanSupplier wantTarget;
+  private final Thread thread;
   private boolean rebalanceSeen;
+  private volatile boolean polling = true;
+  private volatile Instant nextPoll = Instant.MIN;
+  private volatile boolean stopped;
 
   /**
+   * @param clockRecheck for test clocks that move without telling anyone: the clock is read again
+   *     at least this often. Empty in the agent, whose clock moves with real time.
    * @param active false once the drain has ended: nothing is read any more
+   * @param wantTarget whether the target lifecycle state is still of interest (in service); the
+   *     spot notices are read in every phase
    * @param sink where each poll's result goes (the decision loop)
    */
   public ImdsPoller(
       InstanceMetadata imds,
       Duration every,
-      ScheduledExecutorService scheduler,
+      Clock clock,
+      Optional<Duration> clockRecheck,
       BooleanSupplier active,
+      BooleanSupplier wantTarget,
       Consumer<Event> sink) {
     this.imds = imds;
     this.every = every;
-    this.scheduler = scheduler;
+    this.clock = clock;
+    this.clockRecheck = clockRecheck;
     this.active = active;
+    this.wantTarget = wantTarget;
     this.sink = sink;
+    this.thread = new Thread(this::run, "drainguard-imds");
+    thread.setDaemon(true);
   }
 
   public void start() {
-    scheduler.scheduleWithFixedDelay(this::pollSafely, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+    thread.start();
+  }
+
+  /** No poll running and none due at the clock's time; for tests that wait for quiet. */
+  public boolean idle() {
+    return !polling && clock.instant().isBefore(nextPoll);
+  }
+
+  private void run() {
+    while (!stopped) {
+      polling = true;
+      Instant started = clock.instant();
+      pollSafely();
+      nextPoll = started.plus(every); // at a fixed rate: a slow read does not push the next one
+      polling = false;
+      Instant now;
+      while (!stopped && (now = clock.instant()).isBefore(nextPoll)) {
+        long nanos = Duration.between(now, nextPoll).toNanos();
+        if (clockRecheck.isPresent()) {
+          nanos = Math.min(nanos, clockRecheck.get().toNanos());
+        }
+        LockSupport.parkNanos(this, nanos);
+      }
+    }
   }
 
   private void pollSafely() {
@@ -74,10 +114,12 @@ public final class ImdsPoller implements AutoCloseable {
     Optional<TargetLifecycleState> target = Optional.empty();
     Optional<SpotNotice> interruption = Optional.empty();
     Optional<SpotNotice> rebalance = Optional.empty();
-    try {
-      target = Optional.of(imds.targetLifecycleState());
-    } catch (RuntimeException e) {
-      errors.add("read target lifecycle state: " + e.getMessage());
+    if (wantTarget.getAsBoolean()) {
+      try {
+        target = Optional.of(imds.targetLifecycleState());
+      } catch (RuntimeException e) {
+        errors.add("read target lifecycle state: " + e.getMessage());
+      }
     }
     try {
       interruption = imds.spotInterruption();
@@ -101,6 +143,7 @@ public final class ImdsPoller implements AutoCloseable {
 
   @Override
   public void close() {
-    scheduler.shutdownNow();
+    stopped = true;
+    LockSupport.unpark(thread);
   }
 }

@@ -3,7 +3,9 @@ package dev.drainguard.drain;
 import java.time.Duration;
 import java.util.Map;
 
-/** What the decision core asks to be done; executors do it and report back with an {@link Event}. */
+/**
+ * What the decision core asks to be done; executors do it and report back with an {@link Event}.
+ */
 public sealed interface Intent {
 
   /** The Auto Scaling calls the core makes, each answered by {@link Event.CallEnded}. */

@@ -92,14 +92,17 @@ final class OperatorRequests {
       log.warn("operator release {} reason=\"{}\"", ref, reason);
     }
     state.releasedAt = now;
-    String what = state.phase == Phase.RETAINED ? "the retained instance will be terminated" : "CONTINUE will be sent";
+    String what =
+        state.phase == Phase.RETAINED
+            ? "the retained instance will be terminated"
+            : "CONTINUE will be sent";
     return ControlResult.accepted(
         "released: "
             + what
-            + (force
-                ? ""
-                : " once fresh readings confirm the queues are empty")
-            + (state.phase == Phase.AWAITING_ACTION ? ", as soon as the lifecycle action is active" : "")
+            + (force ? "" : " once fresh readings confirm the queues are empty")
+            + (state.phase == Phase.AWAITING_ACTION
+                ? ", as soon as the lifecycle action is active"
+                : "")
             + (bytes > 0 ? " (" + bytes + " queued bytes will be lost)" : ""));
   }
 

@@ -33,10 +33,7 @@ final class ScaleInProtection {
   private Boolean wanted;
   private long bytesAsked;
 
-  ScaleInProtection(
-      ProtectionSettings settings,
-      Duration quietPeriod,
-      LifecycleHookRef ref) {
+  ScaleInProtection(ProtectionSettings settings, Duration quietPeriod, LifecycleHookRef ref) {
     this.settings = settings;
     this.quietPeriod = quietPeriod;
     this.ref = ref;

@@ -7,9 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spot notices, as the IMDS poller reads them. They cannot be delayed: a rebalance recommendation is
- * flagged and runs the on-termination command; an interruption runs it and ends the drain, saying
- * what is at risk.
+ * Spot notices, as the IMDS poller reads them. They cannot be delayed: a rebalance recommendation
+ * is flagged and runs the on-termination command; an interruption runs it and ends the drain,
+ * saying what is at risk.
  */
 final class SpotNotices {
 

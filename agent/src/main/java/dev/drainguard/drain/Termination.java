@@ -131,7 +131,9 @@ final class Termination {
     complete(now, "queues drained");
   }
 
-  /** The before-complete command ended: what it wrote must be seen, so the quiet period restarts. */
+  /**
+   * The before-complete command ended: what it wrote must be seen, so the quiet period restarts.
+   */
   void onCommandEnded(Instant now, CommandRunner.CommandResult r) {
     state.commandRunning = false;
     state.commandRan = true;
@@ -152,7 +154,8 @@ final class Termination {
   }
 
   void heartbeatIfDue(Instant now) {
-    if (state.lastHeartbeat != null && now.isBefore(state.lastHeartbeat.plus(state.heartbeatEvery))) {
+    if (state.lastHeartbeat != null
+        && now.isBefore(state.lastHeartbeat.plus(state.heartbeatEvery))) {
       return;
     }
     if (askingWhy == null) {
@@ -260,14 +263,16 @@ final class Termination {
     }
     if (result instanceof CallResult.Failed f) {
       // A failed describe is no answer: ask again, never read it as "gone".
-      state.error("describe instance to explain a missing lifecycle action " + state.ref, f.message());
+      state.error(
+          "describe instance to explain a missing lifecycle action " + state.ref, f.message());
       state.calls.coolDown(CallKind.DESCRIBE_INSTANCE, now.plus(CALL_RETRY));
       return;
     }
     if (!(result instanceof CallResult.Described d)) {
       return;
     }
-    String lifecycle = d.membership().map(GroupMembership::lifecycleState).orElse("gone from the group");
+    String lifecycle =
+        d.membership().map(GroupMembership::lifecycleState).orElse("gone from the group");
     askingWhy = null;
     if (Retention.RETAINED_STATE.equals(lifecycle)) {
       retention.adopt(now, lifecycle);
@@ -282,7 +287,7 @@ final class Termination {
           now,
           Phase.LOST,
           null,
-          "the lifecycle action is gone (Auto Scaling: instance "
+          "the lifecycle action ended (Auto Scaling: instance "
               + lifecycle
               + "): it timed out, or was completed elsewhere or by an earlier attempt whose"
               + " answer was lost");

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -81,7 +82,10 @@ public final class ProbeSet implements AutoCloseable {
     }
     this.files =
         new QueueWatcher(
-            roots, reconcileInterval, clock, s -> listener.files(s, filesSeq.incrementAndGet(), false));
+            roots,
+            reconcileInterval,
+            clock,
+            s -> listener.files(s, filesSeq.incrementAndGet(), false));
     this.confirmations = Executors.newCachedThreadPool(daemon("drainguard-confirm"));
   }
 
@@ -121,22 +125,20 @@ public final class ProbeSet implements AutoCloseable {
    * Asks for evidence that started now: a full rescan of the files roots and a fresh reading of
    * every probe, each on a thread of its own, each reported to the listener when it is done.
    */
-  public void confirm() {
+  public CompletableFuture<Void> confirm() {
+    List<CompletableFuture<Void>> reads = new ArrayList<>();
     try {
-      confirmations.execute(
-          () -> {
-            try {
-              listener.files(files.rescan(), filesSeq.incrementAndGet(), true);
-            } catch (RuntimeException e) {
-              log.warn("confirmation rescan failed: {}", e.toString());
-            }
-          });
+      reads.add(
+          CompletableFuture.runAsync(
+              () -> listener.files(files.rescan(), filesSeq.incrementAndGet(), true),
+              confirmations));
       for (Probe p : probes) {
-        confirmations.execute(() -> ask(p));
+        reads.add(CompletableFuture.runAsync(() -> ask(p), confirmations));
       }
     } catch (RejectedExecutionException e) {
       log.debug("confirmation after stop ignored");
     }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
   }
 
   @Override

@@ -203,8 +203,8 @@ public final class QueueWatcher implements QueueProbe {
 
   /**
    * A full rescan of every root on the watcher's thread; blocks the caller until it is done. The
-   * snapshot's {@code takenAt} is the instant the rescan was asked for, before the walk started.
-   * A watcher that is closed, stopped or does not finish in time reports every root in error.
+   * snapshot's {@code takenAt} is the instant the rescan was asked for, before the walk started. A
+   * watcher that is closed, stopped or does not finish in time reports every root in error.
    */
   public QueueSnapshot rescan() {
     java.time.Instant asked = clock.instant();

@@ -142,7 +142,7 @@ final class ScaleInHarness implements AutoCloseable {
     // A bounded poll like Awaitility's, without its ~100 ms floor per call: a test moves the
     // clock hundreds of times.
     long giveUp = System.nanoTime() + SETTLE_LIMIT.toNanos();
-    while (agent.status().evaluatedAt().isBefore(now)) {
+    while (agent.status().evaluatedAt().isBefore(now) || !agent.settled()) {
       if (System.nanoTime() > giveUp) {
         throw new AssertionError(
             "the agent did not evaluate " + now + " within " + SETTLE_LIMIT + ": " + status());

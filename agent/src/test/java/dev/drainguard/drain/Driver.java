@@ -63,8 +63,24 @@ final class Driver {
             clock.instant(),
             Duration.ofSeconds(5),
             listener);
-    this.effects = new Effects(api, ref, commands, () -> {}, null, Duration.ofSeconds(30), e -> {});
-    this.poller = new ImdsPoller(imds, poll, null, () -> true, e -> {});
+    this.effects =
+        new Effects(
+            api,
+            ref,
+            commands,
+            () -> CompletableFuture.completedFuture(null),
+            null,
+            Duration.ofSeconds(30),
+            e -> {});
+    this.poller =
+        new ImdsPoller(
+            imds,
+            poll,
+            clock,
+            java.util.Optional.empty(),
+            () -> true,
+            () -> controller.status().phase() == Phase.IN_SERVICE,
+            e -> {});
   }
 
   DrainController controller() {
@@ -138,7 +154,8 @@ final class Driver {
     } else if (i instanceof Intent.Confirm) {
       pending.add(new Event.FilesRead(queues.snapshot(), ++seq, true));
     } else if (i instanceof Intent.RunCommand r) {
-      running.add(new Running(r.name(), commands.start(r.name(), r.command(), r.env(), r.timeout())));
+      running.add(
+          new Running(r.name(), commands.start(r.name(), r.command(), r.env(), r.timeout())));
     }
   }
 }

@@ -166,8 +166,10 @@ class MetricsScaleInTest {
             ref,
             noCommand,
             () ->
-                sink.accept(
-                    new Event.FilesRead(watcher.rescan(), seq.incrementAndGet(), true)),
+                CompletableFuture.runAsync(
+                    () ->
+                        sink.accept(
+                            new Event.FilesRead(watcher.rescan(), seq.incrementAndGet(), true))),
             Executors.newCachedThreadPool(),
             Effects.CALL_DEADLINE,
             sink);
@@ -186,8 +188,10 @@ class MetricsScaleInTest {
         new ImdsPoller(
             imds,
             Duration.ofSeconds(1),
-            Executors.newSingleThreadScheduledExecutor(),
+            clock,
+            Optional.of(Duration.ofMillis(5)),
             () -> true,
+            () -> controller.status().phase() == Phase.IN_SERVICE,
             sink);
     poller.start();
     server = MetricsServer.start(metrics, InetAddress.getByName("127.0.0.1"), 0);
@@ -195,7 +199,8 @@ class MetricsScaleInTest {
 
   @AfterEach
   void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {server, poller, loop, watcher, apiAdapter, imdsAdapter}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {server, poller, loop, watcher, apiAdapter, imdsAdapter}) {
       try {
         if (c != null) {
           c.close();

@@ -120,7 +120,9 @@ class ProbeSetTest {
       Files.write(root.resolve("chunk"), new byte[4096]);
       Instant asked = Clock.systemUTC().instant();
       set.confirm();
-      await().atMost(Duration.ofSeconds(10)).until(() -> readings.size() == 2 && rescans.contains(true));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> readings.size() == 2 && rescans.contains(true));
       QueueSnapshot rescan = files.get(rescans.indexOf(true));
       assertThat(rescan.takenAt()).isAfterOrEqualTo(asked);
       assertThat(rescan.totalBytes()).isEqualTo(4096);
