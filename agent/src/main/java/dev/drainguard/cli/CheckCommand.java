@@ -11,7 +11,6 @@ import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
-import dev.drainguard.queue.QueueRootSpec;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -154,9 +153,11 @@ final class CheckCommand implements Callable<Integer> {
         cfg.hookName(),
         cfg.heartbeatInterval(),
         cfg.deadlineMargin(),
-        cfg.queueRoots().stream().map(QueueRootSpec::root).toList(),
+        cfg.queueRoots(),
         Agent.probes(cfg, guard, Clock.systemUTC()),
         cfg.drainedWhen(),
+        cfg.quietPeriod(),
+        cfg.probeInterval(),
         probeHeartbeat,
         maxUserWatches,
         System.getProperty("user.name"));
