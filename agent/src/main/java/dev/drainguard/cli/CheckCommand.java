@@ -67,12 +67,16 @@ final class CheckCommand implements Callable<Integer> {
 
   @Option(
       names = "--probe-heartbeat",
+      arity = "0..1",
       description =
           "Also send one RecordLifecycleActionHeartbeat to prove the role may call it (skipped"
               + " while the instance is being terminated).")
   boolean probeHeartbeat;
 
-  @Option(names = "--json", description = "Print the results as one JSON object instead.")
+  @Option(
+      names = "--json",
+      arity = "0..1",
+      description = "Print the results as one JSON object instead.")
   boolean json;
 
   /** Where {@code fs.inotify.max_user_watches} is read; tests point it at a file of their own. */

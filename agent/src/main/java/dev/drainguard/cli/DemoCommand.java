@@ -94,6 +94,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--json",
+      arity = "0..1",
       description =
           "Print only the JSON summary (it is always the last line of stdout; this drops the"
               + " narration before it).")

@@ -28,7 +28,10 @@ final class ReleaseCommand implements Callable<Integer> {
 
   @Mixin ControlOptions control;
 
-  @Option(names = "--force", description = "Complete even though data is queued: it is lost.")
+  @Option(
+      names = "--force",
+      arity = "0..1",
+      description = "Complete even though data is queued: it is lost.")
   boolean force;
 
   @Option(names = "--reason", paramLabel = "TEXT", description = "Why; logged and shown.")
