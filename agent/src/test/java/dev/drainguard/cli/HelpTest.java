@@ -2,12 +2,17 @@ package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * until") and descriptions that wrap raggedly ("…still hold\ndata,\nand completes").
  */
 class HelpTest {
+
+  @TempDir Path dir;
 
   /** picocli's usage width, and a terminal's. */
   static final int WIDTH = 80;
@@ -90,6 +97,44 @@ class HelpTest {
       assertThat(shown)
           .as("drainguard %s --help", command)
           .contains(line.replace("%n", "").strip());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource({
+    "127.0.0.1, accepted",
+    "127.1.2.3, accepted",
+    "[::1], accepted",
+    "localhost, refused",
+    "169.254.169.254, refused",
+    "10.0.0.1, refused"
+  })
+  void loopbackOnlyHelp_saysWhichHostsPass_asTheGuardDecides(String host, String verdict)
+      throws IOException {
+    assertThat(help("run").replaceAll("\\s+", " "))
+        .contains(
+            "whose host is not a literal loopback address, 127.0.0.0/8 or ::1 ([::1] in a URL); a"
+                + " host name is refused, localhost too, because looking it up could itself leave"
+                + " the machine.");
+    int closedPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    String endpoint = "http://" + host + ":" + closedPort;
+    MainTest.Run r =
+        MainTest.execute(
+            "check",
+            "--loopback-only",
+            "--imds-endpoint",
+            endpoint,
+            "--queue-root",
+            dir.toString());
+    String imds = r.out().lines().filter(l -> l.startsWith("FAIL  imds")).findFirst().orElseThrow();
+    if (verdict.equals("refused")) {
+      assertThat(imds).contains("loopback-only mode refused the IMDS endpoint " + endpoint);
+    } else {
+      // let through, and then nothing answers on the closed port
+      assertThat(imds).doesNotContain("refused the IMDS endpoint").contains(endpoint);
     }
   }
 }
