@@ -2,6 +2,7 @@ package dev.drainguard.check;
 
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.QueueRootSpec;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +15,10 @@ import java.util.Optional;
  * @param configSource where the configuration came from, e.g. {@code file /etc/drainguard/…}
  * @param maxUserWatches the file holding {@code fs.inotify.max_user_watches}; injectable for tests
  * @param user the user the checks run as, named in the fix for an unreadable root
+ * @param queueRoots each root with the rules that judge it
  * @param probes the scheduled probes, each asked once
+ * @param quietPeriod how long the queues must stay empty before the agent believes it
+ * @param probeInterval how often the scheduled probes are asked
  */
 public record CheckSettings(
     String configSource,
@@ -26,9 +30,11 @@ public record CheckSettings(
     Optional<String> hookName,
     Duration heartbeatInterval,
     Duration deadlineMargin,
-    List<Path> queueRoots,
+    List<QueueRootSpec> queueRoots,
     List<Probe> probes,
     DrainedWhen drainedWhen,
+    Duration quietPeriod,
+    Duration probeInterval,
     boolean probeHeartbeat,
     Path maxUserWatches,
     String user) {

@@ -4,6 +4,7 @@ import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.InstanceMetadata.TokenProbe;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleActions;
+import dev.drainguard.queue.Probe;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,8 +17,9 @@ import java.util.function.Supplier;
 /**
  * The checks of {@code drainguard check}, in order: configuration, IMDS, group membership, the Auto
  * Scaling API and its permissions, the termination hook, an optional heartbeat probe, the queue
- * roots and the inotify budget. A check whose prerequisite failed is SKIPped with the reason (no
- * IMDS: no group, no hook). A failure is a FAIL line, never an exception.
+ * roots and the inotify budget, the scheduled probes, and the quiet period against the probe
+ * interval (a line only when it is too short). A check whose prerequisite failed is SKIPped with
+ * the reason (no IMDS: no group, no hook). A failure is a FAIL line, never an exception.
  *
  * <p>Nothing here changes anything in AWS: only describe calls are made, plus one heartbeat when
  * asked for, which AWS refuses with "No active Lifecycle Action" while the instance is in service.
@@ -34,6 +36,7 @@ public final class Checks {
   static final String INOTIFY = "inotify";
   static final String PROBE = "probe";
   static final String DRAINED_WHEN = "drained-when";
+  static final String QUIET = "quiet";
 
   /** Where Linux publishes {@code fs.inotify.max_user_watches}. */
   public static final Path MAX_USER_WATCHES = QueueChecks.MAX_USER_WATCHES;
@@ -81,7 +84,42 @@ public final class Checks {
     }
     new QueueChecks(settings.queueRoots(), settings.maxUserWatches(), settings.user()).run(out);
     new ProbeChecks(settings.probes(), settings.drainedWhen()).run(out);
+    quiet(out);
     return List.copyOf(out);
+  }
+
+  /**
+   * A WARN when a deciding scheduled probe is asked less often than the quiet period lasts: the
+   * quiet period is then over before the probe is asked again, so one empty reading is believed.
+   * The files probe is not scheduled (it hears every change), so it never needs this.
+   */
+  private void quiet(List<Check> out) {
+    Duration quiet = settings.quietPeriod();
+    Duration interval = settings.probeInterval();
+    List<String> asked =
+        settings.probes().stream()
+            .map(Probe::name)
+            .filter(settings.drainedWhen()::decides)
+            .toList();
+    if (asked.isEmpty() || quiet.compareTo(interval) >= 0) {
+      return;
+    }
+    out.add(
+        Check.warn(
+            QUIET,
+            "quiet-period "
+                + format(quiet)
+                + " is shorter than probe-interval "
+                + format(interval)
+                + ": the "
+                + String.join(" and ", asked)
+                + (asked.size() == 1 ? " probe is" : " probes are")
+                + " asked again only after the quiet period is over, so a single empty reading is"
+                + " believed, and a queue that is empty for a moment between two batches reads as"
+                + " drained",
+            "set quiet-period to at least probe-interval: quiet-period = "
+                + format(interval)
+                + " or more, or a shorter probe-interval"));
   }
 
   /** The lines when the configuration does not load: its FAIL, then everything else skipped. */
@@ -225,9 +263,12 @@ public final class Checks {
     }
   }
 
-  /** A duration as the config file spells it: 90s, 50m, 1h30m, 48h. */
+  /** A duration as the config file spells it: 90s, 50m, 1h30m, 48h, 250ms. */
   static String format(Duration d) {
     long s = d.toSeconds();
+    if (d.toMillis() % 1000 != 0) {
+      return d.toMillis() + "ms";
+    }
     if (s == 0) {
       return "0s";
     }

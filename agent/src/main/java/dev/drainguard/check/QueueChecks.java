@@ -1,17 +1,21 @@
 package dev.drainguard.check;
 
+import dev.drainguard.queue.QueueRootSpec;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * The queue side: each root exists, is a directory and can be read all the way down ({@code
- * queue-root}, one line per root, with what it holds now), and the directories the watcher would
- * register fit in the inotify watch limit ({@code inotify}).
+ * queue-root}, one line per root with what the files probe would count and ignore there now, then a
+ * WARN for each rule that is likely to be wrong), and the directories the watcher would register
+ * fit in the inotify watch limit ({@code inotify}).
  */
 final class QueueChecks {
 
@@ -21,32 +25,36 @@ final class QueueChecks {
   /** A limit to suggest when raising it: what current distributions default to on big hosts. */
   static final long SUGGESTED_WATCHES = 524_288;
 
-  private final List<Path> roots;
+  /**
+   * A residual allowance this large is worth a WARN: it is far more than the index or state file a
+   * drained writer keeps (KiB), and every byte of it is data that reads as drained.
+   */
+  static final long LARGE_RESIDUAL = 64L << 20;
+
+  private final List<QueueRootSpec> roots;
   private final Path maxUserWatches;
   private final String user;
 
-  QueueChecks(List<Path> roots, Path maxUserWatches, String user) {
+  QueueChecks(List<QueueRootSpec> roots, Path maxUserWatches, String user) {
     this.roots = roots;
     this.maxUserWatches = maxUserWatches;
     this.user = user;
   }
 
-  /** What a one-shot walk of a root found; {@code error} is the first path that failed. */
-  record Scan(long files, long bytes, long directories, String error) {}
-
   void run(List<Check> out) {
     long directories = 0;
     int scanned = 0;
-    for (Path root : roots) {
-      Scan scan;
+    for (QueueRootSpec spec : roots) {
+      RootScan scan;
       try {
-        scan = scan(root);
-      } catch (IOException | RuntimeException e) {
-        scan = new Scan(0, 0, 0, "cannot read " + root + ": " + e);
+        scan = RootScan.of(spec);
+      } catch (RuntimeException e) {
+        scan = RootScan.failed("cannot read " + spec.root() + ": " + e);
       }
-      Check line = line(root, scan);
+      Check line = line(spec, scan);
       out.add(line);
       if (line.status() == Check.Status.PASS) {
+        out.addAll(warnings(spec, scan));
         directories += scan.directories();
         scanned++;
       }
@@ -54,8 +62,9 @@ final class QueueChecks {
     out.add(inotify(directories, scanned));
   }
 
-  private Check line(Path root, Scan scan) {
+  private Check line(QueueRootSpec spec, RootScan scan) {
     String name = Checks.QUEUE_ROOT;
+    Path root = spec.root();
     if (!Files.exists(root)) {
       String what =
           Files.isSymbolicLink(root) ? " is a symbolic link to nothing" : " does not exist";
@@ -80,59 +89,126 @@ final class QueueChecks {
     if (scan.error() != null) {
       return Check.fail(name, scan.error(), grant);
     }
+    String ignored =
+        spec.ignoreGlobs().isEmpty()
+            ? "nothing ignored (no ignore globs)"
+            : files(scan.ignored(), scan.ignoredBytes())
+                + " ignored ("
+                + String.join(", ", spec.ignoreGlobs())
+                + ")";
     return Check.pass(
         name,
         root
             + " readable: "
-            + count(scan.files(), "file")
-            + ", "
-            + count(scan.bytes(), "byte")
-            + " in "
-            + count(scan.directories(), "directory"));
+            + files(scan.counted(), scan.countedBytes())
+            + " counted; "
+            + ignored
+            + "; "
+            + count(scan.directories(), "directory")
+            + "; "
+            + verdict(scan, spec.residualBytes()));
   }
 
-  /** Walks a root once; symbolic links are not followed, as the watcher does not. */
-  static Scan scan(Path root) throws IOException {
-    if (!Files.isDirectory(root)) {
-      return new Scan(0, 0, 0, null);
+  private static String verdict(RootScan scan, long residual) {
+    String allowance = "residual " + count(residual, "byte");
+    if (scan.counted() == 0) {
+      return "reads as empty";
     }
-    long[] counts = new long[3];
-    String[] error = new String[1];
-    Files.walkFileTree(
-        root,
-        new SimpleFileVisitor<>() {
-          @Override
-          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-            counts[2]++;
-            return FileVisitResult.CONTINUE;
-          }
+    if (scan.empty(residual)) {
+      return "reads as empty ("
+          + count(scan.countedBytes(), "byte")
+          + " within the "
+          + allowance
+          + ")";
+    }
+    return "reads as holding data (" + allowance + ")";
+  }
 
-          @Override
-          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-            if (attrs.isRegularFile()) {
-              counts[0]++;
-              counts[1] += attrs.size();
-            }
-            return FileVisitResult.CONTINUE;
-          }
+  /** The rules of a readable root that are likely to be wrong, one WARN each. */
+  private static List<Check> warnings(QueueRootSpec spec, RootScan scan) {
+    String name = Checks.QUEUE_ROOT;
+    Path root = spec.root();
+    List<Check> out = new ArrayList<>();
+    if (scan.ignored() > 0 && scan.counted() == 0) {
+      out.add(
+          Check.warn(
+              name,
+              root
+                  + ": the ignore globs match every file present, "
+                  + files(scan.ignored(), scan.ignoredBytes())
+                  + " ("
+                  + examples(scan.ignoredExamples(), scan.ignored())
+                  + "): nothing written under these names ever counts as queued",
+              "fine if these are only the index or lock files a drained writer keeps; if any of"
+                  + " them holds queued data, narrow the globs (matched against the path relative"
+                  + " to the root: '*' does not cross '/', '**/' needs at least one directory)"));
+    }
+    if (spec.residualBytes() >= LARGE_RESIDUAL) {
+      out.add(
+          Check.warn(
+              name,
+              root
+                  + ": residual allowance "
+                  + count(spec.residualBytes(), "byte")
+                  + " ("
+                  + mib(spec.residualBytes())
+                  + "): while the counted files total at most that, the root reads as empty, and"
+                  + " that much queued data is lost when the instance terminates",
+              "set it to what the writer keeps once drained (an index file: a few KiB) with"
+                  + " --residual-bytes, or :residual=BYTES on this --queue-root"));
+    }
+    if (!scan.linkedDirectories().isEmpty()) {
+      out.add(
+          Check.warn(
+              name,
+              root
+                  + ": "
+                  + count(scan.linkedDirectories().size(), "symbolic link")
+                  + (scan.linkedDirectories().size() == 1
+                      ? " to a directory ("
+                      : " to directories (")
+                  + examples(scan.linkedDirectories(), scan.linkedDirectories().size())
+                  + "), not followed: files under them are neither watched nor counted",
+              "add each link's target as a --queue-root of its own, or replace the link by the"
+                  + " directory"));
+    }
+    return out;
+  }
 
-          @Override
-          public FileVisitResult visitFileFailed(Path file, IOException e) {
-            if (error[0] == null) {
-              error[0] = "cannot read " + file + " under " + root + ": " + e;
-            }
-            return FileVisitResult.CONTINUE;
-          }
+  /** {@code 2 files, 15 bytes}. */
+  private static String files(long files, long bytes) {
+    return count(files, "file") + ", " + count(bytes, "byte");
+  }
 
-          @Override
-          public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-            if (e != null && error[0] == null) {
-              error[0] = "cannot list " + dir + " under " + root + ": " + e;
-            }
-            return FileVisitResult.CONTINUE;
-          }
-        });
-    return new Scan(counts[0], counts[1], counts[2], error[0]);
+  /** The first few paths, then how many more. */
+  private static String examples(List<Path> shown, long total) {
+    String listed =
+        shown.stream()
+            .limit(RootScan.EXAMPLES)
+            .map(Path::toString)
+            .collect(Collectors.joining(", "));
+    long more = total - Math.min(shown.size(), RootScan.EXAMPLES);
+    return more > 0 ? listed + ", " + more + " more" : listed;
+  }
+
+  /** {@code 64 MiB}, {@code 1.5 MiB}. */
+  static String mib(long bytes) {
+    if (bytes % (1L << 20) == 0) {
+      return (bytes >> 20) + " MiB";
+    }
+    return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+  }
+
+  /**
+   * The number in a /proc/sys file, read as a stream. Such a file reports size 0, and the kernel
+   * answers a read at any offset but 0 with end-of-file: {@code Files.readString} sizes its buffer
+   * from the file's size, so it reads one byte, then reads at offset 1 and stops, and 192540 reads
+   * as 1. A stream's first read asks for a whole buffer at offset 0 and gets the whole value.
+   */
+  static long readLimit(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return Long.parseLong(new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip());
+    }
   }
 
   private Check inotify(long directories, int scanned) {
@@ -142,7 +218,7 @@ final class QueueChecks {
     }
     long limit;
     try {
-      limit = Long.parseLong(Files.readString(maxUserWatches).strip());
+      limit = readLimit(maxUserWatches);
     } catch (IOException | NumberFormatException e) {
       return Check.warn(
           name,

@@ -11,7 +11,6 @@ import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
-import dev.drainguard.queue.QueueRootSpec;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,12 +33,16 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "check",
     mixinStandardHelpOptions = true,
+    header = "Check that this install is ready, as drainguard run would see it.",
     description = {
-      "Check a new install with the settings drainguard run would use: the configuration, IMDS",
-      "(IMDSv2), the instance's Auto Scaling group, the termination hook, the Auto Scaling API",
-      "and the role's permission to call it, the queue roots and the inotify watch limit.",
-      "Only describe calls are made; --probe-heartbeat adds one heartbeat, which Auto Scaling",
-      "refuses with 'No active Lifecycle Action' while the instance is in service."
+      "Check a new install with the settings drainguard run would use: the",
+      "configuration, IMDS (IMDSv2), the instance's Auto Scaling group, the",
+      "termination hook, the Auto Scaling API and the role's permission to call it,",
+      "the queue roots and what their rules count and ignore, the inotify watch",
+      "limit, the probes, and the quiet period against the probe interval.",
+      "Only describe calls are made; --probe-heartbeat adds one heartbeat, which",
+      "Auto Scaling refuses with 'No active Lifecycle Action' while the instance is",
+      "in service."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -68,12 +71,18 @@ final class CheckCommand implements Callable<Integer> {
 
   @Option(
       names = "--probe-heartbeat",
+      arity = "0..1",
+      paramLabel = "BOOL",
       description =
           "Also send one RecordLifecycleActionHeartbeat to prove the role may call it (skipped"
               + " while the instance is being terminated).")
   boolean probeHeartbeat;
 
-  @Option(names = "--json", description = "Print the results as one JSON object instead.")
+  @Option(
+      names = "--json",
+      arity = "0..1",
+      paramLabel = "BOOL",
+      description = "Print the results as one JSON object instead.")
   boolean json;
 
   /** Where {@code fs.inotify.max_user_watches} is read; tests point it at a file of their own. */
@@ -154,9 +163,11 @@ final class CheckCommand implements Callable<Integer> {
         cfg.hookName(),
         cfg.heartbeatInterval(),
         cfg.deadlineMargin(),
-        cfg.queueRoots().stream().map(QueueRootSpec::root).toList(),
+        cfg.queueRoots(),
         Agent.probes(cfg, guard, Clock.systemUTC()),
         cfg.drainedWhen(),
+        cfg.quietPeriod(),
+        cfg.probeInterval(),
         probeHeartbeat,
         maxUserWatches,
         System.getProperty("user.name"));

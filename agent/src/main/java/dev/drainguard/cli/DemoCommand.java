@@ -41,10 +41,11 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    header = "Rehearse a scale-in on this machine against a built-in simulator.",
     description = {
-      "Rehearse a termination path on this machine: the real agent against the built-in",
-      "simulator of IMDS and Auto Scaling on 127.0.0.1, with a temporary queue that fills and",
-      "then drains. The last line of stdout is a JSON summary."
+      "Rehearse a termination path on this machine: the real agent against the",
+      "built-in simulator of IMDS and Auto Scaling on 127.0.0.1, with a temporary",
+      "queue that fills and then drains. The last line of stdout is a JSON summary."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -94,6 +95,8 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--json",
+      arity = "0..1",
+      paramLabel = "BOOL",
       description =
           "Print only the JSON summary (it is always the last line of stdout; this drops the"
               + " narration before it).")

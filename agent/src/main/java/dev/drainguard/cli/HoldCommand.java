@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "hold",
     mixinStandardHelpOptions = true,
+    header = "Keep holding the termination after the queues have drained.",
     description = {
       "Keep holding the termination even when the queues have drained, until",
       "'drainguard release' or the deadline policy acts. Logged, and shown by status."

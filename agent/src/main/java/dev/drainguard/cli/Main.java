@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = {
-      "Holds EC2 Auto Scaling termination while local persistent queues still hold data,",
-      "and completes the lifecycle action the moment they have drained."
+      "Holds an EC2 Auto Scaling termination while local persistent queues still",
+      "hold data, and completes the lifecycle action the moment they have drained."
     },
     subcommands = {
       RunCommand.class,

@@ -12,9 +12,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "release",
     mixinStandardHelpOptions = true,
+    header = "Complete the lifecycle action now (CONTINUE) unless data is queued.",
     description = {
-      "Complete the termination lifecycle action now (CONTINUE). Refused while data is",
-      "queued unless --force, which says how many bytes will be lost. Logged, and shown by status."
+      "Complete the termination lifecycle action now (CONTINUE). Refused while data",
+      "is queued unless --force, which says how many bytes will be lost. Logged, and",
+      "shown by status."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -28,7 +30,11 @@ final class ReleaseCommand implements Callable<Integer> {
 
   @Mixin ControlOptions control;
 
-  @Option(names = "--force", description = "Complete even though data is queued: it is lost.")
+  @Option(
+      names = "--force",
+      arity = "0..1",
+      paramLabel = "BOOL",
+      description = "Complete even though data is queued: it is lost.")
   boolean force;
 
   @Option(names = "--reason", paramLabel = "TEXT", description = "Why; logged and shown.")

@@ -16,11 +16,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
+    header = "Run the agent: hold terminations while the queues hold data.",
     description = {
-      "Run the agent: watch the queue roots, poll IMDS for termination, hold the termination",
-      "lifecycle action while the queues hold data and complete it when they have drained.",
+      "Watch the queue roots, poll IMDS for termination, hold the termination",
+      "lifecycle action while the queues hold data, and complete it when they have",
+      "drained.",
       "Every option can also be set as DRAINGUARD_<OPTION> in the environment or as",
-      "'option = value' in the config file; flags win over env over file over defaults."
+      "'option = value' in the config file; flags win over env over file over",
+      "defaults. An option shown as [=BOOL] means true when given alone."
     })
 final class RunCommand implements Callable<Integer> {
 

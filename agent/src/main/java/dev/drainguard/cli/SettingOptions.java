@@ -10,8 +10,9 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Adds one option per {@link Setting} to a command, so flags, environment variables and file keys
- * come from one table. Values stay strings here; {@link dev.drainguard.config.ConfigLoader}
- * validates them once, whatever their source.
+ * come from one table. A true-or-false setting's flag may stand alone (true) or take a value
+ * ({@code --loopback-only=false}). Values stay strings here; {@link
+ * dev.drainguard.config.ConfigLoader} validates them once, whatever their source.
  */
 final class SettingOptions {
 
@@ -20,12 +21,16 @@ final class SettingOptions {
   static void addTo(CommandSpec spec) {
     for (Setting s : Setting.values()) {
       String def = s.defaultValue() == null ? "" : " Default: " + s.defaultValue() + ".";
-      spec.addOption(
+      OptionSpec.Builder option =
           OptionSpec.builder(s.flag())
               .paramLabel(s.label())
               .type(s.multiple() ? String[].class : String.class)
-              .description(s.description() + def + " Env: " + s.env() + ".")
-              .build());
+              .description(s.description() + def + " Env: " + s.env() + ".");
+      if (s.isBoolean()) {
+        // --flag alone is true; --flag=false, --flag true and the env and file values still work
+        option.arity("0..1").fallbackValue("true");
+      }
+      spec.addOption(option.build());
     }
   }
 

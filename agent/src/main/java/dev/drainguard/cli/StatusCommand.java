@@ -38,10 +38,18 @@ final class StatusCommand implements Callable<Integer> {
 
   @Mixin ControlOptions control;
 
-  @Option(names = "--json", description = "Print the status as one JSON object.")
+  @Option(
+      names = "--json",
+      arity = "0..1",
+      paramLabel = "BOOL",
+      description = "Print the status as one JSON object.")
   boolean json;
 
-  @Option(names = "--watch", description = "Redraw every second until interrupted.")
+  @Option(
+      names = "--watch",
+      arity = "0..1",
+      paramLabel = "BOOL",
+      description = "Redraw every second until interrupted.")
   boolean watch;
 
   @Override

@@ -270,6 +270,10 @@ public final class ConfigLoader {
   }
 
   private boolean bool(Setting s) {
+    if (!s.isBoolean()) {
+      // its flag would then need a value: label it BOOL, so that --flag alone means true
+      throw new IllegalStateException(s + " is read as true or false but is not labelled BOOL");
+    }
     return parsed(s, "true or false", Values::bool).orElseThrow();
   }
 

@@ -222,7 +222,10 @@ public enum Setting {
       "BOOL",
       "false",
       false,
-      "Refuse every endpoint that is not on 127.0.0.1 (tests, rehearsals)."),
+      "Refuse every endpoint (IMDS, Auto Scaling, Cribl API) whose host is not a literal"
+          + " loopback address, 127.0.0.0/8 or ::1 ([::1] in a URL); a host name is refused,"
+          + " localhost too, because looking it up could itself leave the machine. For tests and"
+          + " rehearsals."),
   LOG_LEVEL("log-level", "LEVEL", "info", false, "error, warn, info, debug or trace."),
   CONTROL_SOCKET(
       "control-socket",
@@ -284,6 +287,14 @@ public enum Setting {
 
   public boolean multiple() {
     return multiple;
+  }
+
+  /**
+   * Whether the setting is true or false: its flag works alone ({@code --loopback-only}, true) and
+   * with a value ({@code --loopback-only=false}); the environment and file take a value.
+   */
+  public boolean isBoolean() {
+    return label.equals("BOOL");
   }
 
   public String description() {

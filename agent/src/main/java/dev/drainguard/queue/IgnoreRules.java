@@ -17,14 +17,14 @@ import java.util.List;
  * tmp/**} matches everything under {@code tmp}. Globs apply to files only: directories are always
  * watched, since a file under an ignored-looking directory name may still count.
  */
-final class IgnoreRules {
+public final class IgnoreRules {
 
   private final List<PathMatcher> matchers;
 
   /**
    * @throws IllegalArgumentException naming the root and the glob when a glob is malformed
    */
-  IgnoreRules(Path root, List<String> globs) {
+  public IgnoreRules(Path root, List<String> globs) {
     FileSystem fs = root.getFileSystem();
     List<PathMatcher> built = new ArrayList<>(globs.size());
     for (String glob : globs) {
@@ -40,7 +40,7 @@ final class IgnoreRules {
   }
 
   /** Whether the file at {@code relative} (a path relative to the root) never counts. */
-  boolean ignores(Path relative) {
+  public boolean ignores(Path relative) {
     for (PathMatcher matcher : matchers) {
       if (matcher.matches(relative)) {
         return true;

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.drainguard.imds.InstanceMetadata.TokenProbe;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.net.EndpointRefusedException;
+import dev.drainguard.queue.DrainedWhen;
+import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.ProbeReading;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -207,5 +211,50 @@ class ChecksTest {
   @CsvSource({"0, 0s", "90, 1m30s", "3000, 50m", "172800, 48h", "5400, 1h30m", "3661, 1h1m1s"})
   void format_spellsDurationsAsTheConfigFileDoes(long seconds, String expected) {
     assertThat(Checks.format(Duration.ofSeconds(seconds))).isEqualTo(expected);
+  }
+
+  /** A scheduled probe that always reads empty; only its name matters to the quiet check. */
+  static Probe probe(String name) {
+    return new Probe() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public ProbeReading read() {
+        return ProbeReading.known(name, Instant.EPOCH, List.of());
+      }
+
+      @Override
+      public String describe() {
+        return "a fake";
+      }
+    };
+  }
+
+  @Test
+  void quietPeriodShorterThanTheProbeInterval_warnsOnlyWhenAScheduledProbeDecides() {
+    settings.quietPeriod = Duration.ofMillis(500);
+    settings.probeInterval = Duration.ofSeconds(1);
+    // only the files probe: it hears every change, no interval applies
+    assertThat(run()).noneMatch(c -> c.name().equals("quiet"));
+
+    settings.probes = List.of(probe("command"), probe("cribl"));
+    Check quiet = line(run(), "quiet");
+    assertThat(quiet.status()).isEqualTo(Check.Status.WARN);
+    assertThat(quiet.detail())
+        .startsWith(
+            "quiet-period 500ms is shorter than probe-interval 1s: the command and cribl probes"
+                + " are asked again only after the quiet period is over");
+
+    // the command probe is shown but does not decide: its interval cannot end a quiet period
+    settings.probes = List.of(probe("command"));
+    settings.drainedWhen = DrainedWhen.parse("files");
+    assertThat(run()).noneMatch(c -> c.name().equals("quiet"));
+
+    settings.drainedWhen = DrainedWhen.ALL;
+    settings.quietPeriod = Duration.ofSeconds(1);
+    assertThat(run()).noneMatch(c -> c.name().equals("quiet"));
   }
 }

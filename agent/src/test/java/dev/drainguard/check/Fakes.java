@@ -12,6 +12,7 @@ import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.QueueRootSpec;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,8 @@ final class Fakes {
     List<Path> roots;
     List<Probe> probes = List.of();
     DrainedWhen drainedWhen = DrainedWhen.ALL;
+    Duration quietPeriod = Duration.ofSeconds(10);
+    Duration probeInterval = Duration.ofSeconds(5);
     boolean probeHeartbeat;
     Path maxUserWatches;
 
@@ -57,9 +60,11 @@ final class Fakes {
           hookName,
           heartbeatInterval,
           deadlineMargin,
-          roots,
+          roots.stream().map(r -> new QueueRootSpec(r, List.of(), 0)).toList(),
           probes,
           drainedWhen,
+          quietPeriod,
+          probeInterval,
           probeHeartbeat,
           maxUserWatches,
           "drainguard");

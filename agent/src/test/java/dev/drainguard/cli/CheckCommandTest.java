@@ -2,6 +2,7 @@ package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +14,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -146,7 +148,10 @@ class CheckCommandTest {
                 + " every 1m40s");
     assertThat(r.line("SKIP", "heartbeat")).contains("--probe-heartbeat");
     assertThat(r.line("PASS", "queue-root"))
-        .endsWith(root + " readable: 1 file, 100 bytes in 2 directories");
+        .endsWith(
+            root
+                + " readable: 1 file, 100 bytes counted; nothing ignored (no ignore globs); 2"
+                + " directories; reads as holding data (residual 0 bytes)");
     assertThat(r.line("PASS", "inotify"))
         .endsWith("2 directories to watch under 1 queue root, fs.inotify.max_user_watches 8192");
     assertThat(r.out()).endsWith("8 passed, 0 warnings, 0 failed, 1 skipped\n");
@@ -420,5 +425,104 @@ class CheckCommandTest {
     assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
     assertThat(r.line("FAIL", "probe")).endsWith("probe command exited 2, stderr: no index file");
     assertThat(r.fixOf("probe")).contains("run the command by hand as the agent's user");
+  }
+
+  @Test
+  void theRealInotifyLimit_isReadAsCatReadsIt_andThreeDirectoriesPass() throws Exception {
+    // /proc/sys/fs/inotify/max_user_watches read with Files.readString gave "1": check then
+    // failed a healthy machine with three directories ("more than max_user_watches 1")
+    Path proc = Path.of("/proc/sys/fs/inotify/max_user_watches");
+    assumeTrue(Files.isReadable(proc), "no /proc/sys/fs/inotify here (not Linux)");
+    Process cat = new ProcessBuilder("cat", proc.toString()).start();
+    String byCat = new String(cat.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    assertThat(cat.waitFor()).isZero();
+    assumeTrue(Long.parseLong(byCat.strip()) >= 6, "a limit below 6 would rightly warn");
+    healthyGroup();
+    Files.createDirectories(root.resolve("out-2"));
+
+    // the real entry point, which reads the real /proc file
+    MainTest.Run r =
+        MainTest.execute(
+            "check",
+            "--imds-endpoint",
+            sim.imdsEndpoint().toString(),
+            "--autoscaling-endpoint",
+            sim.autoScalingEndpoint().toString(),
+            "--queue-root",
+            root.toString());
+
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.out())
+        .contains(
+            "PASS  inotify     3 directories to watch under 1 queue root,"
+                + " fs.inotify.max_user_watches "
+                + byCat.strip()
+                + "\n");
+  }
+
+  @Test
+  void rulesThatHideData_areWarnings_withCountedAndIgnoredShown() throws IOException {
+    healthyGroup();
+    Files.write(root.resolve("out-1/queue.lock"), new byte[7]);
+    Path other = Files.createDirectories(dir.resolve("other"));
+    Files.write(other.resolve("q.0"), new byte[30]);
+    Path linked = Files.createDirectories(dir.resolve("elsewhere"));
+    Files.createSymbolicLink(other.resolve("out-9"), linked);
+
+    Run r =
+        check(
+            "--queue-root",
+            root + ":ignore=**/queue.*," + other + ":residual=64m",
+            "--ignore-glob",
+            "**/*.lock",
+            "--queue-probe-command",
+            "echo 0",
+            "--quiet-period",
+            "2s",
+            "--probe-interval",
+            "5s");
+
+    assertThat(r.code()).as(r.out() + r.err()).isZero();
+    assertThat(r.line("PASS", "queue-root"))
+        .endsWith(
+            root
+                + " readable: 0 files, 0 bytes counted; 2 files, 107 bytes ignored (**/*.lock,"
+                + " **/queue.*); 2 directories; reads as empty");
+    List<String> warnings = r.out().lines().filter(l -> l.startsWith("WARN  ")).toList();
+    assertThat(warnings).hasSize(4);
+    assertThat(warnings.get(0))
+        .startsWith("WARN  queue-root  " + root + ": the ignore globs match every file present");
+    assertThat(r.out())
+        .contains(
+            other
+                + " readable: 1 file, 30 bytes counted; 0 files, 0 bytes ignored (**/*.lock); 1"
+                + " directory; reads as empty (30 bytes within the residual 67108864 bytes)");
+    assertThat(warnings.get(1))
+        .startsWith("WARN  queue-root  " + other + ": residual allowance 67108864 bytes (64 MiB)");
+    assertThat(warnings.get(2))
+        .startsWith("WARN  queue-root  " + other + ": 1 symbolic link to a directory (out-9)");
+    assertThat(warnings.get(3))
+        .startsWith(
+            "WARN  quiet       quiet-period 2s is shorter than probe-interval 5s: the command"
+                + " probe is asked again only after the quiet period is over");
+    assertThat(r.fixOf("quiet")).contains("quiet-period = 5s or more");
+    assertThat(r.out()).endsWith("10 passed, 4 warnings, 0 failed, 1 skipped\n");
+  }
+
+  @Test
+  void aQuietPeriodAsLongAsTheProbeInterval_orNoScheduledProbe_doesNotWarn() {
+    healthyGroup();
+    assertThat(check("--quiet-period", "1s", "--probe-interval", "5s").out())
+        .doesNotContain("WARN");
+    assertThat(
+            check(
+                    "--queue-probe-command",
+                    "echo 0",
+                    "--quiet-period",
+                    "5s",
+                    "--probe-interval",
+                    "5s")
+                .out())
+        .doesNotContain("WARN");
   }
 }

@@ -93,8 +93,12 @@ final class ManPage {
         }
         names.append("\\fB").append(esc(n)).append("\\fR");
       }
-      if (!o.typeInfo().isBoolean() && !o.paramLabel().isEmpty()) {
-        names.append("=\\fI").append(esc(o.paramLabel().replaceAll("[<>]", ""))).append("\\fR");
+      String label = esc(o.paramLabel().replaceAll("[<>]", ""));
+      if (o.arity().min() == 0 && o.arity().max() > 0) {
+        // a flag that may stand alone (true) or take a value: --loopback-only[=BOOL]
+        names.append("[=\\fI").append(label).append("\\fR]");
+      } else if (!o.typeInfo().isBoolean() && !o.paramLabel().isEmpty()) {
+        names.append("=\\fI").append(label).append("\\fR");
       }
       line(names.toString());
       line(esc(String.join(" ", plain(o.description()))));
