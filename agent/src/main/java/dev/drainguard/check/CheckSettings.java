@@ -1,12 +1,13 @@
 package dev.drainguard.check;
 
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.Probe;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * What the checks need of the configuration and the command line.
@@ -15,11 +16,14 @@ import java.util.Optional;
  * @param maxUserWatches the file holding {@code fs.inotify.max_user_watches}; injectable for tests
  * @param user the user the checks run as, named in the fix for an unreadable root
  * @param probes the scheduled probes, each asked once
+ * @param imdsEndpoint the effective IMDS endpoint, with where it came from
+ * @param autoScalingEndpoint the effective Auto Scaling endpoint of a region, with where it came
+ *     from (the region is known once IMDS answered)
  */
 public record CheckSettings(
     String configSource,
-    URI imdsEndpoint,
-    Optional<URI> autoScalingEndpoint,
+    Endpoint imdsEndpoint,
+    Function<String, Endpoint> autoScalingEndpoint,
     Optional<String> region,
     Optional<String> groupName,
     boolean groupFromTags,
