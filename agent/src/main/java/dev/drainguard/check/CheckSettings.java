@@ -1,13 +1,14 @@
 package dev.drainguard.check;
 
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.Probe;
 import dev.drainguard.queue.QueueRootSpec;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * What the checks need of the configuration and the command line.
@@ -19,11 +20,14 @@ import java.util.Optional;
  * @param probes the scheduled probes, each asked once
  * @param quietPeriod how long the queues must stay empty before the agent believes it
  * @param probeInterval how often the scheduled probes are asked
+ * @param imdsEndpoint the effective IMDS endpoint, with where it came from
+ * @param autoScalingEndpoint the effective Auto Scaling endpoint of a region, with where it came
+ *     from (the region is known once IMDS answered)
  */
 public record CheckSettings(
     String configSource,
-    URI imdsEndpoint,
-    Optional<URI> autoScalingEndpoint,
+    Endpoint imdsEndpoint,
+    Function<String, Endpoint> autoScalingEndpoint,
     Optional<String> region,
     Optional<String> groupName,
     boolean groupFromTags,

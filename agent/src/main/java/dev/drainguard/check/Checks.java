@@ -43,8 +43,8 @@ public final class Checks {
 
   static final String IMDS_FIX =
       "not on EC2, or IMDS switched off? Enable it (aws ec2 modify-instance-metadata-options"
-          + " --http-endpoint enabled) or point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT) at a"
-          + " reachable metadata service";
+          + " --http-endpoint enabled) or point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT, or"
+          + " AWS_EC2_METADATA_SERVICE_ENDPOINT) at a reachable metadata service";
 
   static final String HOP_LIMIT_FIX =
       "raise HttpPutResponseHopLimit to 2 if running in a container: aws ec2"

@@ -29,6 +29,14 @@ final class LifecycleChecks {
           "UnrecognizedClientException",
           "AuthFailure");
 
+  private static final String ADD_HOOK =
+      "add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name ";
+
+  private static final String ADD_HOOK_OPTIONS =
+      " --lifecycle-hook-name drainguard --lifecycle-transition"
+          + " autoscaling:EC2_INSTANCE_TERMINATING --heartbeat-timeout 600 --default-result"
+          + " ABANDON";
+
   static final String PERMISSIONS =
       "drainguard needs autoscaling:DescribeAutoScalingInstances, DescribeLifecycleHooks,"
           + " RecordLifecycleActionHeartbeat and CompleteLifecycleAction";
@@ -37,6 +45,9 @@ final class LifecycleChecks {
   private final Checks.Instance instance;
   private final TargetLifecycleState state;
   private final Function<String, ? extends LifecycleActions> factory;
+
+  /** The effective Auto Scaling endpoint and its source, as every line names it. */
+  private String where = "(not resolved)";
 
   LifecycleChecks(
       CheckSettings settings,
@@ -52,13 +63,15 @@ final class LifecycleChecks {
   void run(List<Check> out) {
     RecordingActions api;
     try {
+      where = settings.autoScalingEndpoint().apply(instance.region()).toString();
       api = new RecordingActions(factory.apply(instance.region()));
     } catch (RuntimeException e) {
       out.add(
           Check.fail(
               Checks.API,
-              "Auto Scaling client for " + where() + ": " + e.getMessage(),
-              "set --region or --autoscaling-endpoint (DRAINGUARD_AUTOSCALING_ENDPOINT)"));
+              "Auto Scaling client for " + where + ": " + e.getMessage(),
+              "set --region, or --autoscaling-endpoint (DRAINGUARD_AUTOSCALING_ENDPOINT, or"
+                  + " AWS_ENDPOINT_URL_AUTO_SCALING)"));
       Checks.skipAll(out, "the Auto Scaling API is not usable", Checks.HOOK, Checks.HEARTBEAT);
       return;
     }
@@ -79,7 +92,10 @@ final class LifecycleChecks {
         return;
       }
       out.add(answered(api));
-      out.add(Check.fail(Checks.HOOK, e.getMessage(), hookFix(api, e)));
+      out.add(
+          api.hooksSeen().filter(seen -> seen.hooks().isEmpty()).isPresent()
+              ? noHook(api.hooksSeen().get().group())
+              : Check.fail(Checks.HOOK, e.getMessage(), hookFix(api, e)));
       Checks.skipAll(out, "no termination hook to send it for", Checks.HEARTBEAT);
       return;
     }
@@ -93,8 +109,22 @@ final class LifecycleChecks {
       return Check.skip(Checks.API, "hook discovery stopped before any Auto Scaling call");
     }
     return Check.pass(
-        Checks.API,
-        "Auto Scaling at " + where() + " answered " + String.join(", ", api.answered()));
+        Checks.API, "Auto Scaling at " + where + " answered " + String.join(", ", api.answered()));
+  }
+
+  /**
+   * The group has no termination hook: a state of the group, not an error of the check. Scale-in
+   * terminates this instance without waiting, whatever its queues hold.
+   */
+  private Check noHook(String group) {
+    return Check.fail(
+        Checks.HOOK,
+        "no termination hook on group "
+            + group
+            + ": scale-in will not be held (DescribeLifecycleHooks at "
+            + where
+            + " lists no autoscaling:EC2_INSTANCE_TERMINATING hook)",
+        ADD_HOOK + group + ADD_HOOK_OPTIONS);
   }
 
   private Check hook(HookDiscovery.Found found) {
@@ -183,7 +213,7 @@ final class LifecycleChecks {
         name,
         action + " failed: " + e.getMessage(),
         "check the route to Auto Scaling at "
-            + where()
+            + where
             + " (NAT or VPC endpoint), --region and --autoscaling-endpoint");
   }
 
@@ -195,21 +225,7 @@ final class LifecycleChecks {
       return "set --asg-name (DRAINGUARD_ASG_NAME) if the instance belongs to a group";
     }
     List<TerminationHook> hooks = api.hooksSeen().get().hooks();
-    if (hooks.isEmpty()) {
-      return "add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name "
-          + api.hooksSeen().get().group()
-          + " --lifecycle-hook-name drainguard --lifecycle-transition"
-          + " autoscaling:EC2_INSTANCE_TERMINATING --heartbeat-timeout 600 --default-result"
-          + " ABANDON";
-    }
     return "set --hook-name (DRAINGUARD_HOOK_NAME) to one of: "
         + hooks.stream().map(TerminationHook::name).collect(Collectors.joining(", "));
-  }
-
-  private String where() {
-    return settings
-        .autoScalingEndpoint()
-        .map(Object::toString)
-        .orElse("region " + instance.region());
   }
 }

@@ -149,7 +149,7 @@ final class Agent implements AutoCloseable {
       Runnable onDeath) {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
-        new SdkInstanceMetadata(cfg.imdsEndpoint(), guard, RetryPolicy.DEFAULT, sleeper);
+        new SdkInstanceMetadata(cfg.endpoints().imds(), guard, RetryPolicy.DEFAULT, sleeper);
     AgentMetrics metrics = new AgentMetrics(clock, Version.get());
     InstanceMetadata meteredImds = metrics.instrument(imds);
     MetricsServer metricsServer = null;
@@ -169,7 +169,7 @@ final class Agent implements AutoCloseable {
       api =
           new SdkLifecycleActions(
               region,
-              cfg.autoScalingEndpoint().orElse(null),
+              cfg.endpoints().autoScaling(region),
               credentials,
               guard,
               RetryPolicy.API,

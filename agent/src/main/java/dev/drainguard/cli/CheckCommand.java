@@ -88,9 +88,12 @@ final class CheckCommand implements Callable<Integer> {
   /** Where {@code fs.inotify.max_user_watches} is read; tests point it at a file of their own. */
   Path maxUserWatches = Checks.MAX_USER_WATCHES;
 
+  /** The environment the configuration is read from; tests give their own. */
+  Map<String, String> env = System.getenv();
+
   @Override
   public Integer call() {
-    List<Check> results = check(System.getenv());
+    List<Check> results = check(env);
     spec.commandLine().getOut().print(json ? Report.json(results) + "\n" : Report.text(results));
     spec.commandLine().getOut().flush();
     return Report.anyFailed(results) ? ExitCodes.FAILURE : ExitCodes.OK;
@@ -107,20 +110,21 @@ final class CheckCommand implements Callable<Integer> {
     Logging.setLevel(List.of("debug", "trace").contains(cfg.logLevel()) ? cfg.logLevel() : "warn");
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     Deque<AutoCloseable> opened = new ArrayDeque<>();
+    CheckSettings settings = settings(cfg, env, guard);
     try {
       return new Checks(
-              settings(cfg, env, guard),
+              settings,
               () ->
                   opened(
                       opened,
                       new SdkInstanceMetadata(
-                          cfg.imdsEndpoint(), guard, RETRY, ThreadSleeper.INSTANCE)),
+                          settings.imdsEndpoint(), guard, RETRY, ThreadSleeper.INSTANCE)),
               region ->
                   opened(
                       opened,
                       new SdkLifecycleActions(
                           region,
-                          cfg.autoScalingEndpoint().orElse(null),
+                          settings.autoScalingEndpoint().apply(region),
                           Credentials.chain(cfg.imdsEndpoint()),
                           guard,
                           RETRY,
@@ -155,8 +159,8 @@ final class CheckCommand implements Callable<Integer> {
             + ")";
     return new CheckSettings(
         source,
-        cfg.imdsEndpoint(),
-        cfg.autoScalingEndpoint(),
+        cfg.endpoints().imds(),
+        cfg.endpoints()::autoScaling,
         cfg.region(),
         cfg.groupName(),
         cfg.groupFromTags(),

@@ -1,6 +1,7 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.QueueRootSpec;
 import java.net.InetAddress;
@@ -38,8 +39,7 @@ public record AgentConfig(
     boolean groupFromTags,
     Optional<String> hookName,
     Optional<String> region,
-    URI imdsEndpoint,
-    Optional<URI> autoScalingEndpoint,
+    AwsEndpoints endpoints,
     Duration imdsPollInterval,
     Duration imdsStartupTimeout,
     boolean loopbackOnly,
@@ -51,5 +51,18 @@ public record AgentConfig(
 
   public AgentConfig {
     queueRoots = List.copyOf(queueRoots);
+  }
+
+  /** The effective IMDS endpoint ({@link AwsEndpoints#imds()} has where it came from). */
+  public URI imdsEndpoint() {
+    return endpoints.imds().uri();
+  }
+
+  /**
+   * The Auto Scaling endpoint URL that was set (drainguard's or the SDK's settings), empty for the
+   * region's; {@link AwsEndpoints#autoScaling(String)} gives the effective one with its source.
+   */
+  public Optional<URI> autoScalingEndpoint() {
+    return endpoints.autoScalingUrl().map(Endpoint::uri);
   }
 }

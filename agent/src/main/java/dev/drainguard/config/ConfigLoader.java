@@ -1,6 +1,7 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.DrainedWhen;
@@ -120,8 +121,7 @@ public final class ConfigLoader {
         bool(Setting.ASG_FROM_TAGS),
         string(Setting.HOOK_NAME),
         string(Setting.REGION),
-        uri(Setting.IMDS_ENDPOINT).orElseThrow(),
-        uri(Setting.AUTOSCALING_ENDPOINT),
+        AwsEndpoints.resolve(this::endpoint, new StandardAwsSettings(env, System::getProperty)),
         duration(Setting.IMDS_POLL_INTERVAL, Duration.ofSeconds(1), Duration.ofMinutes(5)),
         duration(Setting.IMDS_STARTUP_TIMEOUT, Duration.ZERO, Duration.ofHours(1)),
         bool(Setting.LOOPBACK_ONLY),
@@ -279,6 +279,11 @@ public final class ConfigLoader {
 
   private Optional<URI> uri(Setting s) {
     return parsed(s, "an http:// or https:// URL with a host", Values::httpUri);
+  }
+
+  /** A URL setting with where it came from ({@code default} for the default). */
+  private Optional<Endpoint> endpoint(Setting s) {
+    return uri(s).map(u -> new Endpoint(u, raw(s).orElseThrow().origin()));
   }
 
   private Optional<String> string(Setting s) {

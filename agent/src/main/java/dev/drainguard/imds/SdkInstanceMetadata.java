@@ -3,6 +3,7 @@ package dev.drainguard.imds;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.net.EndpointRefusedException;
 import dev.drainguard.net.GuardedHttpClient;
 import dev.drainguard.net.LoopbackGuard;
@@ -69,8 +70,18 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
 
   public SdkInstanceMetadata(
       URI endpoint, LoopbackGuard guard, RetryPolicy retry, Sleeper sleeper) {
+    this(new Endpoint(endpoint, "the caller"), guard, retry, sleeper);
+  }
+
+  /**
+   * @param endpoint the effective IMDS endpoint and where it came from ({@code
+   *     AgentConfig.endpoints().imds()}); the guard judges it before anything is built
+   */
+  public SdkInstanceMetadata(
+      Endpoint endpoint, LoopbackGuard guard, RetryPolicy retry, Sleeper sleeper) {
     guard.check("IMDS", endpoint);
-    this.endpoint = endpoint;
+    log.debug("imds endpoint={} source=\"{}\"", endpoint.uri(), endpoint.source());
+    this.endpoint = endpoint.uri();
     this.retry = retry;
     this.sleeper = sleeper;
     this.http =

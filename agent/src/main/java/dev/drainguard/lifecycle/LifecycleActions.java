@@ -8,7 +8,8 @@ import java.util.Optional;
  *
  * <p>Throttling and server errors are retried inside implementations. "No active Lifecycle Action
  * found" is not an error: it is reported as {@link ActionOutcome#NO_ACTIVE_ACTION}. Anything else
- * that still fails throws {@link LifecycleApiException}.
+ * that still fails throws {@link LifecycleApiException}, whose {@link LifecycleApiException#kind()}
+ * tells a throttled or unavailable API (ask again later; never an answer) from a refusal.
  */
 public interface LifecycleActions {
 
@@ -23,7 +24,20 @@ public interface LifecycleActions {
    */
   List<TerminationHook> terminationHooks(String groupName);
 
-  /** DescribeAutoScalingInstances for one instance; empty when it is in no group. */
+  /**
+   * One termination hook read afresh (DescribeLifecycleHooks by group and name): its current
+   * HeartbeatTimeout, GlobalTimeout and DefaultResult, which PutLifecycleHook may have changed
+   * since it was last read. Empty when the group has no termination hook of that name (deleted,
+   * renamed, or not created yet); a failed read throws, it is never empty.
+   */
+  default Optional<TerminationHook> terminationHook(String groupName, String hookName) {
+    return terminationHooks(groupName).stream().filter(h -> h.name().equals(hookName)).findFirst();
+  }
+
+  /**
+   * DescribeAutoScalingInstances for one instance; empty when it is in no group (or already gone).
+   * A describe that fails throws {@link LifecycleApiException}: it is never read as empty.
+   */
   Optional<GroupMembership> describeInstance(String instanceId);
 
   /**

@@ -1,5 +1,7 @@
 package dev.drainguard.lifecycle;
 
+import dev.drainguard.lifecycle.ApiFailures.Failure;
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.net.EndpointRefusedException;
 import dev.drainguard.net.GuardedHttpClient;
 import dev.drainguard.net.LoopbackGuard;
@@ -9,7 +11,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -27,16 +28,22 @@ import software.amazon.awssdk.services.autoscaling.model.LifecycleHook;
 
 /**
  * {@link LifecycleActions} over the SDK's {@link AutoScalingClient}. Every error is classified here
- * and nowhere else: throttling, 5xx and transport failures are retried with {@link RetryPolicy}
- * (the SDK's own retries are off so one policy governs); "No active Lifecycle Action found" is
- * {@link ActionOutcome#NO_ACTIVE_ACTION}; anything else is final.
+ * ({@link ApiFailures}) and nowhere else: throttling ({@code Throttling}, {@code
+ * RequestLimitExceeded}, HTTP 429), 5xx and transport failures are retried with {@link RetryPolicy}
+ * (the SDK's own retries are off so one policy governs) and, if they last, thrown as a transient
+ * {@link LifecycleApiException}; "No active Lifecycle Action found" is {@link
+ * ActionOutcome#NO_ACTIVE_ACTION}; anything else is final.
+ *
+ * <p>The client calls exactly the {@link Endpoint} it is given (resolved once by the configuration,
+ * see {@code config.AwsEndpoints}): the SDK's own endpoint settings are not read again here, so
+ * what {@code check} prints is what is called.
  */
 public final class SdkLifecycleActions implements LifecycleActions, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SdkLifecycleActions.class);
 
   static final String TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
-  static final String NO_ACTIVE_ACTION_MESSAGE = "No active Lifecycle Action found";
+  static final String NO_ACTIVE_ACTION_MESSAGE = ApiFailures.NO_ACTIVE_ACTION_MESSAGE;
 
   /**
    * The IAM actions of every Auto Scaling call this class makes, and nothing else: the instance
@@ -64,11 +71,12 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
   private final AutoScalingClient client;
   private final RetryPolicy retry;
   private final Sleeper sleeper;
+  private final Endpoint endpoint;
   private final String where;
 
   /**
-   * @param endpoint the Auto Scaling endpoint, or {@code null} for the region's (refused by the
-   *     guard in loopback-only mode)
+   * @param endpoint the Auto Scaling endpoint, or {@code null} for the region's default (with
+   *     neither FIPS nor dual-stack; refused by the guard in loopback-only mode)
    */
   public SdkLifecycleActions(
       String region,
@@ -77,13 +85,38 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
       LoopbackGuard guard,
       RetryPolicy retry,
       Sleeper sleeper) {
-    if (guard.enabled()) {
-      guard.check("Auto Scaling", endpoint);
-    }
+    this(
+        region,
+        endpoint == null
+            ? AutoScalingEndpoints.regional(region, false, false, "")
+            : new Endpoint(endpoint, "the caller"),
+        credentials,
+        guard,
+        retry,
+        sleeper);
+  }
+
+  /**
+   * @param endpoint the effective Auto Scaling endpoint and where it came from (e.g. {@code
+   *     AgentConfig.endpoints().autoScaling(region)}); the guard judges it before anything is built
+   */
+  public SdkLifecycleActions(
+      String region,
+      Endpoint endpoint,
+      AwsCredentialsProvider credentials,
+      LoopbackGuard guard,
+      RetryPolicy retry,
+      Sleeper sleeper) {
+    guard.check("Auto Scaling", endpoint);
     AutoScalingClientBuilder b =
         AutoScalingClient.builder()
             .region(Region.of(region))
             .credentialsProvider(credentials)
+            .endpointOverride(endpoint.uri())
+            // FIPS and dual-stack are already in the endpoint when they apply; set here so the
+            // SDK does not read them from the environment and refuse them beside an override.
+            .fipsEnabled(false)
+            .dualstackEnabled(false)
             .httpClient(
                 new GuardedHttpClient(
                     UrlConnectionHttpClient.builder()
@@ -97,13 +130,17 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
                     o.retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
                         .apiCallTimeout(ATTEMPT_TIMEOUT));
-    if (endpoint != null) {
-      b.endpointOverride(endpoint);
-    }
     this.client = b.build();
     this.retry = retry;
     this.sleeper = sleeper;
-    this.where = endpoint == null ? "region " + region : endpoint.toString();
+    this.endpoint = endpoint;
+    this.where = endpoint.uri().toString();
+    log.info("auto scaling endpoint={} source=\"{}\"", endpoint.uri(), endpoint.source());
+  }
+
+  /** The endpoint this adapter calls, and where it came from. */
+  public Endpoint endpoint() {
+    return endpoint;
   }
 
   @Override
@@ -149,6 +186,23 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
                 .filter(h -> TERMINATING.equals(h.lifecycleTransition()))
                 .map(SdkLifecycleActions::toHook)
                 .toList(),
+        null);
+  }
+
+  @Override
+  public Optional<TerminationHook> terminationHook(String groupName, String hookName) {
+    return call(
+        "describe lifecycle hook=" + hookName + " of asg=" + groupName,
+        () ->
+            client
+                .describeLifecycleHooks(
+                    r -> r.autoScalingGroupName(groupName).lifecycleHookNames(hookName))
+                .lifecycleHooks()
+                .stream()
+                .filter(h -> hookName.equals(h.lifecycleHookName()))
+                .filter(h -> TERMINATING.equals(h.lifecycleTransition()))
+                .findFirst()
+                .map(SdkLifecycleActions::toHook),
         null);
   }
 
@@ -223,6 +277,7 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
    */
   private <T> T call(String operation, Supplier<T> op, T onNoActiveAction) {
     RuntimeException last = null;
+    LifecycleApiException.Kind lastKind = LifecycleApiException.Kind.UNAVAILABLE;
     for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
       try {
         return op.get();
@@ -232,18 +287,23 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
           log.debug("no active lifecycle action operation=\"{}\"", operation);
           return onNoActiveAction;
         }
-        if (f == Failure.FINAL || f == Failure.NO_ACTIVE_ACTION) {
+        if (!f.retried()) {
           throw new LifecycleApiException(
-              String.format("%s at %s: %s", operation, where, describe(e)), code(e), e);
+              String.format("%s at %s: %s", operation, where, ApiFailures.describe(e)),
+              ApiFailures.code(e),
+              LifecycleApiException.Kind.REJECTED,
+              e);
         }
         last = e;
-        log.debug("{} failed attempt={} error={}", operation, attempt, describe(e));
+        lastKind = ApiFailures.kind(f);
+        log.debug("{} failed attempt={} error={}", operation, attempt, ApiFailures.describe(e));
       } catch (SdkClientException e) {
-        Throwable root = rootCause(e);
+        Throwable root = ApiFailures.rootCause(e);
         if (root instanceof EndpointRefusedException refused) {
           throw refused;
         }
         last = e;
+        lastKind = LifecycleApiException.Kind.UNAVAILABLE;
         log.debug("{} failed attempt={} error={}", operation, attempt, e.getMessage());
       }
       if (attempt < retry.attempts()) {
@@ -256,51 +316,11 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
             operation,
             where,
             retry.attempts(),
-            last instanceof AwsServiceException ase ? describe(ase) : last.getMessage()),
-        last instanceof AwsServiceException ase ? code(ase) : null,
+            last instanceof AwsServiceException ase
+                ? ApiFailures.describe(ase)
+                : last.getMessage()),
+        last instanceof AwsServiceException ase ? ApiFailures.code(ase) : null,
+        lastKind,
         last);
-  }
-
-  /** How one AWS service error is handled. */
-  enum Failure {
-    RETRY,
-    NO_ACTIVE_ACTION,
-    FINAL;
-
-    static Failure of(AwsServiceException e) {
-      String code = code(e);
-      String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-      if ("ValidationError".equals(code)
-          && message != null
-          && message.contains(NO_ACTIVE_ACTION_MESSAGE)) {
-        return NO_ACTIVE_ACTION;
-      }
-      if (e.isThrottlingException() || e.statusCode() >= 500) {
-        return RETRY;
-      }
-      return FINAL;
-    }
-  }
-
-  private static String code(AwsServiceException e) {
-    return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-  }
-
-  /** Falls back to the SDK's own message when the body was not an ErrorResponse (an HTML 500). */
-  private static String describe(AwsServiceException e) {
-    String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-    return String.format(
-        "HTTP %d %s: %s",
-        e.statusCode(),
-        Objects.requireNonNullElse(code(e), "(no error code)"),
-        message == null ? e.getMessage() : message);
-  }
-
-  private static Throwable rootCause(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c;
   }
 }

@@ -85,6 +85,11 @@ final class MeteredLifecycleActions implements LifecycleActions {
   }
 
   @Override
+  public Optional<TerminationHook> terminationHook(String groupName, String hookName) {
+    return call(DESCRIBE_HOOKS, NONE, () -> delegate.terminationHook(groupName, hookName), x -> OK);
+  }
+
+  @Override
   public Optional<GroupMembership> describeInstance(String instanceId) {
     return call(DESCRIBE_INSTANCE, NONE, () -> delegate.describeInstance(instanceId), x -> OK);
   }

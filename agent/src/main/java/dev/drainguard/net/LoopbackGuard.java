@@ -61,6 +61,24 @@ public final class LoopbackGuard {
     }
   }
 
+  /**
+   * As {@link #check(String, URI)}, naming where the endpoint came from: the refusal says which
+   * endpoint would have been used and which setting chose it.
+   */
+  public void check(String what, Endpoint endpoint) {
+    if (!enabled) {
+      return;
+    }
+    URI uri = endpoint.uri();
+    if (uri.getHost() == null || !isLoopback(uri.getHost())) {
+      throw new EndpointRefusedException(
+          String.format(
+              "loopback-only mode refused the %s endpoint %s: tests, the demo and CI may only"
+                  + " reach 127.0.0.1; set it explicitly to the simulator or moto",
+              what, endpoint));
+    }
+  }
+
   static boolean isLoopback(String host) {
     String h = host.toLowerCase(Locale.ROOT);
     if (h.startsWith("[") && h.endsWith("]")) {

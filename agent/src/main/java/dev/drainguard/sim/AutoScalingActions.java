@@ -1,5 +1,6 @@
 package dev.drainguard.sim;
 
+import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -13,6 +14,11 @@ final class AutoScalingActions {
   private static final String HEALTHY = "HEALTHY";
   private static final String LAUNCH_TEMPLATE_ID = "lt-0123456789abcdef0";
   private static final String LAUNCH_TEMPLATE_NAME = "drainguard-sim";
+
+  /** Auto Scaling's bounds on a hook's HeartbeatTimeout. */
+  static final long MIN_HEARTBEAT_TIMEOUT_S = 30;
+
+  static final long MAX_HEARTBEAT_TIMEOUT_S = 7200;
 
   private final SimModel model;
 
@@ -36,6 +42,7 @@ final class AutoScalingActions {
       case "DescribeAutoScalingInstances" -> describeInstances(params);
       case "TerminateInstanceInAutoScalingGroup" -> terminateInstance(params);
       case "SetInstanceProtection" -> setProtection(params);
+      case "PutLifecycleHook" -> putHook(params);
       default ->
           throw new ApiError(
               400, "InvalidAction", "The action " + action + " is not valid for this web service.");
@@ -141,6 +148,59 @@ final class AutoScalingActions {
   private QueryXml setProtection(Map<String, String> p) {
     model.setProtection(
         p.get("AutoScalingGroupName"), members(p, "InstanceIds"), p.get("ProtectedFromScaleIn"));
+    return new QueryXml();
+  }
+
+  /**
+   * PutLifecycleHook, for the termination transition only (the simulator models no other): the
+   * LifecycleTransition is required to create a hook, optional to change one; HeartbeatTimeout must
+   * be 30 to 7200 s, as Auto Scaling requires.
+   */
+  private QueryXml putHook(Map<String, String> p) {
+    String group = p.get("AutoScalingGroupName");
+    String name = p.get("LifecycleHookName");
+    String transition = p.get("LifecycleTransition");
+    if (transition != null && !SimHook.TERMINATING_TRANSITION.equals(transition)) {
+      throw ApiError.validation(
+          "the simulator models only " + SimHook.TERMINATING_TRANSITION + " hooks: " + transition);
+    }
+    if (group == null) {
+      throw ApiError.missing("autoScalingGroupName");
+    }
+    if (name == null) {
+      throw ApiError.missing("lifecycleHookName");
+    }
+    if (transition == null && model.describeHooks(group, List.of(name)).isEmpty()) {
+      throw ApiError.missing("lifecycleTransition");
+    }
+    Duration timeout = null;
+    String raw = p.get("HeartbeatTimeout");
+    if (raw != null) {
+      long seconds;
+      try {
+        seconds = Long.parseLong(raw);
+      } catch (NumberFormatException e) {
+        throw ApiError.validation("Invalid value for HeartbeatTimeout: " + raw);
+      }
+      if (seconds < MIN_HEARTBEAT_TIMEOUT_S || seconds > MAX_HEARTBEAT_TIMEOUT_S) {
+        throw ApiError.validation(
+            "1 validation error detected: Value '"
+                + raw
+                + "' at 'heartbeatTimeout' failed to satisfy constraint: Member must have value"
+                + " between "
+                + MIN_HEARTBEAT_TIMEOUT_S
+                + " and "
+                + MAX_HEARTBEAT_TIMEOUT_S);
+      }
+      timeout = Duration.ofSeconds(seconds);
+    }
+    String result = p.get("DefaultResult");
+    if (result != null
+        && !SimInstance.CONTINUE.equals(result)
+        && !SimInstance.ABANDON.equals(result)) {
+      throw ApiError.validation("Invalid value for DefaultResult: " + result);
+    }
+    model.putTerminationHook(group, name, timeout, result);
     return new QueryXml();
   }
 

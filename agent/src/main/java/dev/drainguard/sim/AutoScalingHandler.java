@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -24,6 +25,16 @@ final class AutoScalingHandler implements HttpHandler {
 
   private record Fault(int timesLeft, int httpStatus, String code, String message) {}
 
+  /** Calls of {@code action} throttled while the clock is in {@code [from, until)}. */
+  private record Throttle(String action, Instant from, Instant until) {
+    boolean covers(String a, Instant now) {
+      return action.equals(a) && !now.isBefore(from) && now.isBefore(until);
+    }
+  }
+
+  static final String THROTTLING = "Throttling";
+  static final String RATE_EXCEEDED = "Rate exceeded";
+
   /**
    * A response that is delayed ({@code latency}) or replaced ({@code body}) after the action ran.
    */
@@ -38,6 +49,7 @@ final class AutoScalingHandler implements HttpHandler {
   private final List<ApiCall> calls = new ArrayList<>();
   private final Map<String, Fault> faults = new HashMap<>();
   private final Map<String, Mangle> mangles = new HashMap<>();
+  private final List<Throttle> throttles = new ArrayList<>();
 
   AutoScalingHandler(SimModel model) {
     this.model = model;
@@ -46,6 +58,14 @@ final class AutoScalingHandler implements HttpHandler {
 
   synchronized void failNext(String action, int times, int httpStatus, String code, String msg) {
     faults.put(action, new Fault(times, httpStatus, code, msg));
+  }
+
+  synchronized void throttleBetween(String action, Instant from, Instant until) {
+    if (!until.isAfter(from)) {
+      throw new IllegalArgumentException(
+          "throttle window must end after it starts: " + from + " to " + until);
+    }
+    throttles.add(new Throttle(action, from, until));
   }
 
   synchronized void delayNext(String action, int times, Duration latency) {
@@ -106,6 +126,10 @@ final class AutoScalingHandler implements HttpHandler {
   private synchronized void injectedFault(String action) {
     Fault fault = action == null ? null : faults.get(action);
     if (fault == null || fault.timesLeft() <= 0) {
+      Instant now = model.clock().instant();
+      if (action != null && throttles.stream().anyMatch(t -> t.covers(action, now))) {
+        throw new ApiError(400, THROTTLING, RATE_EXCEEDED);
+      }
       return;
     }
     faults.put(

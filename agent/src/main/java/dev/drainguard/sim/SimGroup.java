@@ -36,6 +36,22 @@ final class SimGroup {
     this.terminationHook = hook;
   }
 
+  /**
+   * PutLifecycleHook for the termination transition: creates the group's termination hook, or
+   * replaces the one of the same name (its new HeartbeatTimeout and DefaultResult apply to actions
+   * that start from now on). A second hook of another name is refused: one per group here.
+   */
+  void putTerminationHook(SimHook hook) {
+    if (terminationHook != null && !terminationHook.name().equals(hook.name())) {
+      throw ApiError.validation(
+          "the simulator supports one termination hook per group: asg="
+              + name
+              + " already has hook="
+              + terminationHook.name());
+    }
+    this.terminationHook = hook;
+  }
+
   /** The instance lifecycle policy {@code RetentionTriggers.TerminateHookAbandon=retain}. */
   boolean retainOnTerminateHookAbandon() {
     return retainOnTerminateHookAbandon;

@@ -14,6 +14,9 @@ record SimHook(
 
   static final String TERMINATING_TRANSITION = "autoscaling:EC2_INSTANCE_TERMINATING";
 
+  /** HeartbeatTimeout of a hook created without one (PutLifecycleHook's default). */
+  static final Duration DEFAULT_HEARTBEAT_TIMEOUT = Duration.ofSeconds(3600);
+
   /** Auto Scaling caps the global timeout at 48 hours. */
   static final Duration MAX_GLOBAL_TIMEOUT = Duration.ofHours(48);
 

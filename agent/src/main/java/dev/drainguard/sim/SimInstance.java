@@ -125,6 +125,11 @@ final class SimInstance {
     return state == LifecycleState.TERMINATING_WAIT;
   }
 
+  /** When the termination action became active; empty while it is not active. */
+  Optional<Instant> actionActiveSince() {
+    return actionActive() ? Optional.of(stateSince) : Optional.empty();
+  }
+
   /** The hook whose action is active, when {@link #actionActive()}. */
   SimHook activeHook() {
     return hook;

@@ -48,6 +48,9 @@ final class SimModel {
       int capacityBefore,
       int capacityAfter) {}
 
+  /** The longest deregistration delay an ELB target group allows. */
+  static final Duration MAX_DEREGISTRATION_DELAY = Duration.ofSeconds(3600);
+
   /** The spot interruption actions IMDS can announce. */
   private static final Set<String> SPOT_ACTIONS = Set.of("terminate", "stop", "hibernate");
 
@@ -55,6 +58,7 @@ final class SimModel {
   private final Map<String, SimGroup> groups = new LinkedHashMap<>();
   private final Map<String, SimInstance> instances = new LinkedHashMap<>();
   private Duration deregistrationDelay = Duration.ZERO;
+  private ActionBlip blip = ActionBlip.NONE;
   private String imdsInstanceId;
 
   SimModel(Clock clock) {
@@ -95,6 +99,50 @@ final class SimModel {
       String groupName, String hookName, Duration heartbeatTimeout, String defaultResult) {
     group(groupName)
         .setTerminationHook(SimHook.of(groupName, hookName, heartbeatTimeout, defaultResult));
+  }
+
+  /**
+   * PutLifecycleHook for the termination transition, on a group that may be running: creates the
+   * hook, or changes the one of the same name. A null timeout or result keeps the hook's (3600 s
+   * and ABANDON for a new hook, as Auto Scaling defaults them).
+   *
+   * @throws ApiError the ValidationError Auto Scaling would answer (unknown group, second hook)
+   */
+  synchronized SimHook putTerminationHook(
+      String groupName, String hookName, Duration heartbeatTimeout, String defaultResult) {
+    advance();
+    if (groupName == null) {
+      throw ApiError.missing("autoScalingGroupName");
+    }
+    if (hookName == null) {
+      throw ApiError.missing("lifecycleHookName");
+    }
+    SimGroup group = groups.get(groupName);
+    if (group == null) {
+      throw ApiError.validation("Group " + groupName + " not found");
+    }
+    Optional<SimHook> old = group.terminationHook().filter(h -> h.name().equals(hookName));
+    SimHook hook =
+        SimHook.of(
+            groupName,
+            hookName,
+            heartbeatTimeout != null
+                ? heartbeatTimeout
+                : old.map(SimHook::heartbeatTimeout).orElse(SimHook.DEFAULT_HEARTBEAT_TIMEOUT),
+            defaultResult != null
+                ? defaultResult
+                : old.map(SimHook::defaultResult).orElse(SimInstance.ABANDON));
+    group.putTerminationHook(hook);
+    return hook;
+  }
+
+  /**
+   * For {@code length} starting {@code after} the moment each termination action becomes active,
+   * heartbeat and complete answer "No active Lifecycle Action" although the action is active (and
+   * its timeouts run): the error AWS gives briefly around the transition. Zero length: no blip.
+   */
+  synchronized void setActionBlip(Duration after, Duration length) {
+    blip = new ActionBlip(after, length);
   }
 
   synchronized void setRetainOnTerminateHookAbandon(String groupName, boolean retain) {
@@ -212,8 +260,12 @@ final class SimModel {
   }
 
   synchronized void setDeregistrationDelay(Duration delay) {
-    if (delay.isNegative()) {
-      throw new IllegalArgumentException("deregistration delay must not be negative: " + delay);
+    if (delay.isNegative() || delay.compareTo(MAX_DEREGISTRATION_DELAY) > 0) {
+      throw new IllegalArgumentException(
+          "deregistration delay must be from 0 to "
+              + MAX_DEREGISTRATION_DELAY.toSeconds()
+              + " s (an ELB target group's range): "
+              + delay);
     }
     deregistrationDelay = delay;
   }
@@ -253,13 +305,13 @@ final class SimModel {
 
   synchronized void heartbeat(String groupName, String hookName, String instanceId, String token) {
     Instant now = advance();
-    activeAction(groupName, hookName, instanceId, token).heartbeat(now);
+    activeAction(now, groupName, hookName, instanceId, token).heartbeat(now);
   }
 
   synchronized void complete(
       String groupName, String hookName, String instanceId, String token, String result) {
     Instant now = advance();
-    SimInstance instance = activeAction(groupName, hookName, instanceId, token);
+    SimInstance instance = activeAction(now, groupName, hookName, instanceId, token);
     if (result == null) {
       throw ApiError.missing("lifecycleActionResult");
     }
@@ -309,48 +361,10 @@ final class SimModel {
     return rows;
   }
 
-  /**
-   * The instance whose action the heartbeat or complete names, or the ValidationError Auto Scaling
-   * would answer.
-   */
   private SimInstance activeAction(
-      String groupName, String hookName, String instanceId, String token) {
-    if (groupName == null) {
-      throw ApiError.missing("autoScalingGroupName");
-    }
-    if (hookName == null) {
-      throw ApiError.missing("lifecycleHookName");
-    }
-    if (instanceId == null && token == null) {
-      throw ApiError.validation(
-          "Either an InstanceId or a LifecycleActionToken must be specified.");
-    }
-    SimGroup group = groups.get(groupName);
-    if (group == null) {
-      throw ApiError.validation("Group " + groupName + " not found");
-    }
-    if (group.terminationHook().filter(h -> h.name().equals(hookName)).isEmpty()) {
-      throw ApiError.validation(
-          "No Lifecycle Hook found with name " + hookName + " for group " + groupName);
-    }
-    if (instanceId == null) {
-      return instances.values().stream()
-          .filter(i -> i.actionActive() && token.equals(i.actionToken()))
-          .filter(i -> i.group().filter(g -> g == group).isPresent())
-          .findFirst()
-          .orElseThrow(
-              () -> ApiError.validation("No active Lifecycle Action found with token " + token));
-    }
-    SimInstance instance = instances.get(instanceId);
-    if (instance == null
-        || !instance.actionActive()
-        || instance.group().filter(g -> g == group).isEmpty()) {
-      throw ApiError.noActiveAction(instanceId);
-    }
-    if (token != null && !token.equals(instance.actionToken())) {
-      throw ApiError.validation("No active Lifecycle Action found with token " + token);
-    }
-    return instance;
+      Instant now, String groupName, String hookName, String instanceId, String token) {
+    return ActionLookup.activeAction(
+        groups, instances, blip, now, groupName, hookName, instanceId, token);
   }
 
   private Instant advance() {

@@ -1,21 +1,14 @@
 package dev.drainguard.sim;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +30,6 @@ public final class Simulator implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Simulator.class);
 
-  private static final String LOOPBACK = "127.0.0.1";
-
   /**
    * The JDK server writes response headers and body as two segments; without TCP_NODELAY, Nagle's
    * algorithm and the client's delayed ACK add ~40 ms to every request on a kept-alive connection.
@@ -56,11 +47,7 @@ public final class Simulator implements AutoCloseable {
   private final ImdsTokens tokens;
   private final ImdsHandler imds;
   private final AutoScalingHandler autoScaling;
-  private final Object imdsLock = new Object();
-  private final int imdsPort;
-  private HttpServer imdsServer;
-  private final HttpServer autoScalingServer;
-  private final ExecutorService executor;
+  private final SimServers servers;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Simulator(Clock clock) throws IOException {
@@ -68,19 +55,7 @@ public final class Simulator implements AutoCloseable {
     tokens = new ImdsTokens(clock);
     imds = new ImdsHandler(model, tokens);
     autoScaling = new AutoScalingHandler(model);
-    executor = Executors.newCachedThreadPool(daemonThreads());
-    imdsServer = bind(0);
-    imdsPort = imdsServer.getAddress().getPort();
-    try {
-      autoScalingServer = bind(0);
-    } catch (IOException e) {
-      imdsServer.stop(0);
-      throw e;
-    }
-    imdsServer.createContext("/", imds);
-    autoScalingServer.createContext("/", autoScaling);
-    imdsServer.start();
-    autoScalingServer.start();
+    servers = new SimServers(imds, autoScaling);
     log.info("simulator started imds={} autoscaling={}", imdsEndpoint(), autoScalingEndpoint());
   }
 
@@ -89,18 +64,18 @@ public final class Simulator implements AutoCloseable {
     try {
       return new Simulator(clock);
     } catch (IOException e) {
-      throw new UncheckedIOException("simulator failed to bind on " + LOOPBACK, e);
+      throw new UncheckedIOException("simulator failed to bind on " + SimServers.LOOPBACK, e);
     }
   }
 
   /** The IMDS base URI, e.g. {@code http://127.0.0.1:41234}. */
   public URI imdsEndpoint() {
-    return URI.create("http://" + LOOPBACK + ":" + imdsPort);
+    return servers.imdsEndpoint();
   }
 
   /** The Auto Scaling Query API base URI, e.g. {@code http://127.0.0.1:41235}. */
   public URI autoScalingEndpoint() {
-    return endpoint(autoScalingServer);
+    return servers.autoScalingEndpoint();
   }
 
   /** Stops both servers at once, dropping requests in flight. Closing twice does nothing. */
@@ -109,13 +84,7 @@ public final class Simulator implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    synchronized (imdsLock) {
-      if (imdsServer != null) {
-        imdsServer.stop(0);
-      }
-    }
-    autoScalingServer.stop(0);
-    executor.shutdownNow();
+    servers.close();
     log.info("simulator stopped");
   }
 
@@ -155,8 +124,21 @@ public final class Simulator implements AutoCloseable {
   }
 
   /**
+   * PutLifecycleHook on a group that may be running: creates its termination hook (a hook added
+   * after the group and its instances), or changes the HeartbeatTimeout and DefaultResult of the
+   * hook of that name. The new values apply to actions that start from now on; an action already
+   * active keeps the timeouts it started with. Like {@link #addTerminationHook}, any positive
+   * timeout is accepted here; the Query API action checks AWS's 30 s to 7200 s.
+   */
+  public void putTerminationHook(
+      String groupName, String hookName, Duration heartbeatTimeout, String defaultResult) {
+    model.putTerminationHook(groupName, hookName, heartbeatTimeout, defaultResult);
+  }
+
+  /**
    * The time an instance spends in {@code Terminating} (load balancer deregistration) before its
-   * hook's action starts; applies to later {@link #terminate(String)} calls. Default zero.
+   * hook's action starts, 0 to 3600 s (an ELB target group's range); applies to later {@link
+   * #terminate(String)} calls. Default zero.
    */
   public void setDeregistrationDelay(Duration delay) {
     model.setDeregistrationDelay(delay);
@@ -260,6 +242,27 @@ public final class Simulator implements AutoCloseable {
     return calls().stream().filter(c -> action.equals(c.action())).toList();
   }
 
+  /**
+   * From now on, for {@code length} starting {@code after} each termination action becomes active,
+   * RecordLifecycleActionHeartbeat and CompleteLifecycleAction answer "No active Lifecycle Action
+   * found" (nothing is recorded) while the action is active, its timeouts running and
+   * DescribeAutoScalingInstances saying {@code Terminating:Wait}: the brief error AWS gives around
+   * the transition. A zero length turns it off (the default).
+   */
+  public void setActionBlip(Duration after, Duration length) {
+    model.setActionBlip(after, length);
+  }
+
+  /**
+   * Calls of {@code action} received while the simulator's clock is in {@code [from, until)} answer
+   * HTTP 400 {@code Throttling} "Rate exceeded", without touching the model, e.g.
+   * DescribeAutoScalingInstances throttled at the moment an agent asks why its action is not
+   * active. Windows add up; {@link #failApi} faults come first.
+   */
+  public void throttleApi(String action, Instant from, Instant until) {
+    autoScaling.throttleBetween(action, from, until);
+  }
+
   /** Revokes every IMDS token issued so far: GETs carrying one answer 401. */
   public void revokeImdsTokens() {
     tokens.revokeAll();
@@ -309,21 +312,7 @@ public final class Simulator implements AutoCloseable {
    * metadata service is off or firewalled. {@code false} listens again on the same port.
    */
   public void setImdsRefusing(boolean refusing) {
-    synchronized (imdsLock) {
-      if (refusing && imdsServer != null) {
-        imdsServer.stop(0);
-        imdsServer = null;
-      } else if (!refusing && imdsServer == null && !closed.get()) {
-        try {
-          imdsServer = bind(imdsPort);
-        } catch (IOException e) {
-          throw new UncheckedIOException(
-              "simulator failed to listen again on IMDS port " + imdsPort, e);
-        }
-        imdsServer.createContext("/", imds);
-        imdsServer.start();
-      }
-    }
+    servers.setImdsRefusing(refusing);
   }
 
   /**
@@ -350,25 +339,5 @@ public final class Simulator implements AutoCloseable {
    */
   public void corruptApi(String action, int times, String body) {
     autoScaling.corruptNext(action, times, body);
-  }
-
-  private HttpServer bind(int port) throws IOException {
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getByName(LOOPBACK), port), 0);
-    server.setExecutor(executor);
-    return server;
-  }
-
-  private static URI endpoint(HttpServer server) {
-    return URI.create("http://" + LOOPBACK + ":" + server.getAddress().getPort());
-  }
-
-  private static ThreadFactory daemonThreads() {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, "drainguard-sim-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -10,6 +10,7 @@ import dev.drainguard.lifecycle.LifecycleApiException;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
+import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.Probe;
 import dev.drainguard.queue.QueueRootSpec;
@@ -23,8 +24,10 @@ import java.util.Optional;
 /** Hand-written fakes of the ports the checks use, and settings to run them with. */
 final class Fakes {
 
-  static final URI IMDS = URI.create("http://127.0.0.1:1338");
-  static final URI AUTOSCALING = URI.create("http://127.0.0.1:1339");
+  static final Endpoint IMDS =
+      new Endpoint(URI.create("http://127.0.0.1:1338"), "flag --imds-endpoint");
+  static final Endpoint AUTOSCALING =
+      new Endpoint(URI.create("http://127.0.0.1:1339"), "env AWS_ENDPOINT_URL_AUTO_SCALING");
 
   private Fakes() {}
 
@@ -53,7 +56,7 @@ final class Fakes {
       return new CheckSettings(
           "settings valid (no config file)",
           IMDS,
-          Optional.of(AUTOSCALING),
+          region -> AUTOSCALING,
           region,
           groupName,
           groupFromTags,

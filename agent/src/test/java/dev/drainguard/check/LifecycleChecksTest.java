@@ -88,15 +88,31 @@ class LifecycleChecksTest {
     assertThat(hook.detail()).startsWith("hook=b asg=workers");
   }
 
+  // Issue 14: a missing hook is a state of the group, said plainly with the endpoint that was
+  // asked, not an exception's message.
   @Test
   void noHook_failsWithTheCommandThatAddsOne() {
     api.hooks = List.of();
     Check hook = line(run(), "hook");
     assertThat(hook.status()).isEqualTo(Check.Status.FAIL);
-    assertThat(hook.detail()).contains("asg=workers has no autoscaling:EC2_INSTANCE_TERMINATING");
+    assertThat(hook.detail())
+        .isEqualTo(
+            "no termination hook on group workers: scale-in will not be held"
+                + " (DescribeLifecycleHooks at http://127.0.0.1:1339 (from env"
+                + " AWS_ENDPOINT_URL_AUTO_SCALING) lists no autoscaling:EC2_INSTANCE_TERMINATING"
+                + " hook)");
     assertThat(hook.fix().orElseThrow())
         .startsWith(
             "add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name workers");
+  }
+
+  @Test
+  void noHook_configuredHookName_stillTheNoHookLine() {
+    api.hooks = List.of();
+    settings.hookName = Optional.of("drain");
+    Check hook = line(run(), "hook");
+    assertThat(hook.status()).isEqualTo(Check.Status.FAIL);
+    assertThat(hook.detail()).startsWith("no termination hook on group workers:");
   }
 
   @Test

@@ -129,7 +129,7 @@ class CheckCommandTest {
         .endsWith(
             "IMDSv2 at "
                 + sim.imdsEndpoint()
-                + " answered: instance "
+                + " (from flag --imds-endpoint) answered: instance "
                 + INSTANCE
                 + ", region eu-west-1");
     assertThat(r.line("PASS", "group"))
@@ -140,7 +140,8 @@ class CheckCommandTest {
         .endsWith(
             "Auto Scaling at "
                 + sim.autoScalingEndpoint()
-                + " answered autoscaling:DescribeLifecycleHooks");
+                + " (from flag --autoscaling-endpoint) answered"
+                + " autoscaling:DescribeLifecycleHooks");
     assertThat(r.line("PASS", "hook"))
         .endsWith(
             "hook=hold-queues asg=workers (asg from instance tag aws:autoscaling:groupName):"
@@ -172,8 +173,11 @@ class CheckCommandTest {
     assertThat(r.line("PASS", "api")).contains("autoscaling:DescribeLifecycleHooks");
     assertThat(r.line("FAIL", "hook"))
         .endsWith(
-            "asg=workers has no autoscaling:EC2_INSTANCE_TERMINATING lifecycle hook: add one, or"
-                + " drainguard cannot hold a termination");
+            "no termination hook on group workers: scale-in will not be held"
+                + " (DescribeLifecycleHooks at "
+                + sim.autoScalingEndpoint()
+                + " (from flag --autoscaling-endpoint) lists no"
+                + " autoscaling:EC2_INSTANCE_TERMINATING hook)");
     assertThat(r.fixOf("hook"))
         .startsWith(
             "fix: add one: aws autoscaling put-lifecycle-hook --auto-scaling-group-name workers");
@@ -190,9 +194,15 @@ class CheckCommandTest {
 
     assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
     assertThat(r.line("FAIL", "imds"))
-        .contains("IMDSv2 at " + sim.imdsEndpoint() + ": PUT " + sim.imdsEndpoint())
+        .contains(
+            "IMDSv2 at "
+                + sim.imdsEndpoint()
+                + " (from flag --imds-endpoint): PUT "
+                + sim.imdsEndpoint())
         .contains("/latest/api/token failed");
-    assertThat(r.fixOf("imds")).contains("point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT)");
+    assertThat(r.fixOf("imds"))
+        .contains(
+            "point --imds-endpoint (DRAINGUARD_IMDS_ENDPOINT, or AWS_EC2_METADATA_SERVICE_ENDPOINT)");
     for (String name : List.of("group", "api", "hook", "heartbeat")) {
       assertThat(r.line("SKIP", name)).endsWith("skipped: IMDS did not answer");
     }
@@ -211,7 +221,8 @@ class CheckCommandTest {
 
       assertThat(r.code()).isEqualTo(ExitCodes.FAILURE);
       assertThat(r.line("FAIL", "imds"))
-          .contains("IMDSv2 at " + endpoint + ": the token PUT timed out")
+          .contains(
+              "IMDSv2 at " + endpoint + " (from flag --imds-endpoint): the token PUT timed out")
           .contains("no answer within 2 s");
       assertThat(r.fixOf("imds"))
           .startsWith("fix: raise HttpPutResponseHopLimit to 2 if running in a container");

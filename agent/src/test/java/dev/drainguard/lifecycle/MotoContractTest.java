@@ -2,32 +2,18 @@ package dev.drainguard.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.awaitility.Awaitility.await;
 
-import dev.drainguard.net.GuardedHttpClient;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RecordingSleeper;
 import dev.drainguard.net.RetryPolicy;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import dev.drainguard.testing.MotoServer;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 
 /**
@@ -63,19 +49,10 @@ class MotoContractTest {
   /** What moto reports as GlobalTimeout, whatever the heartbeat timeout: a fixed 48 h. */
   private static final Duration MOTO_GLOBAL_TIMEOUT = Duration.ofHours(48);
 
-  /** moto_server starts in about a second here; allow for a slow CI machine. */
-  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(20);
-
-  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
   private static final RetryPolicy POLICY =
       new RetryPolicy(2, Duration.ofMillis(50), Duration.ofMillis(50));
-  private static final StaticCredentialsProvider CREDENTIALS =
-      StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
-  private static final String INSTALL_HINT =
-      "moto not installed: MotoContractTest skipped. Install it with"
-          + " `pip install 'moto[server]'` so that `moto_server` is on the PATH.";
 
-  private static Process moto;
+  private static MotoServer moto;
   private static URI endpoint;
   private static AutoScalingClient setup;
   private static String instanceId;
@@ -84,38 +61,9 @@ class MotoContractTest {
 
   @BeforeAll
   static void startMoto() throws Exception {
-    requireMotoInstalled();
-    int port = freeLoopbackPort();
-    endpoint = URI.create("http://127.0.0.1:" + port);
-    Path log = Path.of("target", "moto-server.log");
-    Files.createDirectories(log.getParent());
-    moto =
-        new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", Integer.toString(port))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
-    await("moto_server answering on " + endpoint)
-        .atMost(STARTUP_TIMEOUT)
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () -> {
-              if (!moto.isAlive()) {
-                throw new IllegalStateException(
-                    "moto_server exited with " + moto.exitValue() + ": " + Files.readString(log));
-              }
-              return accepts(port);
-            });
-
-    setup =
-        AutoScalingClient.builder()
-            .region(Region.US_EAST_1)
-            .endpointOverride(endpoint)
-            .credentialsProvider(CREDENTIALS)
-            .httpClient(
-                new GuardedHttpClient(
-                    UrlConnectionHttpClient.create(), LoopbackGuard.of(true), "moto setup"))
-            .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-            .build();
+    moto = MotoServer.start(MotoContractTest.class, Path.of("target", "moto-server.log"));
+    endpoint = moto.endpoint();
+    setup = moto.setup();
     setup.createLaunchConfiguration(
         r ->
             r.launchConfigurationName(LAUNCH_CONFIGURATION)
@@ -155,23 +103,15 @@ class MotoContractTest {
   }
 
   @AfterAll
-  static void stopMoto() throws InterruptedException {
-    if (setup != null) {
-      setup.close();
-    }
+  static void stopMoto() {
     if (moto != null) {
-      moto.descendants().forEach(ProcessHandle::destroy);
-      moto.destroy();
-      if (!moto.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        moto.descendants().forEach(ProcessHandle::destroyForcibly);
-        moto.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      }
+      moto.close();
     }
   }
 
   private SdkLifecycleActions adapter() {
     return new SdkLifecycleActions(
-        "us-east-1", endpoint, CREDENTIALS, LoopbackGuard.of(true), POLICY, sleeper);
+        "us-east-1", endpoint, MotoServer.CREDENTIALS, LoopbackGuard.of(true), POLICY, sleeper);
   }
 
   @Test
@@ -184,6 +124,20 @@ class MotoContractTest {
           .containsExactly(
               new TerminationHook(
                   HOOK, HEARTBEAT_TIMEOUT, MOTO_GLOBAL_TIMEOUT, LifecycleResult.ABANDON));
+    }
+  }
+
+  // The one-hook re-read (issue 14) asks by name: moto must honour LifecycleHookNames, and a
+  // launching hook of that name must not be taken for the termination hook.
+  @Test
+  void terminationHook_byName_theTerminatingHookOnly() {
+    try (SdkLifecycleActions actions = adapter()) {
+      assertThat(actions.terminationHook(GROUP, HOOK))
+          .contains(
+              new TerminationHook(
+                  HOOK, HEARTBEAT_TIMEOUT, MOTO_GLOBAL_TIMEOUT, LifecycleResult.ABANDON));
+      assertThat(actions.terminationHook(GROUP, "warm-up")).isEmpty();
+      assertThat(actions.terminationHook(GROUP, "nope")).isEmpty();
     }
   }
 
@@ -221,45 +175,6 @@ class MotoContractTest {
           .hasMessageNotContaining("null: null");
       assertThat(e.errorCode()).isNull();
       assertThat(sleeper.pauses()).hasSize(POLICY.attempts() - 1);
-    }
-  }
-
-  private static void requireMotoInstalled() throws InterruptedException {
-    String why;
-    try {
-      Process probe =
-          new ProcessBuilder("moto_server", "--help")
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      if (!probe.waitFor(STARTUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        probe.destroyForcibly();
-        why = "`moto_server --help` did not finish within " + STARTUP_TIMEOUT;
-      } else if (probe.exitValue() != 0) {
-        why = "`moto_server --help` exited with " + probe.exitValue();
-      } else {
-        return;
-      }
-    } catch (IOException e) {
-      why = "cannot run moto_server: " + e.getMessage();
-    }
-    String message = INSTALL_HINT + " (" + why + ")";
-    System.err.println("[WARNING] " + message);
-    Assumptions.abort(message);
-  }
-
-  private static int freeLoopbackPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static boolean accepts(int port) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 200);
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }

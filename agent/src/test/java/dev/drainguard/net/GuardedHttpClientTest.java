@@ -126,20 +126,23 @@ class GuardedHttpClientTest {
     assertNoConnectionAttempted();
   }
 
-  // A null endpoint means "the region's": the SDK would resolve the real AWS endpoint.
+  // A null endpoint means "the region's": the refusal names the real AWS endpoint that would have
+  // been called and where it came from (it once read "endpoint null").
   @Test
-  void lifecycleAdapter_nullEndpoint_refusedAtConstruction() {
+  void lifecycleAdapter_nullEndpoint_refusedAtConstructionNamingTheRegionalEndpoint() {
     assertThatThrownBy(
             () ->
                 new SdkLifecycleActions(
                     "us-east-1",
-                    null,
+                    (URI) null,
                     CREDENTIALS,
                     LoopbackGuard.of(false),
                     RetryPolicy.DEFAULT,
                     d -> {}))
         .isInstanceOf(EndpointRefusedException.class)
-        .hasMessageContaining("Auto Scaling endpoint null");
+        .hasMessageContaining(
+            "Auto Scaling endpoint https://autoscaling.us-east-1.amazonaws.com (from the SDK's"
+                + " endpoint rules for region us-east-1)");
     assertNoConnectionAttempted();
   }
 

@@ -223,16 +223,42 @@ final class Report {
             3600.0 / d.heartbeatEvery().toSeconds()),
         "≤ 3 per HeartbeatTimeout",
         d.heartbeatsPerTimeout() <= 3.0001);
+    FleetModel.Awaiting a = d.awaiting();
     t.add(
         "fleet",
         "1,000 workers scale in 30 % at once (model; limit assumed "
             + (int) ASSUMED_RATE
             + " req/s)",
         String.format(
-            "%.0f req/s for %d s while deregistering, then %.1f req/s holding; seeds: ≤ %.0f req/s",
-            d.awaitingRate(), d.deregistration().toSeconds(), d.holdingRate(), d.seedsPeakRate()),
+            "while deregistering (%d s): %.1f req/s once spread, %.0f req/s in the first minute;"
+                + " holding: %.2f req/s; before: %.0f req/s (every 5 s); seeds: ≤ %.0f req/s",
+            d.deregistration().toSeconds(),
+            a.sustainedRate(),
+            a.burstRate(),
+            d.holdingRate(),
+            d.fixedFiveSecondRate(),
+            d.seedsPeakRate()),
         "under the (assumed) limit",
-        d.peakRate() <= ASSUMED_RATE ? "met" : "**over**");
+        d.sustainedPeakRate() <= ASSUMED_RATE ? "met" : "**over**");
+    StringBuilder perAgent = new StringBuilder();
+    for (long s : new long[] {60, 300, 3600}) {
+      FleetModel.Awaiting m = d.withDeregistration(Duration.ofSeconds(s)).awaiting();
+      perAgent
+          .append(perAgent.length() == 0 ? "" : "; ")
+          .append(
+              String.format(
+                  "%d s: %.0f (first heartbeat %.0f s after the action is active, at most %d s)",
+                  s,
+                  m.callsPerInstance(),
+                  m.firstHeartbeatMean().toMillis() / 1000.0,
+                  m.firstHeartbeatMax().toSeconds()));
+    }
+    t.add(
+        "fleet",
+        "… calls one agent makes while the load balancer deregisters (model, "
+            + d.callsPerRound()
+            + " per round)",
+        perAgent.toString());
   }
 
   void notes(PrintStream out) {
@@ -303,29 +329,48 @@ final class Report {
             + " answered \"No active Lifecycle Action\" until the action is active, then the gap between"
             + " accepted heartbeats.%n",
         Footprint.DEREGISTRATION.toSeconds());
+    FleetModel.Awaiting a = d.awaiting();
+    FleetModel.Awaiting hour = d.withDeregistration(Duration.ofHours(1)).awaiting();
     out.printf(
         "- Paper model of a scale-in of %d of 1,000 workers at once (AWS defaults: deregistration"
             + " delay 300 s, HeartbeatTimeout 1 h; agent defaults; mean drain 15 min). **Assumption**:"
             + " Auto Scaling accepts about %.0f requests/s per account and region, shared by every"
             + " caller; AWS does not publish these limits, so the figure is a placeholder to compare"
-            + " against. While the load balancers deregister, every agent asks every 5 s whether its"
-            + " action is active: %.0f req/s for %d s (%d calls per instance), %.0f× the assumed"
-            + " limit, so most of those calls would be throttled (the agent retries them; nothing is"
-            + " lost, since the action is not active yet and HeartbeatTimeout is 1 h, but other Auto"
-            + " Scaling callers of the account are throttled too). Holding: %.1f req/s. About %,d"
-            + " calls in all. Without a load balancer (no deregistration delay): %.1f req/s at most."
-            + " With HeartbeatTimeout 30 s: %.0f req/s while holding. The seeds' approach sends one"
-            + " CompleteLifecycleAction per termination (at most %.0f req/s), but wastes the instance"
-            + " time above and loses the data of a drain longer than the HeartbeatTimeout.%n",
+            + " against. Each agent notices within one IMDS poll (%d s, its own phase) and asks at"
+            + " once; while its action is not active it asks again after a pause drawn uniformly"
+            + " from 0 to min(%d s × 2^(n−1), %d s, HeartbeatTimeout / 3) (full jitter), %d requests"
+            + " a round (the heartbeat and the DescribeAutoScalingInstances that explains its"
+            + " refusal). Every agent's pauses are drawn (seeded), not averaged. While the load"
+            + " balancers deregister: %.1f req/s in the first minute (every agent's first, short"
+            + " rounds; no schedule brings this under %.0f req/s, since each of the %d agents asks"
+            + " at least once), %.1f req/s from then on (%.1f req/s over a 1 h delay, where the"
+            + " pauses have reached their cap), %.1f calls per instance; with 1 request a round"
+            + " (describe only while Terminating) half that. The earlier schedule (every 5 s) was"
+            + " %.0f req/s for the whole delay. Holding: %.2f req/s. About %,d calls in all. The"
+            + " first heartbeat follows the action becoming active by %.0f s on average, %d s at"
+            + " most (one pause). Without a load balancer (no deregistration delay): %.2f req/s at"
+            + " most. With HeartbeatTimeout 30 s: pauses of at most 10 s and %.0f req/s while"
+            + " holding. The seeds' approach sends one CompleteLifecycleAction per termination (at"
+            + " most %.0f req/s), but wastes the instance time above and loses the data of a drain"
+            + " longer than the HeartbeatTimeout.%n",
         d.terminating(),
         ASSUMED_RATE,
-        d.awaitingRate(),
-        d.deregistration().toSeconds(),
-        d.awaitingCallsPerInstance(),
-        d.awaitingRate() / ASSUMED_RATE,
+        d.imdsPoll().toSeconds(),
+        d.backoff().first().toSeconds(),
+        d.backoff().cap().toSeconds(),
+        d.callsPerRound(),
+        a.burstRate(),
+        ASSUMED_RATE,
+        d.terminating(),
+        a.sustainedRate(),
+        hour.sustainedRate(),
+        a.callsPerInstance(),
+        d.fixedFiveSecondRate(),
         d.holdingRate(),
         d.callsPerScaleIn(),
-        noLb.peakRate(),
+        a.firstHeartbeatMean().toMillis() / 1000.0,
+        a.firstHeartbeatMax().toSeconds(),
+        noLb.sustainedPeakRate(),
         shortHook.holdingRate(),
         d.seedsPeakRate());
     if (!reaction.failures().isEmpty()) {
