@@ -16,8 +16,8 @@ import java.util.function.Supplier;
 /**
  * The checks of {@code drainguard check}, in order: configuration, IMDS, group membership, the Auto
  * Scaling API and its permissions, the termination hook, an optional heartbeat probe, the queue
- * roots and the inotify budget. A check whose prerequisite failed is SKIPped with the reason (no
- * IMDS: no group, no hook). A failure is a FAIL line, never an exception.
+ * roots, the inotify budget and Cribl's local buffers. A check whose prerequisite failed is SKIPped
+ * with the reason (no IMDS: no group, no hook). A failure is a FAIL line, never an exception.
  *
  * <p>Nothing here changes anything in AWS: only describe calls are made, plus one heartbeat when
  * asked for, which AWS refuses with "No active Lifecycle Action" while the instance is in service.
@@ -34,6 +34,7 @@ public final class Checks {
   static final String INOTIFY = "inotify";
   static final String PROBE = "probe";
   static final String DRAINED_WHEN = "drained-when";
+  static final String CRIBL = "cribl";
 
   /** Where Linux publishes {@code fs.inotify.max_user_watches}. */
   public static final Path MAX_USER_WATCHES = QueueChecks.MAX_USER_WATCHES;
@@ -80,6 +81,7 @@ public final class Checks {
       }
     }
     new QueueChecks(settings.queueRoots(), settings.maxUserWatches(), settings.user()).run(out);
+    new CriblChecks(settings.criblHome(), settings.queueRootAuto(), settings.queueRoots()).run(out);
     new ProbeChecks(settings.probes(), settings.drainedWhen()).run(out);
     return List.copyOf(out);
   }
@@ -102,6 +104,7 @@ public final class Checks {
         HEARTBEAT,
         QUEUE_ROOT,
         INOTIFY,
+        CRIBL,
         PROBE,
         DRAINED_WHEN);
     return List.copyOf(out);

@@ -159,6 +159,8 @@ final class CheckCommand implements Callable<Integer> {
         cfg.drainedWhen(),
         probeHeartbeat,
         maxUserWatches,
-        System.getProperty("user.name"));
+        System.getProperty("user.name"),
+        cfg.criblHome(),
+        cfg.queueRootAuto());
   }
 }
