@@ -94,7 +94,7 @@ public final class CriblDiscovery {
 
     void add(CriblYaml.Entry e) {
       settings.putAll(e.settings());
-      e.settings().keySet().forEach(k -> setAt.put(k, e.where()));
+      e.keyLines().keySet().forEach(k -> setAt.put(k, e.where(k)));
       definedAt = e.where();
     }
 
@@ -201,7 +201,7 @@ public final class CriblDiscovery {
     }
     String type = i.text("type") == null ? "?" : i.text("type");
     String path = null;
-    String setAt = i.setAt.get("pq");
+    String setAt = i.setAt.get("pq.path");
     if (i.settings.get("pq") instanceof Map<?, ?> pq
         && pq.get("path") instanceof String p
         && !p.isBlank()) {

@@ -37,14 +37,25 @@ final class CriblYaml {
 
   private CriblYaml() {}
 
-  /** One source or destination: its ID, settings (strings, maps and lists) and where it starts. */
-  record Entry(String id, Map<String, Object> settings, Path file, int line) {
+  /**
+   * One source or destination: its ID, settings (strings, maps and lists), where it starts and
+   * the line of each key ({@code pq.path} for a nested one).
+   */
+  record Entry(
+      String id, Map<String, Object> settings, Path file, int line, Map<String, Integer> keyLines) {
     Entry {
       settings = Map.copyOf(settings);
+      keyLines = Map.copyOf(keyLines);
     }
 
     String where() {
       return file + ":" + line;
+    }
+
+    /** {@code file:line} of {@code key} (dotted for a nested one), else of the entry. */
+    String where(String key) {
+      Integer l = keyLines.get(key);
+      return l == null ? where() : file + ":" + l;
     }
   }
 
@@ -100,11 +111,12 @@ final class CriblYaml {
             at(file, t.getKeyNode().getStartMark()) + ": '" + id + "' is defined twice");
       }
       seen.add(id);
+      Map<String, Integer> lines = new LinkedHashMap<>();
       Map<String, Object> settings =
           isNull(t.getValueNode())
               ? Map.of()
-              : map(mapping(t.getValueNode(), file, topKey + "." + id));
-      out.add(new Entry(id, settings, file, t.getKeyNode().getStartMark().getLine() + 1));
+              : map(mapping(t.getValueNode(), file, topKey + "." + id), "", lines);
+      out.add(new Entry(id, settings, file, t.getKeyNode().getStartMark().getLine() + 1, lines));
     }
     return out;
   }
@@ -125,27 +137,34 @@ final class CriblYaml {
     return n instanceof ScalarNode s ? s.getValue() : null;
   }
 
-  /** Scalars as their text (Cribl's values are compared as text), mappings and lists nested. */
-  private static Map<String, Object> map(MappingNode m) {
+  /**
+   * Scalars as their text (Cribl's values are compared as text), mappings and lists nested; the
+   * line of each mapping key goes to {@code lines} under its dotted name.
+   */
+  private static Map<String, Object> map(MappingNode m, String prefix, Map<String, Integer> lines) {
     Map<String, Object> out = new LinkedHashMap<>();
     for (NodeTuple t : m.getValue()) {
       String key = scalar(t.getKeyNode());
-      Object value = value(t.getValueNode());
-      if (key != null && value != null) {
+      if (key == null) {
+        continue;
+      }
+      lines.putIfAbsent(prefix + key, t.getKeyNode().getStartMark().getLine() + 1);
+      Object value = value(t.getValueNode(), prefix + key + ".", lines);
+      if (value != null) {
         out.put(key, value);
       }
     }
     return out;
   }
 
-  private static Object value(Node n) {
+  private static Object value(Node n, String prefix, Map<String, Integer> lines) {
     if (n instanceof MappingNode m) {
-      return map(m);
+      return map(m, prefix, lines);
     }
     if (n instanceof SequenceNode s) {
       List<Object> out = new ArrayList<>();
       for (Node item : s.getValue()) {
-        Object v = value(item);
+        Object v = value(item, prefix, new LinkedHashMap<>());
         if (v != null) {
           out.add(v);
         }
