@@ -44,7 +44,7 @@ public record AutoResolution(
   public void log(String when) {
     List<Path> rootPaths = rootPaths();
     log.info(
-        "cribl buffers {}: {} read from {}, roots={}",
+        "cribl configuration {}: {} local buffers in {}; queue roots {}",
         when,
         inventory.buffers().size(),
         inventory.filesRead(),

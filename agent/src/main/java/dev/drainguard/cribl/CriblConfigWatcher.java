@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -117,7 +118,7 @@ public final class CriblConfigWatcher implements AutoCloseable {
     AutoResolution merged =
         new AutoResolution(request, roots, discovered, fresh.inventory(), fresh.fallback());
     merged.log("after a configuration change");
-    boolean changed = !merged.roots().equals(current.roots());
+    boolean changed = !Set.copyOf(merged.roots()).equals(Set.copyOf(current.roots()));
     current = merged;
     if (changed) {
       listener.accept(merged);
