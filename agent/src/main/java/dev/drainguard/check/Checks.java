@@ -104,7 +104,6 @@ public final class Checks {
         HEARTBEAT,
         QUEUE_ROOT,
         INOTIFY,
-        CRIBL,
         PROBE,
         DRAINED_WHEN);
     return List.copyOf(out);

@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The Cribl side ({@code cribl}): which configuration was read, then one line per local buffer it
+ * The Cribl side ({@code cribl}), when Cribl is installed where drainguard looks ({@code
+ * CRIBL_HOME}, else /opt/cribl): which configuration was read, then one line per local buffer it
  * names (owner, kind, path) with the queue root that covers it. A buffer whose data is lost at
  * termination and that no root covers FAILs, naming the path and the settings that would cover it;
  * a malformed configuration FAILs with its file and line.
@@ -28,15 +29,8 @@ final class CriblChecks {
   }
 
   void run(List<Check> out) {
-    String name = Checks.CRIBL;
     if (home.isEmpty()) {
-      out.add(
-          Check.skip(
-              name,
-              "no Cribl installation at "
-                  + CriblHome.DEFAULT_HOME
-                  + " (set CRIBL_HOME in drainguard's environment if Cribl lives elsewhere)"));
-      return;
+      return; // no Cribl where drainguard looks: another writer's queues, nothing to say
     }
     CriblInventory inventory =
         auto.map(AutoResolution::inventory).orElseGet(() -> CriblDiscovery.discover(home.get()));

@@ -79,9 +79,12 @@ final class CheckCommand implements Callable<Integer> {
   /** Where {@code fs.inotify.max_user_watches} is read; tests point it at a file of their own. */
   Path maxUserWatches = Checks.MAX_USER_WATCHES;
 
+  /** The environment the settings and CRIBL_HOME are read from; tests give their own. */
+  Map<String, String> env = System.getenv();
+
   @Override
   public Integer call() {
-    List<Check> results = check(System.getenv());
+    List<Check> results = check(env);
     spec.commandLine().getOut().print(json ? Report.json(results) + "\n" : Report.text(results));
     spec.commandLine().getOut().flush();
     return Report.anyFailed(results) ? ExitCodes.FAILURE : ExitCodes.OK;

@@ -38,8 +38,8 @@ final class CriblYaml {
   private CriblYaml() {}
 
   /**
-   * One source or destination: its ID, settings (strings, maps and lists), where it starts and
-   * the line of each key ({@code pq.path} for a nested one).
+   * One source or destination: its ID, settings (strings, maps and lists), where it starts and the
+   * line of each key ({@code pq.path} for a nested one).
    */
   record Entry(
       String id, Map<String, Object> settings, Path file, int line, Map<String, Integer> keyLines) {

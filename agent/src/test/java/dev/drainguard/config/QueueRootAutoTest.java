@@ -30,7 +30,9 @@ class QueueRootAutoTest {
     Files.createDirectories(home.resolve("local/cribl"));
     Files.writeString(
         home.resolve("local/cribl/outputs.yml"),
-        "outputs:\n  syslog:\n    type: syslog\n    onBackpressure: queue\n    pqPath: " + pq + "\n");
+        "outputs:\n  syslog:\n    type: syslog\n    onBackpressure: queue\n    pqPath: "
+            + pq
+            + "\n");
   }
 
   private AgentConfig load(Map<Setting, List<String>> flags, Map<String, String> env) {

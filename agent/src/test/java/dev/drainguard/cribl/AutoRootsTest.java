@@ -134,9 +134,11 @@ class AutoRootsTest {
   void aConfigurationWithoutBuffers_stillHasARoot(@TempDir Path dir) throws IOException {
     // the queue watcher needs one root; an empty list would also read as "nothing queued"
     Files.createDirectories(dir.resolve("local/cribl"));
-    Files.writeString(dir.resolve("local/cribl/outputs.yml"), "outputs:\n  d:\n    type: devnull\n");
+    Files.writeString(
+        dir.resolve("local/cribl/outputs.yml"), "outputs:\n  d:\n    type: devnull\n");
 
-    AutoResolution r = new AutoRoots(new CriblHome(dir, Map.of()), List.of(), List.of(), 0).resolve();
+    AutoResolution r =
+        new AutoRoots(new CriblHome(dir, Map.of()), List.of(), List.of(), 0).resolve();
 
     assertThat(r.rootPaths()).containsExactly(dir.resolve("state/queues"));
     assertThat(r.fallback()).isEmpty();
@@ -145,7 +147,9 @@ class AutoRootsTest {
   @Test
   void escape_makesEveryGlobCharacterLiteral() {
     assertThat(AutoRoots.escape(Path.of("a{b,c}/d*[e]?"))).isEqualTo("a\\{b\\,c\\}/d\\*\\[e\\]\\?");
-    var m = FileSystems.getDefault().getPathMatcher("glob:" + AutoRoots.escape(Path.of("a{b}")) + "/**");
+    var m =
+        FileSystems.getDefault()
+            .getPathMatcher("glob:" + AutoRoots.escape(Path.of("a{b}")) + "/**");
     assertThat(m.matches(Path.of("a{b}/x"))).isTrue();
     assertThat(m.matches(Path.of("ab/x"))).isFalse();
   }
@@ -172,7 +176,8 @@ class AutoRootsTest {
     Files.writeString(staging.resolve("s3/CriblOpenFiles.0.json"), "{\"files\":[]}");
     Files.writeString(flat.resolve("CriblOpenFiles.1.json"), "{\"files\":[]}");
     Files.createDirectories(dir.resolve("state/queues"));
-    AutoResolution r = new AutoRoots(new CriblHome(dir, Map.of()), List.of(), List.of(), 0).resolve();
+    AutoResolution r =
+        new AutoRoots(new CriblHome(dir, Map.of()), List.of(), List.of(), 0).resolve();
     assertThat(r.rootPaths()).contains(staging, flat);
 
     try (QueueWatcher w = new QueueWatcher(r.roots(), Clock.systemUTC(), s -> {})) {

@@ -29,7 +29,8 @@ class CriblConfigWatcherTest {
     outputs = home.resolve("local/cribl/outputs.yml");
     Files.createDirectories(outputs.getParent());
     Files.createDirectories(home.resolve("state/queues"));
-    Files.writeString(outputs, "outputs:\n  splunk:\n    type: splunk_lb\n    onBackpressure: queue\n");
+    Files.writeString(
+        outputs, "outputs:\n  splunk:\n    type: splunk_lb\n    onBackpressure: queue\n");
   }
 
   @AfterEach
@@ -83,7 +84,8 @@ class CriblConfigWatcherTest {
   @Test
   void aChangeThatLeavesTheRootsAlone_isNotHeard() throws IOException {
     CriblConfigWatcher w = watcher();
-    deploy("outputs:\n  splunk:\n    type: splunk_lb\n    onBackpressure: queue\n    pqMode: always\n");
+    deploy(
+        "outputs:\n  splunk:\n    type: splunk_lb\n    onBackpressure: queue\n    pqMode: always\n");
 
     assertThat(w.check()).isFalse();
     assertThat(heard).isEmpty();

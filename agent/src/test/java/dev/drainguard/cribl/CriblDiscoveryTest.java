@@ -47,7 +47,10 @@ class CriblDiscoveryTest {
   void aDestinationPqWithoutPqPath_isUnderCriblsDefault_perWorkerProcessAndOutput() {
     CriblHome home = Fixtures.home("worker");
     CriblBuffer b =
-        only(CriblDiscovery.discover(home), "output splunk_lb_default_pq", BufferKind.DESTINATION_PQ);
+        only(
+            CriblDiscovery.discover(home),
+            "output splunk_lb_default_pq",
+            BufferKind.DESTINATION_PQ);
 
     assertThat(b.owner()).isEqualTo("output splunk_lb_default_pq (splunk_lb)");
     assertThat(b.base()).contains(home.home().resolve("state/queues"));
@@ -254,7 +257,8 @@ class CriblDiscoveryTest {
 
     CriblInventory inv = CriblDiscovery.discover(new CriblHome(home, Map.of()));
 
-    assertThat(inv.error()).contains(home.resolve("local/cribl/inputs.yml") + ":4: 'a' is defined twice");
+    assertThat(inv.error())
+        .contains(home.resolve("local/cribl/inputs.yml") + ":4: 'a' is defined twice");
     assertThat(inv.buffers()).isEmpty();
   }
 
