@@ -92,7 +92,11 @@ final class CriblChecks {
                 + ", env DRAINGUARD_QUEUE_ROOT), or move the queue under a root: "
                 + b.setting());
       }
-      case UNJUDGED -> Check.warn(name, b.describe(), "set it in " + b.setting());
+      case UNJUDGED ->
+          Check.warn(
+              name,
+              b.describe() + ": its data is lost at termination and drainguard cannot watch it",
+              "set " + b.setting() + " to a local directory of its own: it is then watched");
       case LISTED ->
           Check.pass(
               name,

@@ -66,8 +66,10 @@ public record CriblBuffer(
 
   /** The whole path as the operator reads it, e.g. {@code /data/pq/<worker-process>/splunk}. */
   public String path() {
-    String b = base.map(Path::toString).orElse("(unresolved)");
-    return below.isEmpty() ? b : b + "/" + below;
+    if (base.isEmpty()) {
+      return "(path unknown)";
+    }
+    return below.isEmpty() ? base.get().toString() : base.get() + "/" + below;
   }
 
   /**
