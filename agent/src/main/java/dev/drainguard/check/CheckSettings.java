@@ -1,5 +1,7 @@
 package dev.drainguard.check;
 
+import dev.drainguard.cribl.AutoResolution;
+import dev.drainguard.cribl.CriblHome;
 import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.Probe;
@@ -23,6 +25,9 @@ import java.util.function.Function;
  * @param imdsEndpoint the effective IMDS endpoint, with where it came from
  * @param autoScalingEndpoint the effective Auto Scaling endpoint of a region, with where it came
  *     from (the region is known once IMDS answered)
+ * @param criblHome Cribl's home, whose configuration is read for its local buffers; empty when
+ *     Cribl is not installed where drainguard looks
+ * @param queueRootAuto what {@code queue-root auto} resolved to, when it is in force
  */
 public record CheckSettings(
     String configSource,
@@ -41,10 +46,53 @@ public record CheckSettings(
     Duration probeInterval,
     boolean probeHeartbeat,
     Path maxUserWatches,
-    String user) {
+    String user,
+    Optional<CriblHome> criblHome,
+    Optional<AutoResolution> queueRootAuto) {
 
   public CheckSettings {
     queueRoots = List.copyOf(queueRoots);
     probes = List.copyOf(probes);
+  }
+
+  /** Without Cribl: its checks are skipped. */
+  public CheckSettings(
+      String configSource,
+      Endpoint imdsEndpoint,
+      Function<String, Endpoint> autoScalingEndpoint,
+      Optional<String> region,
+      Optional<String> groupName,
+      boolean groupFromTags,
+      Optional<String> hookName,
+      Duration heartbeatInterval,
+      Duration deadlineMargin,
+      List<QueueRootSpec> queueRoots,
+      List<Probe> probes,
+      DrainedWhen drainedWhen,
+      Duration quietPeriod,
+      Duration probeInterval,
+      boolean probeHeartbeat,
+      Path maxUserWatches,
+      String user) {
+    this(
+        configSource,
+        imdsEndpoint,
+        autoScalingEndpoint,
+        region,
+        groupName,
+        groupFromTags,
+        hookName,
+        heartbeatInterval,
+        deadlineMargin,
+        queueRoots,
+        probes,
+        drainedWhen,
+        quietPeriod,
+        probeInterval,
+        probeHeartbeat,
+        maxUserWatches,
+        user,
+        Optional.empty(),
+        Optional.empty());
   }
 }

@@ -5,6 +5,7 @@ import dev.drainguard.imds.InstanceMetadata.TokenProbe;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.queue.Probe;
+import dev.drainguard.queue.QueueRootSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,9 +18,10 @@ import java.util.function.Supplier;
 /**
  * The checks of {@code drainguard check}, in order: configuration, IMDS, group membership, the Auto
  * Scaling API and its permissions, the termination hook, an optional heartbeat probe, the queue
- * roots and the inotify budget, the scheduled probes, and the quiet period against the probe
- * interval (a line only when it is too short). A check whose prerequisite failed is SKIPped with
- * the reason (no IMDS: no group, no hook). A failure is a FAIL line, never an exception.
+ * roots, the inotify budget, Cribl's local buffers, the scheduled probes, and the quiet period
+ * against the probe interval (a line only when it is too short). A check whose prerequisite failed
+ * is SKIPped with the reason (no IMDS: no group, no hook). A failure is a FAIL line, never an
+ * exception.
  *
  * <p>Nothing here changes anything in AWS: only describe calls are made, plus one heartbeat when
  * asked for, which AWS refuses with "No active Lifecycle Action" while the instance is in service.
@@ -37,6 +39,7 @@ public final class Checks {
   static final String PROBE = "probe";
   static final String DRAINED_WHEN = "drained-when";
   static final String QUIET = "quiet";
+  static final String CRIBL = "cribl";
 
   /** Where Linux publishes {@code fs.inotify.max_user_watches}. */
   public static final Path MAX_USER_WATCHES = QueueChecks.MAX_USER_WATCHES;
@@ -83,6 +86,11 @@ public final class Checks {
       }
     }
     new QueueChecks(settings.queueRoots(), settings.maxUserWatches(), settings.user()).run(out);
+    new CriblChecks(
+            settings.criblHome(),
+            settings.queueRootAuto(),
+            settings.queueRoots().stream().map(QueueRootSpec::root).toList())
+        .run(out);
     new ProbeChecks(settings.probes(), settings.drainedWhen()).run(out);
     quiet(out);
     return List.copyOf(out);

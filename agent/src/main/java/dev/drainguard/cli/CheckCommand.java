@@ -88,7 +88,7 @@ final class CheckCommand implements Callable<Integer> {
   /** Where {@code fs.inotify.max_user_watches} is read; tests point it at a file of their own. */
   Path maxUserWatches = Checks.MAX_USER_WATCHES;
 
-  /** The environment the configuration is read from; tests give their own. */
+  /** The environment the settings and CRIBL_HOME are read from; tests give their own. */
   Map<String, String> env = System.getenv();
 
   @Override
@@ -174,6 +174,8 @@ final class CheckCommand implements Callable<Integer> {
         cfg.probeInterval(),
         probeHeartbeat,
         maxUserWatches,
-        System.getProperty("user.name"));
+        System.getProperty("user.name"),
+        cfg.criblHome(),
+        cfg.queueRootAuto());
   }
 }

@@ -46,6 +46,7 @@ final class RunCommand implements Callable<Integer> {
         new ConfigLoader(SettingOptions.given(spec), System.getenv(), Optional.ofNullable(config))
             .load();
     Logging.setLevel(cfg.logLevel());
+    cfg.queueRootAuto().ifPresent(r -> r.log("at start"));
     Agent agent =
         Agent.start(
             cfg,

@@ -1,5 +1,7 @@
 package dev.drainguard.config;
 
+import dev.drainguard.cribl.AutoResolution;
+import dev.drainguard.cribl.CriblHome;
 import dev.drainguard.drain.DeadlinePolicy;
 import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
@@ -11,7 +13,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** The validated configuration of {@code drainguard run}; see {@link Setting} for each field. */
+/**
+ * The validated configuration of {@code drainguard run}; see {@link Setting} for each field.
+ *
+ * @param queueRoots every root to watch, {@code queue-root auto}'s already resolved
+ * @param criblHome Cribl's home on this worker, when it exists or {@code auto} asked for it
+ * @param queueRootAuto what {@code queue-root auto} resolved to at load, when it is in force: the
+ *     roots to start with, and what a watcher of Cribl's configuration re-resolves from
+ */
 public record AgentConfig(
     List<QueueRootSpec> queueRoots,
     Optional<String> queueProbeCommand,
@@ -47,7 +56,9 @@ public record AgentConfig(
     Path controlSocket,
     Optional<Integer> metricsPort,
     InetAddress metricsBind,
-    Optional<Path> configFile) {
+    Optional<Path> configFile,
+    Optional<CriblHome> criblHome,
+    Optional<AutoResolution> queueRootAuto) {
 
   public AgentConfig {
     queueRoots = List.copyOf(queueRoots);

@@ -5,7 +5,6 @@ import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.DrainedWhen;
-import dev.drainguard.queue.QueueRootSpec;
 import java.net.URI;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -33,16 +32,11 @@ public final class ConfigLoader {
 
   public static final String CONFIG_ENV = "DRAINGUARD_CONFIG";
 
-  /** Cribl's own default location of persistent queues, relative to CRIBL_HOME. */
-  static final String CRIBL_QUEUES = "state/queues";
-
-  static final Path DEFAULT_CRIBL_HOME = Path.of("/opt/cribl");
-
   /** The largest residual allowance, per root or global. */
   static final long MAX_RESIDUAL = 1L << 30;
 
   static final String ROOT_ACCEPTED =
-      "an absolute directory path, optionally followed by :ignore=GLOB[,GLOB...] and"
+      "'auto', or an absolute directory path, optionally followed by :ignore=GLOB[,GLOB...] and"
           + " :residual=BYTES (0 to "
           + MAX_RESIDUAL
           + ")";
@@ -94,8 +88,16 @@ public final class ConfigLoader {
               + Setting.CRIBL_API_URL.flag()
               + " is not: set the API URL too, or drop the token file");
     }
+    Optional<Raw> rootsRaw = raw(Setting.QUEUE_ROOT);
+    QueueRootValues roots =
+        QueueRootValues.resolve(
+            rootsRaw.map(Raw::values),
+            rootsRaw.map(Raw::origin).orElse("default"),
+            env,
+            globs,
+            residual);
     return new AgentConfig(
-        queueRoots(globs, residual),
+        roots.roots(),
         probeCommand,
         cribl,
         tokenFile,
@@ -140,7 +142,9 @@ public final class ConfigLoader {
             }),
         parsed(Setting.METRICS_BIND, "a literal IPv4 or IPv6 address", Values::ipLiteral)
             .orElseThrow(),
-        configFile);
+        configFile,
+        roots.criblHome(),
+        roots.auto());
   }
 
   private Optional<Path> configFile() {
@@ -152,12 +156,6 @@ public final class ConfigLoader {
       return Optional.of(Path.of(fromEnv.strip()));
     }
     return Files.exists(DEFAULT_CONFIG_FILE) ? Optional.of(DEFAULT_CONFIG_FILE) : Optional.empty();
-  }
-
-  private List<Path> defaultQueueRoots() {
-    String criblHome = env.get("CRIBL_HOME");
-    Path home = criblHome == null || criblHome.isBlank() ? DEFAULT_CRIBL_HOME : Path.of(criblHome);
-    return List.of(home.resolve(CRIBL_QUEUES));
   }
 
   /** The raw values of a setting and where they came from, by precedence. */
@@ -190,13 +188,13 @@ public final class ConfigLoader {
       return values.subList(values.size() - 1, values.size());
     }
     // A queue root's own ignore list has commas too: there a comma starts a new root only when an
-    // absolute path follows it (globs are relative to their root).
+    // absolute path or 'auto' follows it (globs are relative to their root).
     // Glob alternatives ({a,b}) hold commas of their own, so commas inside braces never split.
     List<String> out = new ArrayList<>();
     for (String v : values) {
       List<String> items =
           s == Setting.QUEUE_ROOT
-              ? Arrays.stream(v.split(",(?=\\s*/)")).map(String::strip).toList()
+              ? Arrays.stream(v.split(",(?=\\s*(?:/|auto\\s*(?:,|$)))")).map(String::strip).toList()
               : Values.splitList(v);
       items.stream().filter(x -> !x.isEmpty()).forEach(out::add);
     }
@@ -325,31 +323,6 @@ public final class ConfigLoader {
       }
     }
     return raw.get().values();
-  }
-
-  /** The queue roots, each with the global rules unless it sets its own. */
-  private List<QueueRootSpec> queueRoots(List<String> globalGlobs, long globalResidual) {
-    Optional<Raw> raw = raw(Setting.QUEUE_ROOT);
-    if (raw.isEmpty()) {
-      return defaultQueueRoots().stream()
-          .map(p -> new QueueRootSpec(p, globalGlobs, globalResidual))
-          .toList();
-    }
-    List<QueueRootSpec> out = new ArrayList<>();
-    for (String v : raw.get().values()) {
-      try {
-        out.add(RootRules.parse(v, globalGlobs, globalResidual, MAX_RESIDUAL));
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(
-            String.format(
-                "invalid %s '%s' (from %s): %s; expected %s",
-                Setting.QUEUE_ROOT.where(), v, raw.get().origin(), e.getMessage(), ROOT_ACCEPTED));
-      }
-    }
-    if (out.isEmpty()) {
-      throw invalid(Setting.QUEUE_ROOT, "", raw.get().origin(), ROOT_ACCEPTED);
-    }
-    return out;
   }
 
   /**

@@ -11,12 +11,14 @@ import java.util.Locale;
 public enum Setting {
   QUEUE_ROOT(
       "queue-root",
-      "DIR[:RULES]",
+      "DIR[:RULES]|auto",
       null,
       true,
       "Queue root directory to watch (repeat, or separate with commas), optionally with rules of"
-          + " its own: /dir:ignore=GLOB[,GLOB...]:residual=BYTES. Default:"
-          + " $CRIBL_HOME/state/queues when CRIBL_HOME is set, else /opt/cribl/state/queues."),
+          + " its own: /dir:ignore=GLOB[,GLOB...]:residual=BYTES; or 'auto': every queue and"
+          + " staging directory Cribl's configuration on this worker names (combinable with"
+          + " directories, which win). Default: auto when $CRIBL_HOME (else /opt/cribl) exists,"
+          + " else $CRIBL_HOME/state/queues."),
   IGNORE_GLOB(
       "ignore-glob",
       "GLOB",
