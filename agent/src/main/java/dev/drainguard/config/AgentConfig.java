@@ -1,9 +1,11 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.metrics.StatsdFlavor;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.QueueRootSpec;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +49,9 @@ public record AgentConfig(
     Path controlSocket,
     Optional<Integer> metricsPort,
     InetAddress metricsBind,
+    Optional<InetSocketAddress> statsdAddress,
+    StatsdFlavor statsdFlavor,
+    Duration stallAfter,
     Optional<Path> configFile) {
 
   public AgentConfig {
