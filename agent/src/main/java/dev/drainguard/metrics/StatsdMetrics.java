@@ -2,6 +2,7 @@ package dev.drainguard.metrics;
 
 import dev.drainguard.net.LoopbackGuard;
 import io.micrometer.core.instrument.Clock;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.config.NamingConvention;
 import io.micrometer.statsd.StatsdConfig;
@@ -10,6 +11,7 @@ import io.micrometer.statsd.StatsdProtocol;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -58,6 +60,14 @@ public final class StatsdMetrics implements AutoCloseable {
           AgentMetrics.BYTES_AT_RISK,
           AgentMetrics.STALLED,
           AgentMetrics.INFO);
+
+  /** The names the fleet metrics carry over StatsD (and so in CloudWatch), sorted. */
+  public static List<String> metricNames() {
+    return FLEET.stream()
+        .map(n -> NamingConvention.snakeCase.name(n, Meter.Type.OTHER))
+        .sorted()
+        .toList();
+  }
 
   private final AgentMetrics metrics;
   private final StatsdMeterRegistry statsd;

@@ -176,4 +176,16 @@ class StatsdMetricsTest {
     assertThat(new Scrape(metrics.scrape()).get("drainguard_agent_info", "version", "1.2.3"))
         .isEqualTo(1);
   }
+
+  @Test
+  void metricNames_areTheSnakeCaseNamesSent() {
+    assertThat(StatsdMetrics.metricNames())
+        .contains(
+            "drainguard_forecast_bytes_at_risk",
+            "drainguard_held_seconds",
+            "drainguard_phase",
+            "drainguard_heartbeats")
+        .doesNotContain("drainguard_queue_bytes")
+        .isSorted();
+  }
 }
