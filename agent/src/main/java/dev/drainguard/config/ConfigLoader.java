@@ -6,7 +6,6 @@ import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.QueueRootSpec;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -95,7 +94,6 @@ public final class ConfigLoader {
               + Setting.CRIBL_API_URL.flag()
               + " is not: set the API URL too, or drop the token file");
     }
-    boolean loopbackOnly = bool(Setting.LOOPBACK_ONLY);
     return new AgentConfig(
         queueRoots(globs, residual),
         probeCommand,
@@ -127,7 +125,7 @@ public final class ConfigLoader {
         uri(Setting.AUTOSCALING_ENDPOINT),
         duration(Setting.IMDS_POLL_INTERVAL, Duration.ofSeconds(1), Duration.ofMinutes(5)),
         duration(Setting.IMDS_STARTUP_TIMEOUT, Duration.ZERO, Duration.ofHours(1)),
-        loopbackOnly,
+        bool(Setting.LOOPBACK_ONLY),
         parsed(Setting.LOG_LEVEL, "one of " + String.join(", ", LOG_LEVELS), ConfigLoader::level)
             .orElseThrow(),
         parsed(Setting.CONTROL_SOCKET, "an absolute path", ConfigLoader::absolute).orElseThrow(),
@@ -143,33 +141,12 @@ public final class ConfigLoader {
             }),
         parsed(Setting.METRICS_BIND, "a literal IPv4 or IPv6 address", Values::ipLiteral)
             .orElseThrow(),
-        statsdAddress(loopbackOnly),
+        StatsdAddress.loopbackUnderLoopbackOnly(
+            parsed(Setting.STATSD_ADDRESS, StatsdAddress.ACCEPTED, StatsdAddress::parse),
+            bool(Setting.LOOPBACK_ONLY)),
         choice(Setting.STATSD_FLAVOR, StatsdFlavor.class),
         duration(Setting.STALL_AFTER, Duration.ofMinutes(1), Duration.ofHours(24)),
         configFile);
-  }
-
-  /**
-   * {@code --statsd-address}: a literal address and port (a port alone is 127.0.0.1), refused when
-   * it is not loopback under {@code --loopback-only}, where nothing may leave the machine.
-   */
-  private Optional<InetSocketAddress> statsdAddress(boolean loopbackOnly) {
-    Optional<InetSocketAddress> address =
-        parsed(
-            Setting.STATSD_ADDRESS,
-            "a literal IP address and port like 127.0.0.1:8125 or [::1]:8125, or a port alone"
-                + " (1 to 65535)",
-            Values::socketAddress);
-    if (loopbackOnly && address.isPresent() && !address.get().getAddress().isLoopbackAddress()) {
-      throw new ConfigException(
-          String.format(
-              "%s %s is not a loopback address: refused under %s, where nothing may leave the"
-                  + " machine",
-              Setting.STATSD_ADDRESS.where(),
-              Values.format(address.get()),
-              Setting.LOOPBACK_ONLY.flag()));
-    }
-    return address;
   }
 
   private Optional<Path> configFile() {

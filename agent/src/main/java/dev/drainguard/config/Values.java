@@ -1,7 +1,6 @@
 package dev.drainguard.config;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
@@ -112,60 +111,6 @@ final class Values {
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("not an IP literal");
     }
-  }
-
-  /**
-   * A literal address and port: {@code 127.0.0.1:8125}, {@code [::1]:8125}, or a port alone, which
-   * means 127.0.0.1 (loopback unless an address is given explicitly). No DNS lookup is made.
-   */
-  static InetSocketAddress socketAddress(String raw) {
-    String v = raw.strip();
-    String host;
-    String port;
-    if (v.matches("\\d+")) {
-      host = "127.0.0.1";
-      port = v;
-    } else if (v.startsWith("[")) {
-      int close = v.indexOf("]:");
-      if (close < 0) {
-        throw new IllegalArgumentException("not [IPv6]:port");
-      }
-      host = v.substring(1, close);
-      port = v.substring(close + 2);
-      if (!host.contains(":")) {
-        throw new IllegalArgumentException("not an IPv6 literal in brackets");
-      }
-    } else {
-      int colon = v.lastIndexOf(':');
-      if (colon < 0 || v.indexOf(':') != colon) {
-        throw new IllegalArgumentException("not address:port");
-      }
-      host = v.substring(0, colon);
-      port = v.substring(colon + 1);
-      if (!host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-        throw new IllegalArgumentException("not an IPv4 literal");
-      }
-      for (String octet : host.split("\\.")) {
-        if (Integer.parseInt(octet) > 255) {
-          // InetAddress would look such a "name" up in DNS
-          throw new IllegalArgumentException("not an IPv4 literal");
-        }
-      }
-    }
-    if (!port.matches("\\d{1,5}")) {
-      throw new IllegalArgumentException("not a port");
-    }
-    int p = Integer.parseInt(port);
-    if (p < 1 || p > 65535) {
-      throw new IllegalArgumentException("port out of range");
-    }
-    return new InetSocketAddress(ipLiteral(host), p);
-  }
-
-  /** {@code 127.0.0.1:8125} or {@code [::1]:8125}. */
-  static String format(InetSocketAddress a) {
-    String host = a.getAddress().getHostAddress();
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
   static String format(Duration d) {
