@@ -3,10 +3,12 @@ package dev.drainguard.config;
 import dev.drainguard.cribl.AutoResolution;
 import dev.drainguard.cribl.CriblHome;
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.metrics.StatsdFlavor;
 import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.QueueRootSpec;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +58,9 @@ public record AgentConfig(
     Path controlSocket,
     Optional<Integer> metricsPort,
     InetAddress metricsBind,
+    Optional<InetSocketAddress> statsdAddress,
+    StatsdFlavor statsdFlavor,
+    Duration stallAfter,
     Optional<Path> configFile,
     Optional<CriblHome> criblHome,
     Optional<AutoResolution> queueRootAuto) {

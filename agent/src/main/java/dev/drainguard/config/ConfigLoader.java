@@ -1,6 +1,7 @@
 package dev.drainguard.config;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.metrics.StatsdFlavor;
 import dev.drainguard.net.Endpoint;
 import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
@@ -142,6 +143,11 @@ public final class ConfigLoader {
             }),
         parsed(Setting.METRICS_BIND, "a literal IPv4 or IPv6 address", Values::ipLiteral)
             .orElseThrow(),
+        StatsdAddress.loopbackUnderLoopbackOnly(
+            parsed(Setting.STATSD_ADDRESS, StatsdAddress.ACCEPTED, StatsdAddress::parse),
+            bool(Setting.LOOPBACK_ONLY)),
+        choice(Setting.STATSD_FLAVOR, StatsdFlavor.class),
+        duration(Setting.STALL_AFTER, Duration.ofMinutes(1), Duration.ofHours(24)),
         configFile,
         roots.criblHome(),
         roots.auto());

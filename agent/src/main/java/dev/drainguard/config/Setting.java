@@ -247,7 +247,29 @@ public enum Setting {
       "ADDRESS",
       "127.0.0.1",
       false,
-      "Literal IP address the metrics server binds; loopback unless set explicitly.");
+      "Literal IP address the metrics server binds; loopback unless set explicitly."),
+  STATSD_ADDRESS(
+      "statsd-address",
+      "[ADDRESS:]PORT",
+      null,
+      false,
+      "Send fleet metrics over StatsD (UDP) to this literal address and port, e.g. the local"
+          + " CloudWatch, Datadog or Telegraf agent; a port alone means 127.0.0.1; [::1]:PORT for"
+          + " IPv6; refused unless loopback under loopback-only. Default: off."),
+  STATSD_FLAVOR(
+      "statsd-flavor",
+      "FLAVOR",
+      "datadog",
+      false,
+      "StatsD line format: datadog (tags as |#key:value; Datadog's and the CloudWatch agent read"
+          + " it), telegraf (Telegraf's tags) or etsy (tags folded into dotted names)."),
+  STALL_AFTER(
+      "stall-after",
+      "DURATION",
+      "5m",
+      false,
+      "While holding, a queue whose bytes have not gone down for this long is reported as stalled"
+          + " (log, status, DRAINGUARD_EVENT=drain-stalled) (1m to 24h).");
 
   private final String key;
   private final String label;

@@ -2,20 +2,25 @@ package dev.drainguard.metrics;
 
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
+import dev.drainguard.forecast.Forecast;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.queue.QueueSnapshot;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The agent's metrics, kept in a Prometheus registry and served by {@link MetricsServer}.
@@ -56,11 +61,26 @@ import java.util.Objects;
  *       <td>bytes queued when the drain ended (present only after it ended)</td></tr>
  *   <tr><td>{@code drainguard_agent_info}</td><td>gauge</td><td>version</td>
  *       <td>always 1</td></tr>
+ *   <tr><td>{@code drainguard_drain_rate_bytes_per_second}</td><td>gauge</td><td></td>
+ *       <td>bytes leaving the deciding queues per second over the forecast window: positive
+ *       draining, negative growing; NaN while unknown</td></tr>
+ *   <tr><td>{@code drainguard_empty_in_seconds}</td><td>gauge</td><td></td>
+ *       <td>estimated seconds until the queues are empty, 0 when empty; NaN while unknown, flat
+ *       or growing</td></tr>
+ *   <tr><td>{@code drainguard_forecast_bytes_at_risk}</td><td>gauge</td><td></td>
+ *       <td>bytes the current rate leaves queued at the deadline, 0 when the drain finishes in
+ *       time; NaN without a deadline or a rate</td></tr>
+ *   <tr><td>{@code drainguard_drain_stalled}</td><td>gauge</td><td></td>
+ *       <td>1 while a deciding queue has held data with no progress for {@code stall-after},
+ *       else 0</td></tr>
  * </table>
  *
- * <p>{@link #onStatus} and {@link #onQueues} may be called from different threads; the registry is
- * read by the server's thread. Gauges read fields of this object, which the registry holds
- * strongly.
+ * <p>{@link #onStatus}, {@link #onQueues} and {@link #onForecast} may be called from different
+ * threads; the registry is read by the server's thread. Gauges read fields of this object, which
+ * the registry holds strongly.
+ *
+ * <p>Meters are registered in a composite registry: the Prometheus registry {@link #scrape()} reads
+ * is always in it, and {@link StatsdMetrics} adds a StatsD registry when fleet metrics are on.
  */
 public final class AgentMetrics {
 
@@ -84,9 +104,14 @@ public final class AgentMetrics {
   static final String COMPLETIONS = "drainguard.completions";
   static final String BYTES_AT_COMPLETION = "drainguard.bytes.at.completion";
   static final String INFO = "drainguard.agent.info";
+  static final String DRAIN_RATE = "drainguard.drain.rate.bytes.per.second";
+  static final String EMPTY_IN = "drainguard.empty.in.seconds";
+  static final String BYTES_AT_RISK = "drainguard.forecast.bytes.at.risk";
+  static final String STALLED = "drainguard.drain.stalled";
 
   private final Clock clock;
-  private final PrometheusMeterRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  private final CompositeMeterRegistry registry;
   private final QueueGauges queues;
   private final ProbeGauges probes;
   private final Counter heartbeats;
@@ -97,6 +122,7 @@ public final class AgentMetrics {
   private volatile Instant heldSince;
   private volatile Instant heldUntil;
   private volatile long bytesAtCompletion;
+  private volatile Forecast forecast;
   private int lastHeartbeats;
   private boolean completionCounted;
 
@@ -111,8 +137,9 @@ public final class AgentMetrics {
   /** With the clock that times API calls chosen (a {@code MockClock} in tests). */
   AgentMetrics(Clock clock, String version, io.micrometer.core.instrument.Clock meterClock) {
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.registry =
+    this.prometheus =
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), meterClock);
+    this.registry = new CompositeMeterRegistry(meterClock, List.of(prometheus));
     this.queues = new QueueGauges(registry, clock);
     this.probes = new ProbeGauges(registry);
     for (Phase p : Phase.values()) {
@@ -138,6 +165,23 @@ public final class AgentMetrics {
         .description("1 once IMDS has recommended rebalancing this spot instance")
         .strongReference(true)
         .register(registry);
+    forecastGauge(
+        DRAIN_RATE,
+        f -> f.drainRateBytesPerSecond().orElse(Double.NaN),
+        "Bytes leaving the deciding queues per second: positive draining, negative growing");
+    forecastGauge(
+        EMPTY_IN,
+        f -> f.emptyInSeconds().orElse(Double.NaN),
+        "Estimated seconds until the queues are empty at the current rate (NaN: unknown or not"
+            + " draining)");
+    forecastGauge(
+        BYTES_AT_RISK,
+        f -> f.bytesAtRisk().isPresent() ? f.bytesAtRisk().getAsLong() : Double.NaN,
+        "Bytes the current rate leaves queued at the deadline (0: drains in time)");
+    forecastGauge(
+        STALLED,
+        f -> f.stalled() ? 1 : 0,
+        "1 while a deciding queue holds data and has made no progress for stall-after");
     Gauge.builder(INFO, () -> 1)
         .description("The running agent's version")
         .tag("version", version)
@@ -192,13 +236,47 @@ public final class AgentMetrics {
     probes.update(s);
   }
 
-  /** Every metric in the Prometheus text format, version 0.0.4. */
-  public String scrape() {
-    return registry.scrape();
+  /**
+   * Takes in the latest forecast for the deciding queues together (the lead's decision thread calls
+   * it whenever it judges): rate, time to empty, bytes at risk at the deadline, stall. Until the
+   * first call, and for every field the forecast does not know, the gauges read NaN (StatsD sends
+   * nothing for NaN), never 0.
+   */
+  public void onForecast(Forecast f) {
+    forecast = Objects.requireNonNull(f, "forecast");
   }
 
-  PrometheusMeterRegistry registry() {
+  /** Every metric in the Prometheus text format, version 0.0.4. */
+  public String scrape() {
+    return prometheus.scrape();
+  }
+
+  /** Every meter, as every registry in the composite sees it. */
+  MeterRegistry registry() {
     return registry;
+  }
+
+  /** Sends every meter, present and future, to {@code r} as well (the StatsD registry). */
+  void publishTo(MeterRegistry r) {
+    registry.add(r);
+  }
+
+  /** Stops sending to {@code r}. */
+  void stopPublishingTo(MeterRegistry r) {
+    registry.remove(r);
+  }
+
+  private void forecastGauge(String name, ToDoubleFunction<Forecast> f, String description) {
+    Gauge.builder(
+            name,
+            this,
+            m -> {
+              Forecast now = m.forecast;
+              return now == null ? Double.NaN : f.applyAsDouble(now);
+            })
+        .description(description)
+        .strongReference(true)
+        .register(registry);
   }
 
   private void countCompletion(DrainStatus s) {

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.drainguard.drain.DeadlinePolicy;
+import dev.drainguard.metrics.StatsdFlavor;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.QueueRootSpec;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ConfigLoaderTest {
 
@@ -272,5 +275,99 @@ class ConfigLoaderTest {
                     .loadWithoutFile())
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("--cribl-api-url is not");
+  }
+
+  static AgentConfig loadFlags(Map<Setting, List<String>> flags) {
+    return new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();
+  }
+
+  @Test
+  void fleetMetricsAndStall_defaults_offDatadogFiveMinutes() {
+    AgentConfig c = loadFlags(Map.of());
+    assertThat(c.statsdAddress()).isEmpty();
+    assertThat(c.statsdFlavor()).isEqualTo(StatsdFlavor.DATADOG);
+    assertThat(c.stallAfter()).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}:{2}")
+  @CsvSource({
+    "8125, 127.0.0.1, 8125",
+    "' 127.0.0.2:9125 ', 127.0.0.2, 9125",
+    "[::1]:8125, 0:0:0:0:0:0:0:1, 8125",
+    "10.0.0.5:8125, 10.0.0.5, 8125",
+  })
+  void statsdAddress_isALiteralAddressAndPort_aPortAloneIsLoopback(
+      String raw, String address, int port) {
+    InetSocketAddress a =
+        loadFlags(flag(Setting.STATSD_ADDRESS, raw)).statsdAddress().orElseThrow();
+    assertThat(a.getAddress().getHostAddress()).isEqualTo(address);
+    assertThat(a.getPort()).isEqualTo(port);
+    assertThat(a.isUnresolved()).isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        // a name would need DNS, which could itself leave the machine
+        "localhost:8125",
+        "statsd.internal:8125",
+        // not a literal: InetAddress would look it up as a name
+        "999.1.1.1:8125",
+        "127.0.0.1",
+        "127.0.0.1:0",
+        "127.0.0.1:70000",
+        "::1:8125",
+        "[::1]8125",
+        "[127.0.0.1]:8125",
+        "udp://127.0.0.1:8125",
+      })
+  void statsdAddress_refusesWhatIsNotALiteralAddressAndPort(String raw) {
+    assertThatThrownBy(() -> loadFlags(flag(Setting.STATSD_ADDRESS, raw)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("invalid --statsd-address")
+        .hasMessageContaining("a literal IP address and port like 127.0.0.1:8125");
+  }
+
+  @Test
+  void statsdAddress_underLoopbackOnly_mustBeLoopback() {
+    Map<Setting, List<String>> flags = flag(Setting.STATSD_ADDRESS, "10.0.0.5:8125");
+    flags.put(Setting.LOOPBACK_ONLY, List.of("true"));
+    assertThatThrownBy(() -> loadFlags(flags))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "--statsd-address (env DRAINGUARD_STATSD_ADDRESS, file key statsd-address)"
+                + " 10.0.0.5:8125 is not a loopback address: refused under --loopback-only,"
+                + " where nothing may leave the machine");
+
+    flags.put(Setting.STATSD_ADDRESS, List.of("[::1]:8125"));
+    assertThat(loadFlags(flags).statsdAddress()).isPresent();
+    flags.put(Setting.STATSD_ADDRESS, List.of("127.8.1.2:8125"));
+    assertThat(loadFlags(flags).statsdAddress()).isPresent();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"etsy, ETSY", "DATADOG, DATADOG", "' telegraf', TELEGRAF"})
+  void statsdFlavor_isOneOfTheThree(String raw, StatsdFlavor expected) {
+    assertThat(loadFlags(flag(Setting.STATSD_FLAVOR, raw)).statsdFlavor()).isEqualTo(expected);
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource({
+    "statsd-flavor, graphite, 'one of etsy, datadog, telegraf'",
+    "stall-after, 30s, from 1m to 1d",
+    "stall-after, 2d, from 1m to 1d",
+  })
+  void fleetSettings_refuseValuesOutOfTheirRange(String key, String raw, String accepted) {
+    Setting s = Setting.valueOf(key.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    assertThatThrownBy(() -> loadFlags(flag(s, raw)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(s.flag())
+        .hasMessageContaining(accepted);
+  }
+
+  @Test
+  void stallAfter_fromTheFile() throws IOException {
+    assertThat(load(Map.of(), Map.of(), file("stall-after = 15m")).stallAfter())
+        .isEqualTo(Duration.ofMinutes(15));
   }
 }

@@ -7,6 +7,7 @@ import static dev.drainguard.metrics.Statuses.root;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drainguard.drain.Phase;
+import dev.drainguard.forecast.Forecast;
 import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.QueueReading;
@@ -17,6 +18,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class AgentMetricsTest {
@@ -199,5 +203,51 @@ class AgentMetricsTest {
             t.plusSeconds(5), List.of(), List.of(files.withDeciding(false), drained), true));
     assertThat(scrape().get("drainguard_probe_unknown", "probe", "command")).isZero();
     assertThat(scrape().get("drainguard_probe_empty", "probe", "command")).isEqualTo(1.0);
+  }
+
+  @Test
+  void forecast_beforeAnyAndWhereUnknown_isNaNNeverZero() {
+    Scrape before = scrape();
+    assertThat(before.get("drainguard_drain_rate_bytes_per_second")).isNaN();
+    assertThat(before.get("drainguard_empty_in_seconds")).isNaN();
+    assertThat(before.get("drainguard_forecast_bytes_at_risk")).isNaN();
+    assertThat(before.get("drainguard_drain_stalled")).isNaN();
+
+    metrics.onForecast(Forecast.unknown(T0));
+    assertThat(scrape().get("drainguard_empty_in_seconds")).isNaN();
+  }
+
+  @Test
+  void forecast_showsRateTimeToEmptyBytesAtRiskAndStall() {
+    metrics.onForecast(
+        new Forecast(
+            T0,
+            OptionalLong.of(5_000_000_000L),
+            OptionalDouble.of(-3_250_585.6),
+            Optional.empty(),
+            OptionalLong.of(7_000_000_000L),
+            Optional.of(Duration.ofMinutes(6)),
+            true));
+
+    Scrape s = scrape();
+    assertThat(s.get("drainguard_drain_rate_bytes_per_second")).isEqualTo(-3_250_585.6);
+    // growing: no time to empty
+    assertThat(s.get("drainguard_empty_in_seconds")).isNaN();
+    assertThat(s.get("drainguard_forecast_bytes_at_risk")).isEqualTo(7e9);
+    assertThat(s.get("drainguard_drain_stalled")).isEqualTo(1.0);
+
+    metrics.onForecast(
+        new Forecast(
+            T0,
+            OptionalLong.of(0),
+            OptionalDouble.of(1_000),
+            Optional.of(Duration.ofMillis(2_500)),
+            OptionalLong.of(0),
+            Optional.empty(),
+            false));
+    s = scrape();
+    assertThat(s.get("drainguard_empty_in_seconds")).isEqualTo(2.5);
+    assertThat(s.get("drainguard_forecast_bytes_at_risk")).isZero();
+    assertThat(s.get("drainguard_drain_stalled")).isZero();
   }
 }

@@ -2,7 +2,9 @@ package dev.drainguard.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.drainguard.config.Setting;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.metrics.StatsdMetrics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -175,8 +177,19 @@ class UserDataTemplateIT {
           .isNotIn("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy");
     }
     List<Object> policies = list(roleProps.get("Policies"));
-    assertThat(policies).hasSize(1);
+    // the agent's policy, and the fleet metrics' one that only FleetMetrics=true adds
+    assertThat(policies).hasSize(2);
     return statements(map(map(policies.get(0)).get("PolicyDocument")));
+  }
+
+  /** The role's second policy: present only when the FleetMetrics condition holds. */
+  static List<Map<String, Object>> fleetMetricsStatements() {
+    List<Object> policies = list(props("AWS::IAM::Role").get("Policies"));
+    List<Object> ifFleet = list(map(policies.get(1)).get("Fn::If"));
+    assertThat(ifFleet).hasSize(3);
+    assertThat(ifFleet.get(0)).isEqualTo("FleetMetrics");
+    assertThat(ifFleet.get(2)).isEqualTo(ref("AWS::NoValue"));
+    return statements(map(map(ifFleet.get(1)).get("PolicyDocument")));
   }
 
   static List<Map<String, Object>> statements(Map<String, Object> document) {
@@ -455,6 +468,8 @@ class UserDataTemplateIT {
     values.put("DeadlinePolicy", "expire");
     values.put("ProtectWhileBusy", "true");
     values.put("MetricsPort", "9464");
+    // on, so that the CloudWatch agent's part counts in the size and goes through shellcheck
+    values.put("FleetMetrics", "true");
     StringBuilder out = new StringBuilder();
     for (Object part : userDataParts()) {
       if (part instanceof String s) {
@@ -471,5 +486,122 @@ class UserDataTemplateIT {
       }
     }
     return out.toString();
+  }
+
+  /** The CloudWatch agent's config, as the user data writes it. */
+  static Map<String, Object> cloudWatchAgentConfig() {
+    String header = (String) map(userDataParts().get(0)).get("Fn::Sub");
+    Matcher m = Pattern.compile("echo '(\\{[^']*})' >\\$cw/etc/statsd\\.json").matcher(header);
+    assertThat(m.find()).as("the CloudWatch agent's JSON in the user data").isTrue();
+    // JSON is YAML: a syntax error fails here, as it would fail the agent's fetch-config
+    return map(new Yaml().load(m.group(1)));
+  }
+
+  @Test
+  void fleetMetrics_theCloudWatchAgentListensForStatsdWhereTheAgentSends_onlyWhenOptedIn() {
+    assertThat(parameter("FleetMetrics"))
+        .containsEntry("Default", "false")
+        .containsEntry("AllowedValues", List.of("true", "false"));
+    assertThat(map(T.get("Conditions")).get("FleetMetrics"))
+        .isEqualTo(Map.of("Fn::Equals", List.of(ref("FleetMetrics"), "true")));
+
+    Map<String, Object> metrics = map(cloudWatchAgentConfig().get("metrics"));
+    Map<String, Object> statsd = map(map(metrics.get("metrics_collected")).get("statsd"));
+    assertThat(metrics.get("namespace")).isEqualTo("drainguard");
+    // only StatsD: no other collector, so the role needs no other permission
+    assertThat(map(metrics.get("metrics_collected")).keySet()).containsExactly("statsd");
+    assertThat(cloudWatchAgentConfig().keySet()).containsExactlyInAnyOrder("agent", "metrics");
+
+    String header = (String) map(userDataParts().get(0)).get("Fn::Sub");
+    String listen = (String) statsd.get("service_address");
+    assertThat(listen).isEqualTo("127.0.0.1:8125");
+    // the agent sends where the CloudWatch agent listens, with tags it reads (DogStatsD tags:
+    // datadog, the agent's default statsd-flavor), and only once the CloudWatch agent runs
+    assertThat(header)
+        .contains(
+            "fleet='${FleetMetrics}'\n",
+            "if [ \"$fleet\" = true ] && dnf install -y amazon-cloudwatch-agent &&\n",
+            "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:$cw/etc/statsd.json;"
+                + " then\n  export "
+                + Setting.STATSD_ADDRESS.env()
+                + "="
+                + listen
+                + "\nfi\n")
+        .doesNotContain(Setting.STATSD_FLAVOR.env());
+    assertThat(Setting.STATSD_FLAVOR.defaultValue()).isEqualTo("datadog");
+    assertThat(header.indexOf(Setting.STATSD_ADDRESS.env()))
+        .isLessThan(header.indexOf("cat >/usr/local/sbin/drainguard-install"));
+  }
+
+  @Test
+  void fleetMetrics_theRoleMayPutMetricDataInTheDrainguardNamespaceOnly() {
+    List<Map<String, Object>> statements = fleetMetricsStatements();
+    assertThat(statements).hasSize(1);
+    Map<String, Object> st = statements.get(0);
+    assertThat(actions(st)).containsExactly("cloudwatch:PutMetricData");
+    assertThat(st.get("Resource")).isEqualTo("*");
+    Object namespace = map(cloudWatchAgentConfig().get("metrics")).get("namespace");
+    assertThat(st.get("Condition"))
+        .isEqualTo(Map.of("StringEquals", Map.of("cloudwatch:namespace", namespace)));
+  }
+
+  @Test
+  void fleetMetrics_alarmsOnBytesAtRiskAndOnHoldingTooLong_acrossTheGroupsWorkers() {
+    Object namespace = map(cloudWatchAgentConfig().get("metrics")).get("namespace");
+    Map<String, Object> alarms = new LinkedHashMap<>();
+    map(T.get("Resources"))
+        .forEach(
+            (id, r) -> {
+              if ("AWS::CloudWatch::Alarm".equals(map(r).get("Type"))) {
+                assertThat(map(r).get("Condition")).as(id).isEqualTo("FleetMetrics");
+                alarms.put(id, map(r).get("Properties"));
+              }
+            });
+    assertThat(alarms).containsOnlyKeys("BytesAtRiskAlarm", "HoldingTooLongAlarm");
+
+    Map<String, Object> atRisk = map(alarms.get("BytesAtRiskAlarm"));
+    assertThat(query(atRisk))
+        .isEqualTo(
+            "SELECT MAX(drainguard_forecast_bytes_at_risk) FROM "
+                + namespace
+                + " WHERE \"group\" = '"
+                + groupNameSub()
+                + "'");
+    assertThat(atRisk)
+        .containsEntry("ComparisonOperator", "GreaterThanThreshold")
+        .containsEntry("Threshold", 0)
+        .containsEntry("TreatMissingData", "notBreaching");
+
+    Map<String, Object> held = map(alarms.get("HoldingTooLongAlarm"));
+    assertThat(query(held))
+        .isEqualTo(
+            "SELECT MAX(drainguard_held_seconds) FROM "
+                + namespace
+                + " WHERE \"group\" = '"
+                + groupNameSub()
+                + "'");
+    assertThat(held)
+        .containsEntry("Threshold", ref("HoldAlarmSeconds"))
+        .containsEntry("ComparisonOperator", "GreaterThanThreshold");
+    assertThat(parameter("HoldAlarmSeconds")).containsEntry("Default", 7200);
+
+    // the metrics alarmed on are among those the agent sends over StatsD
+    for (Map<String, Object> a : List.of(atRisk, held)) {
+      String metric = query(a).replaceAll("^SELECT MAX\\(([a-z_]+)\\).*", "$1");
+      assertThat(StatsdMetrics.metricNames()).contains(metric);
+      Object notify =
+          Map.of(
+              "Fn::If", List.of("AlarmTopic", List.of(ref("AlarmTopicArn")), ref("AWS::NoValue")));
+      assertThat(a).containsEntry("AlarmActions", notify).containsEntry("OKActions", notify);
+    }
+  }
+
+  /** The alarm's one Metrics Insights query, its group name as the template builds it. */
+  static String query(Map<String, Object> alarm) {
+    List<Object> metrics = list(alarm.get("Metrics"));
+    assertThat(metrics).hasSize(1);
+    Map<String, Object> m = map(metrics.get(0));
+    assertThat(m).containsEntry("Period", 60).containsEntry("ReturnData", true);
+    return ((String) map(m.get("Expression")).get("Fn::Sub")).replace("\n", " ");
   }
 }
