@@ -1,0 +1,106 @@
+package dev.drainguard.proc;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Process groups as Linux shows them in {@code /proc}: a command started under {@code setsid} leads
+ * a group of its own, so everything it started stays findable after it exits, even a background
+ * child that was handed to init ({@code sleep 60 & echo 0}). Only a process that starts a session
+ * of its own (a daemon) leaves the group.
+ */
+final class ProcessGroups {
+
+  /**
+   * How many times the group is listed and killed: a member may fork between the listing and its
+   * SIGKILL, and that child is caught by the next round.
+   */
+  static final int KILL_ROUNDS = 8;
+
+  private ProcessGroups() {}
+
+  /**
+   * Sends SIGKILL to every live member of process group {@code pgid} until none is left (or {@link
+   * #KILL_ROUNDS} rounds have passed), and says how many were killed. Zombies are not members any
+   * more: they hold no file and take no signal.
+   */
+  static int killGroup(long pgid) {
+    long self = ProcessHandle.current().pid();
+    if (groupOf(self).orElse(-1) == pgid) {
+      return 0; // never the agent's own group: the command did not get a group of its own
+    }
+    int killed = 0;
+    for (int round = 0; round < KILL_ROUNDS; round++) {
+      List<ProcessHandle> members =
+          ProcessHandle.allProcesses().filter(h -> liveMemberOf(h.pid(), pgid)).toList();
+      if (members.isEmpty()) {
+        return killed;
+      }
+      for (ProcessHandle h : members) {
+        if (h.pid() != self && h.destroyForcibly()) {
+          killed++;
+        }
+      }
+    }
+    return killed;
+  }
+
+  /** Whether {@code pid} is alive (not a zombie) and in group {@code pgid}. */
+  static boolean liveMemberOf(long pid, long pgid) {
+    Stat s = stat(pid);
+    return s != null && s.pgrp() == pgid && s.state() != 'Z' && s.state() != 'X';
+  }
+
+  /** The process group of {@code pid}, if it can be read. */
+  static OptionalLong groupOf(long pid) {
+    Stat s = stat(pid);
+    return s == null ? OptionalLong.empty() : OptionalLong.of(s.pgrp());
+  }
+
+  /** The fields of {@code /proc/PID/stat} used here. */
+  record Stat(char state, long pgrp) {}
+
+  /**
+   * Parses {@code /proc/PID/stat}: {@code pid (comm) state ppid pgrp ...}; the command name may
+   * hold spaces and parentheses, so the fields are counted after the last ')'.
+   */
+  static Stat parseStat(String line) {
+    int close = line.lastIndexOf(')');
+    if (close < 0) {
+      return null;
+    }
+    String[] f = line.substring(close + 1).trim().split(" ");
+    if (f.length < 3 || f[0].isEmpty()) {
+      return null;
+    }
+    try {
+      return new Stat(f[0].charAt(0), Long.parseLong(f[2]));
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Reads a {@code /proc} file as a stream: {@code Files.readString} trusts the size the file
+   * reports, which is wrong for some of them ({@code /proc/sys} files read as their first byte).
+   */
+  static String readProc(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static Stat stat(long pid) {
+    try {
+      return parseStat(readProc(Path.of("/proc", Long.toString(pid), "stat")));
+    } catch (IOException | RuntimeException e) {
+      // gone since it was listed, or not ours to read: not a member we can act on
+      return null;
+    }
+  }
+}
