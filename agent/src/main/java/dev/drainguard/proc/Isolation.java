@@ -19,14 +19,20 @@ import java.util.concurrent.TimeUnit;
  *
  * @param prefix the programs the shell is started through, in order
  * @param ownGroup whether the command leads a process group of its own
+ * @param killProgram {@code kill}, which signals a whole group at once; without it the group's
+ *     members are found in {@code /proc}
  * @param description one line for the log and {@code drainguard check}
  */
-public record Isolation(List<String> prefix, boolean ownGroup, String description) {
+public record Isolation(
+    List<String> prefix, boolean ownGroup, Optional<String> killProgram, String description) {
 
   /** util-linux's paths on Debian, Ubuntu and Amazon Linux. */
   static final List<String> SETSID = List.of("/usr/bin/setsid", "/bin/setsid");
 
   static final List<String> SETPRIV = List.of("/usr/bin/setpriv", "/bin/setpriv");
+
+  /** procps' or util-linux's kill: both take {@code -KILL -- -PGID}. */
+  static final List<String> KILL = List.of("/usr/bin/kill", "/bin/kill");
 
   /**
    * The ways to drop capabilities, best first. {@code --inh-caps} needs the capset system call,
@@ -83,7 +89,7 @@ public record Isolation(List<String> prefix, boolean ownGroup, String descriptio
                     : "setpriv refused --ambient-caps=-all (util-linux older than 2.31?)"));
       }
     }
-    return new Isolation(prefix, setsid.isPresent(), String.join(", ", said));
+    return new Isolation(prefix, setsid.isPresent(), first(KILL), String.join(", ", said));
   }
 
   /** The first setpriv invocation that runs a trivial command here, if any does. */

@@ -1,12 +1,16 @@
 package dev.drainguard.proc;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Process groups as Linux shows them in {@code /proc}: a command started under {@code setsid} leads
@@ -24,30 +28,53 @@ final class ProcessGroups {
 
   private ProcessGroups() {}
 
+  /** How long the kill program may take. */
+  static final Duration KILL_PROGRAM_TIMEOUT = Duration.ofSeconds(5);
+
   /**
-   * Sends SIGKILL to every live member of process group {@code pgid} until none is left (or {@link
-   * #KILL_ROUNDS} rounds have passed), and says how many were killed. Zombies are not members any
-   * more: they hold no file and take no signal.
+   * Sends SIGKILL to every process of group {@code pgid}, never the agent's own group. With a
+   * {@code kill} program, one {@code kill -KILL -- -PGID}: the kernel signals the whole group at
+   * once, and a member forking meanwhile is stopped before its child runs. Without one, the group's
+   * members are found in {@code /proc} and killed, round after round until none is left.
    */
-  static int killGroup(long pgid) {
+  static void killGroup(long pgid, Optional<String> killProgram) {
     long self = ProcessHandle.current().pid();
     if (groupOf(self).orElse(-1) == pgid) {
-      return 0; // never the agent's own group: the command did not get a group of its own
+      return; // the command did not get a group of its own: never signal the agent's
     }
-    int killed = 0;
+    if (killProgram.isPresent() && runKill(killProgram.get(), pgid)) {
+      return;
+    }
     for (int round = 0; round < KILL_ROUNDS; round++) {
       List<ProcessHandle> members =
           ProcessHandle.allProcesses().filter(h -> liveMemberOf(h.pid(), pgid)).toList();
       if (members.isEmpty()) {
-        return killed;
+        return;
       }
-      for (ProcessHandle h : members) {
-        if (h.pid() != self && h.destroyForcibly()) {
-          killed++;
-        }
-      }
+      members.stream().filter(h -> h.pid() != self).forEach(ProcessHandle::destroyForcibly);
     }
-    return killed;
+  }
+
+  /** Whether {@code kill -KILL -- -PGID} ran (its exit is 1 when the group is already empty). */
+  private static boolean runKill(String kill, long pgid) {
+    ProcessBuilder pb = new ProcessBuilder(kill, "-KILL", "--", "-" + pgid);
+    pb.environment().clear();
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    try {
+      Process p = pb.start();
+      if (p.waitFor(KILL_PROGRAM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        return true;
+      }
+      p.destroyForcibly();
+      return false;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Whether {@code pid} is alive (not a zombie) and in group {@code pgid}. */

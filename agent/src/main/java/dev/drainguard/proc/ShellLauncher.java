@@ -157,7 +157,7 @@ public final class ShellLauncher {
   /** Kills what is left: the command's group, or its descendants when it has no group. */
   private void end(Process p) {
     if (isolation.ownGroup()) {
-      ProcessGroups.killGroup(p.pid());
+      ProcessGroups.killGroup(p.pid(), isolation.killProgram());
     } else {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
     }
