@@ -76,12 +76,20 @@ public final class ShellLauncher {
     return FOR_AGENT.computeIfAbsent(
         caps,
         c -> {
-          Map<String, String> env = new ProcessBuilder().environment();
-          ShellLauncher l = new ShellLauncher(env, Isolation.detect(c, minimal(env, Map.of())));
+          ShellLauncher l = detect(new ProcessBuilder().environment(), c);
           log.info(
               "commands run with capabilities={} isolation=\"{}\"", c, l.isolation.description());
           return l;
         });
+  }
+
+  /**
+   * A launcher for an agent whose environment is {@code agentEnvironment}, with what this host
+   * allows (setsid, setpriv, kill) found now.
+   */
+  public static ShellLauncher detect(Map<String, String> agentEnvironment, Capabilities caps) {
+    return new ShellLauncher(
+        agentEnvironment, Isolation.detect(caps, minimal(agentEnvironment, Map.of())));
   }
 
   public Isolation isolation() {
