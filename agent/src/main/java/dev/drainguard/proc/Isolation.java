@@ -108,7 +108,7 @@ public record Isolation(
   /** The agent's ambient capability set from {@code /proc/self/status}; 0 when unreadable. */
   static long ambientCapabilities() {
     try {
-      return parseAmbient(ProcessGroups.readProc(Path.of("/proc/self/status")));
+      return parseAmbient(ProcFiles.read(Path.of("/proc/self/status")));
     } catch (IOException e) {
       return 0;
     }

@@ -2,9 +2,6 @@ package dev.drainguard.proc;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -112,19 +109,9 @@ final class ProcessGroups {
     }
   }
 
-  /**
-   * Reads a {@code /proc} file as a stream: {@code Files.readString} trusts the size the file
-   * reports, which is wrong for some of them ({@code /proc/sys} files read as their first byte).
-   */
-  static String readProc(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
   private static Stat stat(long pid) {
     try {
-      return parseStat(readProc(Path.of("/proc", Long.toString(pid), "stat")));
+      return parseStat(ProcFiles.read(Path.of("/proc", Long.toString(pid), "stat")));
     } catch (IOException | RuntimeException e) {
       // gone since it was listed, or not ours to read: not a member we can act on
       return null;
