@@ -77,8 +77,12 @@ public final class ShellLauncher {
         caps,
         c -> {
           ShellLauncher l = detect(new ProcessBuilder().environment(), c);
-          log.info(
-              "commands run with capabilities={} isolation=\"{}\"", c, l.isolation.description());
+          String what = l.isolation.description();
+          if (l.isolation.ownGroup() && !what.contains("KEPT")) {
+            log.info("commands run with capabilities={} isolation=\"{}\"", c, what);
+          } else {
+            log.warn("commands run with capabilities={} isolation=\"{}\"", c, what);
+          }
           return l;
         });
   }
