@@ -61,12 +61,15 @@ public record Isolation(
   static Isolation detect(Capabilities caps, Map<String, String> env) {
     List<String> prefix = new ArrayList<>();
     List<String> said = new ArrayList<>();
-    Optional<String> setsid = first(SETSID);
+    // tried, not only looked for: a system call filter could refuse setsid()
+    Optional<String> setsid = first(SETSID).filter(p -> runs(List.of(p), env));
     if (setsid.isPresent()) {
       prefix.add(setsid.get());
       said.add("own process group (setsid)");
     } else {
-      said.add("NO process group of its own (setsid not found): only its descendants are killed");
+      said.add(
+          "NO process group of its own (no setsid that works): only the descendants a command"
+              + " still has when it ends are killed");
     }
     long ambient = ambientCapabilities();
     if (ambient == 0) {
