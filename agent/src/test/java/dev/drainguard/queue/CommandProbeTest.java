@@ -220,7 +220,9 @@ class CommandProbeTest {
    */
   @Test
   void aThousandReadings_leakNoThreadNoDescriptorNoProcess() throws IOException {
-    String marker = "86399"; // a sleep no other test starts
+    // a sleep no other test (nor an earlier run) starts
+    String marker =
+        "86399." + java.util.concurrent.ThreadLocalRandom.current().nextInt(1, 1_000_000);
     Map<String, Long> threadsBefore = threadsByName();
     long fdsBefore = openDescriptors();
     for (int i = 0; i < 1_000; i++) {
