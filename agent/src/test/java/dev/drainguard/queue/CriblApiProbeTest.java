@@ -228,17 +228,41 @@ class CriblApiProbeTest {
     assertThat(drained(r)).isFalse();
   }
 
+  /** A clock that jumps an hour once the API has been asked tells the read's start from its end. */
   @Test
   void theReading_carriesTheInstantItsReadStarted() {
-    api.answer(
-        0,
-        new CriblApiStub.Slow(
-            Duration.ofMillis(300), new CriblApiStub.Queues(java.util.Map.of("s3:a", 0L))));
-    java.time.Instant before = Clock.systemUTC().instant();
-    ProbeReading r = probe(1, Duration.ofSeconds(5)).read();
+    api.queue(0, "s3:a", 0);
+    java.time.Instant start = java.time.Instant.parse("2026-12-02T00:00:00Z");
+    Clock clock =
+        new Clock() {
+          @Override
+          public java.time.Instant instant() {
+            return api.requests().isEmpty() ? start : start.plus(Duration.ofHours(1));
+          }
+
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+        };
+    ProbeReading r =
+        new CriblApiProbe(
+                api.url(),
+                Optional.of(token),
+                1,
+                Duration.ofHours(2),
+                LoopbackGuard.of(true),
+                clock,
+                () -> 2,
+                CriblToken.agentUid())
+            .read();
     assertThat(r.unknown()).isEmpty();
-    // started before the slow answer came: not later than the first instant after the call began
-    assertThat(r.readAt()).isBetween(before, before.plusMillis(250));
+    assertThat(r.readAt()).isEqualTo(start);
   }
 
   /**
