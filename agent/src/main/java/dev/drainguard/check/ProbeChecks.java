@@ -69,10 +69,13 @@ final class ProbeChecks {
 
   private static String fix(Probe p) {
     if (p.name().equals(CommandProbe.NAME)) {
-      return "run the command by hand as the agent's user: it must exit 0 and print one integer or"
-          + " {\"queues\":[{\"name\":...,\"bytes\":N}]} within --probe-timeout";
+      return "run the command by hand as the agent's user: it must exit 0 and print exactly one"
+          + " integer or {\"queues\":[{\"name\":...,\"bytes\":N}]} (at least one queue), nothing"
+          + " else, within --probe-timeout";
     }
-    return "check --cribl-api-url, the token in --cribl-token-file (a role that may GET"
-        + " /system/metrics) and --cribl-worker-processes; README, 'The Cribl API probe'";
+    return "check --cribl-api-url; the token file (--cribl-token-file: owned by the agent's user or"
+        + " root, mode 0600 or 0640, the token on its first line; a role that may GET"
+        + " /system/metrics and /system/settings/conf); --cribl-worker-processes (auto, or how many"
+        + " worker processes run); README, 'The Cribl API probe'";
   }
 }

@@ -102,7 +102,7 @@ public final class ConfigLoader {
         probeCommand,
         cribl,
         tokenFile,
-        integer(Setting.CRIBL_WORKER_PROCESSES, 1, 256),
+        workerProcesses(),
         duration(Setting.PROBE_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)),
         duration(Setting.PROBE_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(10)),
         drainedWhen(probeCommand.isPresent(), cribl.isPresent()),
@@ -266,6 +266,24 @@ public final class ConfigLoader {
             v -> {
               int n = Integer.parseInt(v.strip());
               if (n < min || n > max) {
+                throw new IllegalArgumentException("out of range");
+              }
+              return n;
+            })
+        .orElseThrow();
+  }
+
+  /** {@code auto} ({@link CriblApiProbe#AUTO}: learned from the API) or 1 to 256. */
+  private int workerProcesses() {
+    return parsed(
+            Setting.CRIBL_WORKER_PROCESSES,
+            "auto, or a whole number from 1 to 256",
+            v -> {
+              if (v.strip().equalsIgnoreCase("auto")) {
+                return CriblApiProbe.AUTO;
+              }
+              int n = Integer.parseInt(v.strip());
+              if (n < 1 || n > 256) {
                 throw new IllegalArgumentException("out of range");
               }
               return n;

@@ -57,11 +57,13 @@ public enum Setting {
           + " picked up."),
   CRIBL_WORKER_PROCESSES(
       "cribl-worker-processes",
-      "N",
-      "1",
+      "N|auto",
+      "auto",
       false,
-      "Worker processes this Cribl node runs; the probe asks each (wp=0 to N-1) and a process"
-          + " that reports no pq.queue_size makes the reading unknown (1 to 256)."),
+      "Worker processes this Cribl node runs; the probe asks each (wp=0 to N-1), and one more to"
+          + " catch a count that is too low. 'auto' reads Cribl's workers.count and minimum from"
+          + " /api/v1/system/settings/conf (Cribl's defaults, CPUs - 2 and at least 2, if it cannot)"
+          + " at every reading (auto, or 1 to 256)."),
   PROBE_INTERVAL(
       "probe-interval",
       "DURATION",

@@ -1,27 +1,27 @@
 package dev.drainguard.queue;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
+import dev.drainguard.proc.Isolation;
+import dev.drainguard.proc.ShellLauncher;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * Asks an operator's command what is queued ({@code --queue-probe-command}), for writers whose
- * on-disk format drainguard does not know. The command runs with {@code /bin/sh -c}; its standard
- * output is one integer (bytes queued) or {@code {"queues":[{"name":"…","bytes":N}]}}. A non-zero
- * exit, a timeout or output of neither form is unknown, reported with the command's stderr.
+ * on-disk format drainguard does not know. The command runs with {@code /bin/sh -c} through a
+ * {@link ShellLauncher}: PATH and LANG only, a process group of its own that is killed when it ends
+ * or times out. Its standard output must be exactly one answer, one integer (bytes queued) or
+ * {@code {"queues":[{"name":"…","bytes":N}]}}, with nothing but white space around it. A non-zero
+ * exit, a timeout, anything else printed, or an answer that names no queue is unknown, reported
+ * with the command's stderr.
  */
 public final class CommandProbe implements Probe {
 
@@ -33,29 +33,31 @@ public final class CommandProbe implements Probe {
   /** How much of its stderr an unknown reading quotes. */
   static final int MAX_QUOTED = 300;
 
-  /** After a kill at the timeout, how long to wait for the process to be gone. */
-  static final Duration KILL_WAIT = Duration.ofSeconds(2);
-
-  /**
-   * How long an unknown reading waits for the rest of stderr once the command has ended: a child
-   * that outlived it may hold the pipe open.
-   */
-  static final Duration STDERR_WAIT = Duration.ofMillis(500);
-
   private static final Pattern INTEGER = Pattern.compile("\\d{1,18}");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private final String command;
   private final Duration timeout;
   private final Clock clock;
+  private final ShellLauncher launcher;
 
+  /**
+   * A probe whose command keeps the agent's ambient capabilities ({@code CAP_DAC_READ_SEARCH} in
+   * the packaged unit): it reads queue files, as the agent's own watcher does.
+   */
   public CommandProbe(String command, Duration timeout, Clock clock) {
+    this(command, timeout, clock, ShellLauncher.forAgent(Isolation.Capabilities.KEEP));
+  }
+
+  public CommandProbe(String command, Duration timeout, Clock clock, ShellLauncher launcher) {
     if (command.isBlank()) {
       throw new IllegalArgumentException("queue probe command is blank");
     }
     this.command = command;
     this.timeout = timeout;
     this.clock = clock;
+    this.launcher = launcher;
   }
 
   @Override
@@ -70,44 +72,36 @@ public final class CommandProbe implements Probe {
 
   @Override
   public ProbeReading read() {
-    Process process;
+    Instant started = clock.instant();
+    ShellLauncher.Result r;
     try {
-      process = new ProcessBuilder("/bin/sh", "-c", command).start();
+      r = launcher.run(command, Map.of(), timeout, false, MAX_OUTPUT);
     } catch (IOException e) {
-      return unknown("could not start: " + e.getMessage());
+      return unknown(started, "could not start: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return unknown(started, "interrupted");
+    }
+    String stderr = quote(r.stderr());
+    if (r.timedOut()) {
+      return unknown(started, "killed at its timeout " + timeout + stderr);
+    }
+    if (r.exitCode() != 0) {
+      return unknown(started, "exited " + r.exitCode() + stderr);
+    }
+    if (r.stdout().truncated()) {
+      return unknown(
+          started, "printed " + r.stdout().bytes() + " bytes, more than " + MAX_OUTPUT + stderr);
     }
     try {
-      process.getOutputStream().close();
-      CompletableFuture<String> out = drain(process.getInputStream());
-      CompletableFuture<String> err = drain(process.getErrorStream());
-      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        process.waitFor(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        return unknown("killed at its timeout " + timeout + stderr(err));
-      }
-      int code = process.exitValue();
-      if (code != 0) {
-        return unknown("exited " + code + stderr(err));
-      }
-      String stdout = out.get(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      try {
-        return ProbeReading.known(NAME, clock.instant(), parse(stdout));
-      } catch (IllegalArgumentException e) {
-        return unknown(e.getMessage() + stderr(err));
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-      return unknown("interrupted");
-    } catch (ExecutionException | TimeoutException | IOException e) {
-      process.destroyForcibly();
-      return unknown("its output could not be read: " + e);
+      return ProbeReading.known(NAME, started, parse(r.stdout().text()));
+    } catch (IllegalArgumentException e) {
+      return unknown(started, e.getMessage() + stderr);
     }
   }
 
   /**
-   * One integer, or the JSON form. Package-private for tests.
+   * One integer, or the JSON form, and nothing else but white space. Package-private for tests.
    *
    * @throws IllegalArgumentException naming what is wrong with the output
    */
@@ -116,13 +110,8 @@ public final class CommandProbe implements Probe {
     if (INTEGER.matcher(v).matches()) {
       return List.of(new QueueReading("total", Long.parseLong(v)));
     }
-    JsonNode root;
-    try {
-      root = JSON.readTree(v);
-    } catch (IOException e) {
-      root = null;
-    }
-    if (root == null || !root.path("queues").isArray()) {
+    JsonNode root = json(v);
+    if (root == null || !root.isObject() || !root.path("queues").isArray()) {
       throw new IllegalArgumentException(
           "printed neither an integer nor {\"queues\":[{\"name\":…,\"bytes\":N}]}: \""
               + abbreviate(v)
@@ -141,52 +130,56 @@ public final class CommandProbe implements Probe {
       }
       queues.add(new QueueReading(name.asText(), bytes.asLong()));
     }
+    if (queues.isEmpty()) {
+      // "nothing reported" is not evidence of "nothing queued": a probe that found no queue to
+      // read (a wrong prefix, a directory not mounted yet) must not let the instance go
+      throw new IllegalArgumentException(
+          "named no queue ({\"queues\":[]}): a probe that finds nothing to count must say so with"
+              + " a non-zero exit, and print 0 for a queue it read as empty");
+    }
     return queues;
   }
 
-  private ProbeReading unknown(String why) {
-    return ProbeReading.unknown(NAME, clock.instant(), "probe command " + why);
+  /**
+   * Exactly one JSON value, or null when the text does not start with one.
+   *
+   * @throws IllegalArgumentException when anything but white space follows the value: a second
+   *     answer, or a line the command meant as an error
+   */
+  private static JsonNode json(String text) {
+    try (JsonParser p = JSON.createParser(text)) {
+      JsonNode root;
+      try {
+        root = JSON.readTree(p);
+      } catch (IOException e) {
+        return null;
+      }
+      boolean more;
+      try {
+        more = root != null && p.nextToken() != null;
+      } catch (IOException e) {
+        more = true;
+      }
+      if (more) {
+        throw new IllegalArgumentException(
+            "printed more than one answer: after its JSON came more: \"" + abbreviate(text) + "\"");
+      }
+      return root;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
-  private static String stderr(CompletableFuture<String> err) {
-    String text;
-    try {
-      text = err.get(STDERR_WAIT.toMillis(), TimeUnit.MILLISECONDS).strip();
-    } catch (ExecutionException | TimeoutException e) {
-      text = "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      text = "";
-    }
+  private ProbeReading unknown(Instant started, String why) {
+    return ProbeReading.unknown(NAME, started, "probe command " + why);
+  }
+
+  private static String quote(ShellLauncher.Output err) {
+    String text = err.text().strip();
     return text.isEmpty() ? "" : ", stderr: " + abbreviate(text.replace('\n', ' '));
   }
 
   private static String abbreviate(String s) {
     return s.length() <= MAX_QUOTED ? s : s.substring(0, MAX_QUOTED) + "…";
-  }
-
-  /** Reads a stream to its end on its own thread, keeping at most {@link #MAX_OUTPUT} bytes. */
-  private static CompletableFuture<String> drain(InputStream in) {
-    CompletableFuture<String> f = new CompletableFuture<>();
-    Thread t =
-        new Thread(
-            () -> {
-              ByteArrayOutputStream kept = new ByteArrayOutputStream();
-              byte[] buf = new byte[8192];
-              try (in) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                  int room = MAX_OUTPUT - kept.size();
-                  kept.write(buf, 0, Math.max(0, Math.min(room, n)));
-                }
-                f.complete(kept.toString(StandardCharsets.UTF_8));
-              } catch (IOException e) {
-                f.completeExceptionally(new UncheckedIOException(e));
-              }
-            },
-            "drainguard-probe-output");
-    t.setDaemon(true);
-    t.start();
-    return f;
   }
 }

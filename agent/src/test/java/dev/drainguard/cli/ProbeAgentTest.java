@@ -133,6 +133,9 @@ class ProbeAgentTest {
     api.queue(0, "splunk_lb:idx", 0);
     api.queue(1, "splunk_lb:idx", 5_000);
     Path token = Files.writeString(dir.resolve("token"), "t0ken\n");
+    // a token file others can read is refused (issue 20): the README's mode
+    Files.setPosixFilePermissions(
+        token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     start(
         "--cribl-api-url",
         api.url().toString(),

@@ -14,13 +14,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 
 /**
  * A Cribl worker's REST API on loopback, as far as the Cribl probe uses it: {@code GET
  * /api/v1/system/metrics?wp=N}, answered per worker process with {@code
  * {"results":{"metrics":[{"_time":[{"val":T}],"pq.queue_size":[{"model":{"output":…},"val":N}]}]}}}
- * unless the test set a fault. Every request is recorded.
+ * unless the test set a fault (a worker process it set nothing for answers 400), and {@code GET
+ * /api/v1/system/settings/conf}, which by default says {@code workers.count 1, minimum 1} (one
+ * worker process, whatever the CPUs). Every request is recorded.
  */
 public final class CriblApiStub implements AutoCloseable {
 
@@ -39,11 +42,28 @@ public final class CriblApiStub implements AutoCloseable {
   /** A valid answer, sent only after {@code delay}. */
   public record Slow(Duration delay, Answer then) implements Answer {}
 
+  /**
+   * Status 200 with headers that announce {@code body}'s length, then only the first half of {@code
+   * body}; the rest never comes (the connection stays open until the stub closes).
+   */
+  public record StallMidBody(String body) implements Answer {}
+
+  /** The workers settings {@code GET /api/v1/system/settings/conf} answers with. */
+  public static String settings(int count, int minimum) {
+    return "{\"count\":1,\"items\":[{\"api\":{\"host\":\"0.0.0.0\",\"port\":9000},\"workers\":{\"count\":"
+        + count
+        + ",\"minimum\":"
+        + minimum
+        + ",\"memory\":2048}}]}";
+  }
+
   /** One request as received. */
-  public record Request(String query, String authorization) {}
+  public record Request(String path, String query, String authorization) {}
 
   private final HttpServer server;
   private final Map<Integer, Answer> answers = new ConcurrentHashMap<>();
+  private volatile Answer settings = new Status(200, settings(1, 1));
+  private final CountDownLatch closed = new CountDownLatch(1);
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private volatile long time = 1_764_633_600L;
   private volatile boolean itemsEnvelope;
@@ -58,6 +78,7 @@ public final class CriblApiStub implements AutoCloseable {
           HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
       CriblApiStub stub = new CriblApiStub(server);
       server.createContext("/api/v1/system/metrics", stub::handle);
+      server.createContext("/api/v1/system/settings/conf", stub::handleSettings);
       server.setExecutor(Executors.newCachedThreadPool());
       server.start();
       return stub;
@@ -73,6 +94,11 @@ public final class CriblApiStub implements AutoCloseable {
   /** Sets what worker process {@code wp} answers from now on. */
   public void answer(int wp, Answer a) {
     answers.put(wp, a);
+  }
+
+  /** Sets what {@code GET /api/v1/system/settings/conf} answers from now on. */
+  public void settingsAnswer(Answer a) {
+    settings = a;
   }
 
   /**
@@ -92,9 +118,25 @@ public final class CriblApiStub implements AutoCloseable {
     return List.copyOf(requests);
   }
 
+  /** The metrics requests for worker process {@code wp}. */
+  public List<Request> requests(int wp) {
+    return requests.stream()
+        .filter(r -> r.query() != null && r.query().startsWith("wp=" + wp + "&"))
+        .toList();
+  }
+
+  private void handleSettings(HttpExchange ex) throws IOException {
+    requests.add(
+        new Request(
+            ex.getRequestURI().getPath(), null, ex.getRequestHeaders().getFirst("Authorization")));
+    send(ex, settings);
+  }
+
   private void handle(HttpExchange ex) throws IOException {
     String query = ex.getRequestURI().getRawQuery();
-    requests.add(new Request(query, ex.getRequestHeaders().getFirst("Authorization")));
+    requests.add(
+        new Request(
+            ex.getRequestURI().getPath(), query, ex.getRequestHeaders().getFirst("Authorization")));
     int wp = -1;
     for (String part : query == null ? new String[0] : query.split("&")) {
       if (part.startsWith("wp=")) {
@@ -114,6 +156,19 @@ public final class CriblApiStub implements AutoCloseable {
         return;
       }
       send(ex, s.then());
+    } else if (a instanceof StallMidBody s) {
+      byte[] b = s.body().getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "application/json");
+      ex.sendResponseHeaders(200, b.length);
+      OutputStream out = ex.getResponseBody();
+      out.write(b, 0, b.length / 2);
+      out.flush();
+      try {
+        closed.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ex.close();
     } else if (a instanceof Status s) {
       write(ex, s.code(), s.body());
     } else if (a instanceof NoMetric) {
@@ -159,6 +214,7 @@ public final class CriblApiStub implements AutoCloseable {
 
   @Override
   public void close() {
+    closed.countDown();
     server.stop(0);
   }
 }
