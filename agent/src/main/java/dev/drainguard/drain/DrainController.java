@@ -79,6 +79,7 @@ public final class DrainController {
     this.confirmation = new Confirmation(state, confirmAgain);
     this.retention = new Retention(state, settings, confirmation);
     this.termination = new Termination(state, settings, retention, confirmation);
+    retention.explainedBy(termination);
     this.notices = new SpotNotices(state, events);
     this.operator = new OperatorRequests(state, ref, settings.deadlinePolicy());
     this.status = state.toStatus(settings.deadlinePolicy(), protection, events.fired());
@@ -154,7 +155,9 @@ public final class DrainController {
       protection.nextDue(now, state.evidence.lastNotEmpty()).ifPresent(due::add);
     } else if (!state.phase.terminal()) {
       termination.heartbeatDue().ifPresent(due::add);
-      due.add(state.evidence.quietEnd());
+      if (state.evidence.verdict(now).empty()) {
+        due.add(state.evidence.quietEnd()); // while data is seen, only an event can end it
+      }
       confirmation.askAgainAt().ifPresent(due::add);
       if (state.deadline != null) {
         due.add(state.deadline);
@@ -218,8 +221,8 @@ public final class DrainController {
 
   private void onCall(CallEnded c, Instant now) {
     Optional<Instant> sent = state.calls.ended(c.kind());
-    if (sent.isEmpty()) {
-      return; // not a call this controller has in flight
+    if (sent.isEmpty() || state.phase.terminal()) {
+      return; // not a call in flight; or one that ended after the drain did: nothing to decide
     }
     switch (c.kind()) {
       case PROTECT, UNPROTECT -> protection.onCall(c.kind(), c.result(), now, state.calls);

@@ -36,6 +36,10 @@ final class OperatorRequests {
     }
     state.holdReason = reason;
     state.holdSince = now;
+    // A release not carried out yet (the action not active yet, a complete being retried) is
+    // withdrawn: the operator was just told the action stays open.
+    state.releaseReason = null;
+    state.releaseForced = false;
     if (state.phase == Phase.DRAINED) {
       state.phase = Phase.HOLDING;
     }

@@ -30,6 +30,7 @@ final class Retention {
   private final DrainState state;
   private final DrainSettings settings;
   private final Confirmation confirmation;
+  private Termination termination;
   private boolean abandonSent;
   private boolean confirmed;
   private String terminateReason;
@@ -38,6 +39,11 @@ final class Retention {
     this.state = state;
     this.settings = settings;
     this.confirmation = confirmation;
+  }
+
+  /** The flow that explains a "No active Lifecycle Action" answer; set once both exist. */
+  void explainedBy(Termination t) {
+    this.termination = t;
   }
 
   /** The deadline came with data queued: ABANDON into retention. */
@@ -129,12 +135,13 @@ final class Retention {
       return;
     }
     if (result instanceof CallResult.Answered a && a.outcome() != ActionOutcome.ACCEPTED) {
-      // Gone: an earlier ABANDON whose answer was lost, or a timeout that applied ABANDON.
-      // Either may have retained the instance; the group's own answer decides.
-      log.warn(
-          "ABANDON found no active lifecycle action {}: checking whether the instance was"
-              + " retained anyway",
-          state.ref);
+      // Not active yet (the load balancer still deregisters: max-hold came first), a blip, or
+      // gone (an earlier ABANDON whose answer was lost, a timeout). The group's answer decides:
+      // Terminating or Terminating:Wait, ABANDON again; Terminating:Retained, adopt; else LOST.
+      abandonSent = false;
+      log.warn("ABANDON found no active lifecycle action {}: asking Auto Scaling why", state.ref);
+      termination.askWhyNotActive(now, "abandon");
+      return;
     }
     state.phase = Phase.RETAINED;
     state.retainedSince = now;

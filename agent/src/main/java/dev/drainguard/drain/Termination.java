@@ -201,6 +201,9 @@ final class Termination {
       if (state.phase == Phase.AWAITING_ACTION) {
         state.actionActiveSince = now;
         state.phase = Phase.HOLDING;
+        // The action takes the hook as it is now, which may have changed while the instance
+        // deregistered (the hook was read when termination was noticed).
+        state.hookRereadWanted = true;
         log.info(
             "lifecycle action active, holding {} probes={} heartbeatEvery={}",
             state.ref,
@@ -237,7 +240,7 @@ final class Termination {
    * deregisters the instance, briefly around the transition, and after the action has ended.
    * DescribeAutoScalingInstances says which.
    */
-  private void askWhyNotActive(Instant now, String call) {
+  void askWhyNotActive(Instant now, String call) {
     askingWhy = call;
     if (state.phase != Phase.AWAITING_ACTION) {
       state.hookRereadWanted = true; // its timeouts may have changed under us

@@ -7,22 +7,29 @@ import java.util.function.Predicate;
 /**
  * Shortens a failing schedule: removes events one at a time, keeping each removal after which the
  * scenario still fails, until no single removal keeps it failing (or the run budget is spent).
+ * Shared by the agent scenarios and the decision-core scenarios ({@code scenario.core}).
  */
-final class Shrinker {
+public final class Shrinker {
 
   private Shrinker() {}
 
   static Scenario shrink(Scenario failing, Predicate<Scenario> stillFails, int maxRuns) {
-    List<Event> current = new ArrayList<>(failing.events());
+    return failing.withEvents(
+        shrink(failing.events(), e -> stillFails.test(failing.withEvents(e)), maxRuns));
+  }
+
+  /** The shortest sublist of {@code events} found for which {@code stillFails} holds. */
+  public static <E> List<E> shrink(List<E> events, Predicate<List<E>> stillFails, int maxRuns) {
+    List<E> current = new ArrayList<>(events);
     int runs = 0;
     boolean removed = true;
     while (removed && runs < maxRuns) {
       removed = false;
       for (int i = 0; i < current.size() && runs < maxRuns; ) {
-        List<Event> candidate = new ArrayList<>(current);
+        List<E> candidate = new ArrayList<>(current);
         candidate.remove(i);
         runs++;
-        if (stillFails.test(failing.withEvents(candidate))) {
+        if (stillFails.test(candidate)) {
           current = candidate;
           removed = true;
         } else {
@@ -30,6 +37,6 @@ final class Shrinker {
         }
       }
     }
-    return failing.withEvents(current);
+    return current;
   }
 }
