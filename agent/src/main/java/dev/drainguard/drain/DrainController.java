@@ -134,7 +134,6 @@ public final class DrainController {
           termination.evaluate(now);
         }
         case RETAINED -> {
-          retention.retryPending(now);
           retention.evaluate(now);
         }
         default -> {}
@@ -235,7 +234,11 @@ public final class DrainController {
           termination.onCall(c.kind(), sent.get(), c.result(), now);
         }
       }
-      case HEARTBEAT, CONTINUE -> termination.onCall(c.kind(), sent.get(), c.result(), now);
+      case HEARTBEAT, CONTINUE -> {
+        if (state.phase != Phase.RETAINED) { // retained: the action is over, and so are they
+          termination.onCall(c.kind(), sent.get(), c.result(), now);
+        }
+      }
     }
   }
 

@@ -81,7 +81,7 @@ final class Retention {
       return;
     }
     if (terminateReason != null || state.stopping) {
-      return; // a terminate is in flight or being retried
+      return; // a terminate is in flight
     }
     if (state.releaseReason != null) {
       if (confirmation.releaseStands(now) && confirmation.releaseConfirmed(now)) {
@@ -105,15 +105,10 @@ final class Retention {
     terminate(now, "retained instance drained");
   }
 
+  /** Asks for the terminate once its slot is free; {@link #evaluate} asks again until then. */
   private void terminate(Instant now, String reason) {
-    terminateReason = reason;
-    state.calls.start(CallKind.TERMINATE, now, state.out);
-  }
-
-  /** Retries a terminate whose slot was busy or cooling down. */
-  void retryPending(Instant now) {
-    if (terminateReason != null && state.phase == Phase.RETAINED && !state.stopping) {
-      state.calls.start(CallKind.TERMINATE, now, state.out);
+    if (state.calls.start(CallKind.TERMINATE, now, state.out)) {
+      terminateReason = reason;
     }
   }
 
@@ -198,6 +193,9 @@ final class Retention {
     if (result instanceof CallResult.Failed f) {
       state.error("terminate retained instance " + state.ref, f.message());
       state.calls.coolDown(CallKind.TERMINATE, now.plus(Termination.CALL_RETRY));
+      // Asked again only through evaluate, which first checks that the queues are still empty
+      // (or that an operator's release still stands): data may have come back meanwhile.
+      terminateReason = null;
       return;
     }
     state.end(

@@ -72,9 +72,10 @@ final class Termination {
         complete(now, state.releaseReason);
       }
     }
-    if (askingWhy == null) {
-      state.calls.start(CallKind.HEARTBEAT, now, state.out);
-    }
+    // Also while Auto Scaling is asked why the action is not active: a throttled describe must
+    // not stop the heartbeat that holds the action once it becomes active. A "not active" answer
+    // cools the heartbeat slot down for ACTION_RETRY, so this is no faster than before.
+    state.calls.start(CallKind.HEARTBEAT, now, state.out);
   }
 
   private void holding(Instant now) {
@@ -158,9 +159,7 @@ final class Termination {
         && now.isBefore(state.lastHeartbeat.plus(state.heartbeatEvery))) {
       return;
     }
-    if (askingWhy == null) {
-      state.calls.start(CallKind.HEARTBEAT, now, state.out);
-    }
+    state.calls.start(CallKind.HEARTBEAT, now, state.out); // see awaiting()
   }
 
   /** When a heartbeat is next owed, while this flow sends them. */
@@ -198,6 +197,7 @@ final class Termination {
       state.heartbeats++;
       state.lastHeartbeat = sentAt; // the timeout restarted no earlier than the call was sent
       unexplainedSince = null;
+      askingWhy = null; // the action is active: that answers the question
       if (state.phase == Phase.AWAITING_ACTION) {
         state.actionActiveSince = now;
         state.phase = Phase.HOLDING;
@@ -242,6 +242,9 @@ final class Termination {
    */
   void askWhyNotActive(Instant now, String call) {
     askingWhy = call;
+    if (call.equals("heartbeat")) {
+      state.calls.coolDown(CallKind.HEARTBEAT, now.plus(ACTION_RETRY));
+    }
     if (state.phase != Phase.AWAITING_ACTION) {
       state.hookRereadWanted = true; // its timeouts may have changed under us
     }

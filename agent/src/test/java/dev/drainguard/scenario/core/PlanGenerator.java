@@ -135,6 +135,16 @@ final class PlanGenerator {
       long at = d.between(0, finalDrain + 60_000);
       changes.add(w.write(at, d.p(50) ? d.between(20, 2000) : d.between(2000, 15_000)));
     }
+    // A burst around the final drain: writes close together, each queued briefly, so that
+    // snapshots taken moments apart may arrive in either order just when the quiet period ends.
+    boolean burst = d.p(40);
+    if (burst) {
+      long at = finalDrain + d.between(-5000, 20_000);
+      for (int i = 0, n = (int) d.between(2, 6); i < n; i++) {
+        at += d.between(50, 3000);
+        changes.add(w.write(at, d.p(60) ? d.between(50, 1500) : d.between(200, 2 * quiet + 1000)));
+      }
+    }
     long last = finalDrain + 75_000;
     if (d.p(10)) {
       for (int i = 0; i < 1 + d.r.nextInt(2); i++) {
@@ -162,6 +172,13 @@ final class PlanGenerator {
       }
     }
     long maxLate = faults(d, changes, command, cribl, ht, interval, timeout, scaleIn, active, last);
+    if (burst && d.p(60)) {
+      long lateBy = d.between(500, 10_000);
+      changes.add(
+          new Change.Window(
+              Math.max(0, finalDrain - 10_000), 65_000, Fault.SNAPSHOTS_LATE, null, lateBy));
+      maxLate = Math.max(maxLate, lateBy);
+    }
 
     long tail =
         2 * quiet

@@ -21,6 +21,9 @@ import java.util.TreeSet;
  * operator's release that was not forced it is T alone (a release skips the quiet period, not the
  * confirmation). Exactly two kinds of queued data are excused, both things no agent can know:
  *
+ * <p>A reading "counted" data when it included it and was not empty (a reading within the residual
+ * allowance told the agent nothing was queued).
+ *
  * <ul>
  *   <li>data that no reading delivered to this incarnation by T had counted (a probe read misses
  *       what comes and goes between two reads; the watcher misses a write through a hard link's
@@ -34,9 +37,11 @@ import java.util.TreeSet;
  *       releases on an old reading, or without a confirming rescan, gets no excuse.
  * </ul>
  *
- * For {@code any}, a reading counts from the instant it was delivered (the quiet period applies to
- * the combined verdict as the readings arrive); for {@code all} and names, a reading delivered by T
- * counts for the whole window (data seen is never un-seen, however late the reading came).
+ * For {@code any} the window before T is judged on what the readings delivered by each instant had
+ * counted (the quiet period applies to the combined verdict as the readings arrive, and one
+ * source's data does not restart it while another reads empty), and T itself as above; for {@code
+ * all} and names, a reading delivered by T counts for the whole window (data seen is never un-seen,
+ * however late the reading came).
  */
 final class ReleaseCheck {
 
@@ -70,7 +75,7 @@ final class ReleaseCheck {
         k -> {
           Map<Integer, Long> m = new HashMap<>();
           for (Delivery d : t.deliveries) {
-            if (d.inc() == inc) {
+            if (d.inc() == inc && !d.empty()) { // an empty reading told nothing was queued
               for (int id : d.shown()) {
                 m.merge(id, d.deliveredAt(), Math::min);
               }
@@ -154,9 +159,13 @@ final class ReleaseCheck {
             continue;
           }
           long seenAt = shown.getOrDefault(q.id(), Long.MAX_VALUE);
-          boolean known = seenAt <= (any() ? c : at);
           Optional<Long> read = confirmed.get(s);
-          boolean excused = !known && (q.end() <= at || read.isPresent() && q.start() > read.get());
+          boolean excused;
+          if (any() && c < at) {
+            excused = seenAt > c; // any: judged on what the readings had said by then
+          } else {
+            excused = seenAt > at && (q.end() <= at || read.isPresent() && q.start() > read.get());
+          }
           if (!excused) {
             bytes += q.bytes();
             ids.add(q.id());
