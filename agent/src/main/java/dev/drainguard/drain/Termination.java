@@ -197,7 +197,6 @@ final class Termination {
       state.heartbeats++;
       state.lastHeartbeat = sentAt; // the timeout restarted no earlier than the call was sent
       unexplainedSince = null;
-      askingWhy = null; // the action is active: that answers the question
       if (state.phase == Phase.AWAITING_ACTION) {
         state.actionActiveSince = now;
         state.phase = Phase.HOLDING;

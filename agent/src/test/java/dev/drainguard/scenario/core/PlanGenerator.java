@@ -137,10 +137,10 @@ final class PlanGenerator {
     }
     // A burst around the final drain: writes close together, each queued briefly, so that
     // snapshots taken moments apart may arrive in either order just when the quiet period ends.
-    boolean burst = d.p(40);
+    boolean burst = d.p(50);
     if (burst) {
-      long at = finalDrain + d.between(-5000, 20_000);
-      for (int i = 0, n = (int) d.between(2, 6); i < n; i++) {
+      long at = finalDrain + d.between(-5000, 15_000);
+      for (int i = 0, n = (int) d.between(1, 6); i < n; i++) {
         at += d.between(50, 3000);
         changes.add(w.write(at, d.p(60) ? d.between(50, 1500) : d.between(200, 2 * quiet + 1000)));
       }
@@ -172,7 +172,7 @@ final class PlanGenerator {
       }
     }
     long maxLate = faults(d, changes, command, cribl, ht, interval, timeout, scaleIn, active, last);
-    if (burst && d.p(60)) {
+    if (burst && d.p(80)) {
       long lateBy = d.between(500, 10_000);
       changes.add(
           new Change.Window(
