@@ -186,7 +186,7 @@ final class Agent implements AutoCloseable {
                       cfg.hookName(),
                       meteredImds,
                       lifecycle));
-      if (cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
+      if (!found.missing() && cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
         throw new ConfigException(
             "deadline-margin "
                 + cfg.deadlineMargin()
@@ -267,13 +267,7 @@ final class Agent implements AutoCloseable {
       ProbeSet confirmer = watcher;
       Effects effects =
           new Effects(
-              lifecycle,
-              found.ref(),
-              runner,
-              confirmer::confirm,
-              callThreads,
-              Effects.CALL_DEADLINE,
-              sink);
+              lifecycle, runner, confirmer::confirm, callThreads, Effects.CALL_DEADLINE, sink);
       DrainLoop loop = new DrainLoop(controller, effects::execute, clock, clockRecheck, onDeath);
       startedLoop = loop;
       // Bind the socket (and metrics) before the first step: a second agent started by mistake

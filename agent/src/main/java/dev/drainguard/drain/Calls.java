@@ -2,11 +2,13 @@ package dev.drainguard.drain;
 
 import dev.drainguard.drain.Intent.CallKind;
 import dev.drainguard.drain.Intent.Slot;
+import dev.drainguard.lifecycle.LifecycleHookRef;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The Auto Scaling calls in flight, one per {@link Slot}, and when each slot may be used again
@@ -17,8 +19,16 @@ final class Calls {
 
   private record InFlight(CallKind kind, Instant sentAt) {}
 
+  private final Supplier<LifecycleHookRef> ref;
   private final Map<Slot, InFlight> inFlight = new EnumMap<>(Slot.class);
   private final Map<Slot, Instant> notBefore = new EnumMap<>(Slot.class);
+
+  /**
+   * @param ref the hook and instance each call is made for, as the core knows it when it asks
+   */
+  Calls(Supplier<LifecycleHookRef> ref) {
+    this.ref = ref;
+  }
 
   /** Whether a call of {@code kind} may start at {@code now}: its slot is free and cooled down. */
   boolean ready(CallKind kind, Instant now) {
@@ -32,7 +42,7 @@ final class Calls {
       return false;
     }
     inFlight.put(kind.slot(), new InFlight(kind, now));
-    out.add(new Intent.Call(kind));
+    out.add(new Intent.Call(kind, ref.get()));
     return true;
   }
 

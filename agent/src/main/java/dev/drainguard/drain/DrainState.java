@@ -26,9 +26,9 @@ final class DrainState {
 
   private static final Logger log = LoggerFactory.getLogger(DrainController.class);
 
-  final LifecycleHookRef ref;
+  LifecycleHookRef ref;
   final Evidence evidence;
-  final Calls calls = new Calls();
+  final Calls calls = new Calls(() -> ref);
 
   /** The intents asked for during the current step; handed to the executors after it. */
   final List<Intent> out = new ArrayList<>();
@@ -37,6 +37,9 @@ final class DrainState {
   TargetLifecycleState target = TargetLifecycleState.IN_SERVICE;
   TerminationHook hook;
   Instant hookReadAt;
+
+  /** The group has no termination hook (yet): scale-in is not held until one is found. */
+  boolean hookMissing;
 
   /** The hook is to be read again (termination noticed, or a surprising answer). */
   boolean hookRereadWanted;

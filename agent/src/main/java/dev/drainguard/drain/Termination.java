@@ -5,9 +5,11 @@ import dev.drainguard.drain.Intent.CallKind;
 import dev.drainguard.lifecycle.ActionOutcome;
 import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleResult;
+import dev.drainguard.net.JitteredBackoff;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +23,8 @@ final class Termination {
   private static final Logger log = LoggerFactory.getLogger(DrainController.class);
 
   /**
-   * While the action is not active yet, how often to ask again: short enough that holding starts
-   * within seconds of Terminating:Wait, long enough that a 15 min grace costs under 200 calls.
+   * Retention's pace while the instance moves into Terminating:Retained: a few calls in the two
+   * minutes it may take.
    */
   static final Duration ACTION_RETRY = Duration.ofSeconds(5);
 
@@ -36,7 +38,12 @@ final class Termination {
   private final DrainSettings settings;
   private final Retention retention;
   private final Confirmation confirmation;
+  private final RandomGenerator random;
   private String completeReason;
+
+  /** "Not active yet" answers in a row: how far the jittered back-off has grown. */
+  private int notActiveYet;
+
   private boolean deadlineLogged;
 
   /** Set when a "no active action" answer is being explained by DescribeAutoScalingInstances. */
@@ -46,7 +53,12 @@ final class Termination {
   private Instant unexplainedSince;
 
   Termination(
-      DrainState state, DrainSettings settings, Retention retention, Confirmation confirmation) {
+      DrainState state,
+      DrainSettings settings,
+      Retention retention,
+      Confirmation confirmation,
+      RandomGenerator random) {
+    this.random = random;
     this.state = state;
     this.settings = settings;
     this.retention = retention;
@@ -198,6 +210,7 @@ final class Termination {
       state.heartbeats++;
       state.lastHeartbeat = sentAt; // the timeout restarted no earlier than the call was sent
       unexplainedSince = null;
+      notActiveYet = 0;
       if (state.phase == Phase.AWAITING_ACTION) {
         state.actionActiveSince = now;
         state.phase = Phase.HOLDING;
@@ -308,9 +321,16 @@ final class Termination {
               + lifecycle);
       return;
     }
-    log.debug("lifecycle action not active yet {} state={}", state.ref, lifecycle);
-    state.calls.coolDown(CallKind.HEARTBEAT, now.plus(ACTION_RETRY));
-    state.calls.coolDown(CallKind.CONTINUE, now.plus(ACTION_RETRY));
+    // A fleet that scales in together must not ask in step: full jitter, growing to a cap that
+    // still lets the first heartbeat come within a third of the hook's current timeout.
+    Duration pause =
+        JitteredBackoff.NOT_ACTIVE_YET
+            .cappedAt(state.hook.heartbeatTimeout().dividedBy(3))
+            .delay(++notActiveYet, random);
+    log.debug(
+        "lifecycle action not active yet {} state={} nextTryIn={}", state.ref, lifecycle, pause);
+    state.calls.coolDown(CallKind.HEARTBEAT, now.plus(pause));
+    state.calls.coolDown(CallKind.CONTINUE, now.plus(pause));
   }
 
   /** Sends CONTINUE once its slot is free: the step before it confirmed the queues are empty. */

@@ -161,7 +161,8 @@ class DrainControllerTest {
     Driver c = holdingOrAwaiting();
     run(c, Duration.ofMinutes(14));
     assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
-    run(c, Duration.ofMinutes(2));
+    // the next describe after the 15 min grace comes within one back-off pause (at most 200 s)
+    run(c, Duration.ofMinutes(5));
     assertThat(c.status().phase()).isEqualTo(Phase.LOST);
     assertThat(c.status().endReason())
         .hasValueSatisfying(r -> assertThat(r).contains("action-grace").contains("InService"));

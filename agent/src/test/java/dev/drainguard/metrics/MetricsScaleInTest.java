@@ -163,7 +163,6 @@ class MetricsScaleInTest {
     Effects effects =
         new Effects(
             api,
-            ref,
             noCommand,
             () ->
                 CompletableFuture.runAsync(
