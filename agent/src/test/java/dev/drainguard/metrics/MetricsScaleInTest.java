@@ -82,6 +82,7 @@ class MetricsScaleInTest {
   DrainLoop loop;
   DrainController controller;
   ImdsPoller poller;
+  Effects effects;
   AgentMetrics metrics;
   MetricsServer server;
 
@@ -160,7 +161,7 @@ class MetricsScaleInTest {
             Duration.ofSeconds(5),
             metrics::onStatus);
     metrics.onStatus(controller.status());
-    Effects effects =
+    effects =
         new Effects(
             api,
             noCommand,
@@ -236,7 +237,10 @@ class MetricsScaleInTest {
       left = left.minus(step);
       Instant now = clock.instant();
       long giveUp = System.nanoTime() + WAIT.toNanos();
-      while (controller.status().evaluatedAt().isBefore(now)) {
+      while (controller.status().evaluatedAt().isBefore(now)
+          || !poller.idle()
+          || effects.outstanding() > 0
+          || !loop.idle()) {
         assertThat(System.nanoTime()).as("controller evaluated %s", now).isLessThan(giveUp);
         LockSupport.parkNanos(1_000_000);
       }
