@@ -15,13 +15,16 @@ import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.drain.ShellCommandRunner;
+import dev.drainguard.forecast.ForecastSettings;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.metrics.AgentMetrics;
+import dev.drainguard.metrics.FleetTags;
 import dev.drainguard.metrics.MetricsServer;
+import dev.drainguard.metrics.StatsdMetrics;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
@@ -71,6 +74,7 @@ final class Agent implements AutoCloseable {
   private final ExecutorService callThreads;
   private final ControlServer control;
   private final MetricsServer metricsServer;
+  private final StatsdMetrics fleet;
   private boolean closed;
 
   /** How long the control socket waits for the drain loop to take a hold or release. */
@@ -102,7 +106,8 @@ final class Agent implements AutoCloseable {
       ExecutorService commandThreads,
       ExecutorService callThreads,
       ControlServer control,
-      MetricsServer metricsServer) {
+      MetricsServer metricsServer,
+      StatsdMetrics fleet) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
@@ -114,6 +119,7 @@ final class Agent implements AutoCloseable {
     this.callThreads = callThreads;
     this.control = control;
     this.metricsServer = metricsServer;
+    this.fleet = fleet;
   }
 
   /**
@@ -153,6 +159,7 @@ final class Agent implements AutoCloseable {
     AgentMetrics metrics = new AgentMetrics(clock, Version.get());
     InstanceMetadata meteredImds = metrics.instrument(imds);
     MetricsServer metricsServer = null;
+    StatsdMetrics fleet = null;
     SdkLifecycleActions api = null;
     ProbeSet watcher = null;
     ImdsPoller poller = null;
@@ -259,6 +266,7 @@ final class Agent implements AutoCloseable {
               s -> {
                 metrics.onStatus(s);
                 metrics.onQueues(s.queues());
+                metrics.onForecast(s.forecast());
                 listener.accept(s);
               });
       // The controller reports changes only: the metrics start from its first status.
@@ -275,6 +283,16 @@ final class Agent implements AutoCloseable {
       control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
       if (cfg.metricsPort().isPresent()) {
         metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
+      }
+      if (cfg.statsdAddress().isPresent()) {
+        fleet =
+            StatsdMetrics.start(
+                metrics,
+                cfg.statsdAddress().get(),
+                cfg.statsdFlavor(),
+                new FleetTags(
+                    found.ref().groupName(), found.ref().instanceId(), found.ref().hookName()),
+                guard);
       }
       loop.start();
       synchronized (early) {
@@ -314,8 +332,12 @@ final class Agent implements AutoCloseable {
           commandThreads,
           callThreads,
           control,
-          metricsServer);
+          metricsServer,
+          fleet);
     } catch (RuntimeException e) {
+      if (fleet != null) {
+        fleet.close();
+      }
       if (poller != null) {
         poller.close();
       }
@@ -405,7 +427,8 @@ final class Agent implements AutoCloseable {
             cfg.protectThreshold(),
             cfg.protectAfter(),
             cfg.protectInterval(),
-            initiallyProtected));
+            initiallyProtected),
+        ForecastSettings.of(cfg.stallAfter(), cfg.probeInterval()));
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -433,6 +456,9 @@ final class Agent implements AutoCloseable {
     closed = true;
     if (metricsServer != null) {
       metricsServer.close();
+    }
+    if (fleet != null) {
+      fleet.close();
     }
     control.close();
     poller.close();

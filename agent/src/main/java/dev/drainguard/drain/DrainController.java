@@ -46,6 +46,7 @@ public final class DrainController {
   private final Termination termination;
   private final SpotNotices notices;
   private final OperatorRequests operator;
+  private final Forecasting forecasting;
 
   /** While the group has no termination hook, how often its hooks are read again. */
   static final Duration HOOK_LOOK_EVERY = Duration.ofMinutes(5);
@@ -124,6 +125,7 @@ public final class DrainController {
     this.termination = new Termination(state, settings, retention, confirmation, random);
     this.notices = new SpotNotices(state, events);
     this.operator = new OperatorRequests(state, ref, settings.deadlinePolicy());
+    this.forecasting = new Forecasting(settings.forecast(), settings.deadlinePolicy(), start);
     this.status = state.toStatus(settings.deadlinePolicy(), protection, events.fired());
   }
 
@@ -163,6 +165,7 @@ public final class DrainController {
   private void evaluate(Instant now) {
     state.snapshot = state.evidence.verdict(now);
     if (!state.phase.terminal()) {
+      forecasting.evaluate(state, events, now);
       switch (state.phase) {
         case IN_SERVICE -> {
           protection.evaluate(
@@ -433,7 +436,9 @@ public final class DrainController {
         || before.releaseRequested() != status.releaseRequested()
         || before.scaleInProtected() != status.scaleInProtected()
         || !before.rebalanceRecommendedAt().equals(status.rebalanceRecommendedAt())
-        || !before.eventCommands().equals(status.eventCommands())) {
+        || !before.eventCommands().equals(status.eventCommands())
+        || !before.atRiskWarnedAt().equals(status.atRiskWarnedAt())
+        || before.forecast().stalled() != status.forecast().stalled()) {
       listener.accept(status);
     }
   }

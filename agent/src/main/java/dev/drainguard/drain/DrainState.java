@@ -1,5 +1,6 @@
 package dev.drainguard.drain;
 
+import dev.drainguard.forecast.Forecast;
 import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleHookRef;
@@ -69,6 +70,13 @@ final class DrainState {
   volatile boolean stopping;
 
   Instant retainedSince;
+
+  /** The drain rate, time to empty and bytes at risk as of the latest step. */
+  Forecast forecast;
+
+  /** When the forecast first said data would be left at the deadline. */
+  Instant atRiskWarnedAt;
+
   SpotNotice spotInterruption;
   Instant rebalanceAt;
 
@@ -84,6 +92,7 @@ final class DrainState {
     this.evidence = evidence;
     this.evaluatedAt = now;
     this.snapshot = evidence.verdict(now);
+    this.forecast = Forecast.unknown(now);
   }
 
   /** Reaches a terminal phase, logging once: at ERROR unless it completed with nothing queued. */
@@ -172,6 +181,8 @@ final class DrainState {
         protection.changedAt(),
         Optional.ofNullable(spotInterruption),
         Optional.ofNullable(rebalanceAt),
-        eventCommands);
+        eventCommands,
+        forecast,
+        Optional.ofNullable(atRiskWarnedAt));
   }
 }

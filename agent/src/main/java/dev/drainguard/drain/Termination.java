@@ -221,10 +221,11 @@ final class Termination {
             state.heartbeatEvery);
       } else {
         log.info(
-            "heartbeat sent {} count={} queuedBytes={} next={}",
+            "heartbeat sent {} count={} queuedBytes={} forecast=\"{}\" next={}",
             state.ref,
             state.heartbeats,
             state.snapshot.totalBytes(),
+            state.forecast.describe(),
             sentAt.plus(state.heartbeatEvery));
       }
       return;
