@@ -173,6 +173,10 @@ public final class DrainController {
           lookForMissingHook(now);
         }
         case AWAITING_ACTION, HOLDING, DRAINED -> {
+          if (state.deadlineWanted) {
+            state.deadlineWanted = false;
+            state.deadline = deadlineFrom(state.noticedAt);
+          }
           if (state.hookRereadWanted
               && state.calls.start(CallKind.DESCRIBE_HOOKS, now, state.out)) {
             state.hookRereadWanted = false;
@@ -262,6 +266,7 @@ public final class DrainController {
     }
     state.snapshot = state.evidence.verdict(now);
     state.noticedAt = now;
+    state.globalFrom = lastNotTerminated != null ? lastNotTerminated : now;
     state.deadline = deadlineFrom(now);
     state.phase = Phase.AWAITING_ACTION;
     events.fire("termination", state.commandEnv(Phase.AWAITING_ACTION), state.out);
@@ -283,8 +288,7 @@ public final class DrainController {
    * notice.
    */
   private Instant deadlineFrom(Instant notice) {
-    Instant started = lastNotTerminated != null ? lastNotTerminated : notice;
-    Instant d = started.plus(state.hook.globalTimeout()).minus(settings.deadlineMargin());
+    Instant d = state.globalFrom.plus(state.hook.globalTimeout()).minus(settings.deadlineMargin());
     if (settings.maxHold().isPresent()) {
       Instant m = notice.plus(settings.maxHold().get());
       d = m.isBefore(d) ? m : d;
@@ -351,7 +355,7 @@ public final class DrainController {
     state.heartbeatEvery =
         heartbeatInterval(settings.heartbeatInterval(), state.hook.heartbeatTimeout());
     if (!before.equals(state.hook)) {
-      if (state.noticedAt != null) {
+      if (state.noticedAt != null && state.phase != Phase.RETAINED) {
         state.deadline = deadlineFrom(state.noticedAt);
       }
       log.warn(
@@ -397,6 +401,16 @@ public final class DrainController {
    * #release} or the deadline policy acts. Allowed before termination too.
    */
   public ControlResult hold(String reason, Instant now) {
+    for (CallKind k : List.of(CallKind.CONTINUE, CallKind.ABANDON, CallKind.TERMINATE)) {
+      if (state.calls.inFlight(k)) {
+        return new ControlResult(
+            false,
+            "too late to hold: "
+                + k
+                + " has been sent and cannot be called back; 'drainguard status' shows how it"
+                + " ends");
+      }
+    }
     ControlResult r = operator.hold(reason, now);
     publish();
     return r;

@@ -55,6 +55,15 @@ final class DrainState {
   Instant actionActiveSince;
   Instant deadline;
 
+  /**
+   * The earliest instant the hook's global timeout may have started counting: the last IMDS read
+   * before the notice, moved forward while Auto Scaling says the instance is still deregistering.
+   */
+  Instant globalFrom;
+
+  /** {@link #globalFrom} moved: the deadline is to be computed again. */
+  boolean deadlineWanted;
+
   int heartbeats;
   Instant lastHeartbeat;
   Instant drainedAt;

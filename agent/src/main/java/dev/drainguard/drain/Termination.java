@@ -84,9 +84,7 @@ final class Termination {
         complete(now, state.releaseReason);
       }
     }
-    if (askingWhy == null) {
-      state.calls.start(CallKind.HEARTBEAT, now, state.out);
-    }
+    state.calls.start(CallKind.HEARTBEAT, now, state.out);
   }
 
   private void holding(Instant now) {
@@ -170,9 +168,9 @@ final class Termination {
         && now.isBefore(state.lastHeartbeat.plus(state.heartbeatEvery))) {
       return;
     }
-    if (askingWhy == null) {
-      state.calls.start(CallKind.HEARTBEAT, now, state.out);
-    }
+    // Also while Auto Scaling is being asked why an answer was "No active": a describe that is
+    // throttled must not stop the heartbeats (the back-off paces them meanwhile).
+    state.calls.start(CallKind.HEARTBEAT, now, state.out);
   }
 
   /** When a heartbeat is next owed, while this flow sends them. */
@@ -192,7 +190,7 @@ final class Termination {
     switch (kind) {
       case HEARTBEAT -> onHeartbeat(sentAt, result, now);
       case CONTINUE -> onContinue(result, now);
-      case DESCRIBE_INSTANCE -> onDescribed(result, now);
+      case DESCRIBE_INSTANCE -> onDescribed(sentAt, result, now);
       default -> {}
     }
   }
@@ -213,6 +211,8 @@ final class Termination {
       notActiveYet = 0;
       if (state.phase == Phase.AWAITING_ACTION) {
         state.actionActiveSince = now;
+        // The action started with the hook as it was then, which may differ from the notice's.
+        state.hookRereadWanted = true;
         state.phase = Phase.HOLDING;
         log.info(
             "lifecycle action active, holding {} probes={} heartbeatEvery={}",
@@ -230,7 +230,23 @@ final class Termination {
       }
       return;
     }
+    backOff(now);
     askWhyNotActive(now, "heartbeat");
+  }
+
+  /**
+   * After "No active": the next heartbeat and complete wait a jittered pause, so that a fleet that
+   * scales in together does not ask in step; capped so the first heartbeat after the action becomes
+   * active comes within a third of the hook's current timeout.
+   */
+  private void backOff(Instant now) {
+    Duration pause =
+        JitteredBackoff.NOT_ACTIVE_YET
+            .cappedAt(state.hook.heartbeatTimeout().dividedBy(3))
+            .delay(++notActiveYet, random);
+    state.calls.coolDown(CallKind.HEARTBEAT, now.plus(pause));
+    state.calls.coolDown(CallKind.CONTINUE, now.plus(pause));
+    log.debug("lifecycle action not active {} nextTryIn={}", state.ref, pause);
   }
 
   private void onContinue(CallResult result, Instant now) {
@@ -243,6 +259,7 @@ final class Termination {
       state.end(now, Phase.COMPLETED, LifecycleResult.CONTINUE, completeReason);
       return;
     }
+    backOff(now);
     askWhyNotActive(now, "complete");
   }
 
@@ -271,7 +288,7 @@ final class Termination {
     return askingWhy != null;
   }
 
-  private void onDescribed(CallResult result, Instant now) {
+  private void onDescribed(Instant sentAt, CallResult result, Instant now) {
     if (askingWhy == null) {
       return;
     }
@@ -309,9 +326,18 @@ final class Termination {
     }
     if (lifecycle.startsWith("Terminating")) {
       unexplainedSince = null; // deregistering, or waiting: not active yet, keep trying
+      if (lifecycle.equals("Terminating")) {
+        // Still deregistering when asked: the action and its global timeout had not started.
+        state.globalFrom = state.globalFrom.isBefore(sentAt) ? sentAt : state.globalFrom;
+        state.deadlineWanted = true;
+      }
     } else if (unexplainedSince == null) {
       unexplainedSince = now;
     } else if (!now.isBefore(unexplainedSince.plus(settings.actionGrace()))) {
+      if (state.phase == Phase.AWAITING_ACTION) {
+        backInService(now, lifecycle);
+        return;
+      }
       state.end(
           now,
           Phase.LOST,
@@ -322,16 +348,27 @@ final class Termination {
               + lifecycle);
       return;
     }
-    // A fleet that scales in together must not ask in step: full jitter, growing to a cap that
-    // still lets the first heartbeat come within a third of the hook's current timeout.
-    Duration pause =
-        JitteredBackoff.NOT_ACTIVE_YET
-            .cappedAt(state.hook.heartbeatTimeout().dividedBy(3))
-            .delay(++notActiveYet, random);
-    log.debug(
-        "lifecycle action not active yet {} state={} nextTryIn={}", state.ref, lifecycle, pause);
-    state.calls.coolDown(CallKind.HEARTBEAT, now.plus(pause));
-    state.calls.coolDown(CallKind.CONTINUE, now.plus(pause));
+    log.debug("lifecycle action not active yet {} state={}", state.ref, lifecycle);
+  }
+
+  /**
+   * The notice was not borne out: for action-grace Auto Scaling has said the instance is not
+   * terminating at all (a wrong IMDS answer, a termination cancelled). Back to watching for the
+   * next one, rather than ending and watching for nothing.
+   */
+  private void backInService(Instant now, String lifecycle) {
+    log.warn(
+        "termination notice not borne out {}: Auto Scaling has said {} for action-grace {};"
+            + " back in service",
+        state.ref,
+        lifecycle,
+        settings.actionGrace());
+    state.phase = Phase.IN_SERVICE;
+    state.noticedAt = null;
+    state.deadline = null;
+    state.releaseReason = null;
+    unexplainedSince = null;
+    notActiveYet = 0;
   }
 
   /** Sends CONTINUE once its slot is free: the step before it confirmed the queues are empty. */
