@@ -52,6 +52,7 @@ final class RootTracker {
     OVERFLOW,
     INVALID_KEY,
     RECHECK,
+    RESCAN,
     IO_ERROR,
     POLL,
     WATCH_RETRY
@@ -75,6 +76,13 @@ final class RootTracker {
   private final Map<Path, Boolean> touched = new LinkedHashMap<>();
 
   private final List<WatchKey> toReset = new ArrayList<>();
+
+  /** Test hooks: keys of this directory are held back; runs before each read of the disk. */
+  private Path holdForTest;
+
+  private final List<WatchKey> heldForTest = new ArrayList<>();
+  private Runnable beforeReadsForTest = () -> {};
+
   private Reason reconcileNeeded;
   private String error;
   private RootJudgement judgement;
@@ -105,8 +113,12 @@ final class RootTracker {
    * Records the events of a key this root's watch service returned; keys we cancelled are skipped.
    */
   void take(WatchKey key) {
-    toReset.add(key);
     Path dir = watches.dirOf(key);
+    if (holdForTest != null && holdForTest.equals(dir)) {
+      heldForTest.add(key);
+      return;
+    }
+    toReset.add(key);
     for (WatchEvent<?> event : key.pollEvents()) {
       if (dir != null) {
         onEvent(dir, event.kind(), event.context());
@@ -130,6 +142,9 @@ final class RootTracker {
    * Applies what {@link #take} recorded, re-arms the keys, and reconciles when events were lost.
    */
   void settle() {
+    if (!touched.isEmpty()) {
+      beforeReadsForTest.run();
+    }
     if (reconcileNeeded == null && error == null) {
       applyTouched();
     }
@@ -175,11 +190,12 @@ final class RootTracker {
    * (unless the root is polled and this is a poll).
    */
   void reconcile(Reason reason) {
+    beforeReadsForTest.run();
     reconcileNeeded = null;
     touched.clear();
     RootJudgement before = judgement();
     CountedFiles.Saved saved = files.save();
-    registering = polled == null || reason != Reason.POLL;
+    registering = polled == null || (reason != Reason.POLL && reason != Reason.RESCAN);
     boolean allWatched;
     forgetAll();
     try {
@@ -248,6 +264,21 @@ final class RootTracker {
   void forgetFiles() {
     files.clear();
     judgement = null;
+  }
+
+  /** Test hook: holds back the keys of {@code dir}; null applies the held keys, holds no more. */
+  void holdKeys(Path dir) {
+    holdForTest = dir;
+    if (dir == null) {
+      List<WatchKey> held = List.copyOf(heldForTest);
+      heldForTest.clear();
+      held.forEach(this::take);
+    }
+  }
+
+  /** Test hook: {@code action} runs each time this root starts reading the disk. */
+  void beforeReads(Runnable action) {
+    beforeReadsForTest = action;
   }
 
   /** Test hook: inotify refuses watches beyond {@code n} for this root. */
