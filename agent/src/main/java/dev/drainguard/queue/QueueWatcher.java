@@ -75,6 +75,22 @@ public final class QueueWatcher implements QueueProbe {
    */
   static final Duration MULTI_ROOT_POLL_SLICE = Duration.ofMillis(100);
 
+  /**
+   * In service, events are applied at most once per this window (the first after a quiet spell at
+   * once): a writer appending thousands of times a second costs five batches a second, and any
+   * change, empty to not empty included, is published within the window.
+   */
+  public static final Duration IN_SERVICE_WINDOW = Duration.ofMillis(200);
+
+  /** The window while {@link #setUrgent urgent}: once termination is noticed, reaction counts. */
+  public static final Duration URGENT_WINDOW = Duration.ofMillis(50);
+
+  /**
+   * In service, a change of bytes alone smaller than a bucket (12.5 %) is told to the listener at
+   * most this late (see {@link Publication}); {@link #snapshot()} has it at once.
+   */
+  static final Duration BYTES_REFRESH = Duration.ofSeconds(5);
+
   /** How long {@link #close()} waits for a scan in progress; the thread is a daemon regardless. */
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -192,6 +208,18 @@ public final class QueueWatcher implements QueueProbe {
     return judgements.snapshot(at);
   }
 
+  /**
+   * Urgent (once termination is noticed): events are applied within {@link #URGENT_WINDOW} instead
+   * of {@link #IN_SERVICE_WINDOW}, and every change of bytes is told to the listener; switching on
+   * tells at once what was held back. Callable from any thread.
+   */
+  public void setUrgent(boolean urgent) {
+    if (publication.urgent() != urgent) {
+      publication.urgent(urgent);
+      mailbox.nudge();
+    }
+  }
+
   /** A full rescan bounded by {@link #DEFAULT_RESCAN_TIMEOUT}; see {@link #rescan(Duration)}. */
   public QueueSnapshot rescan() {
     return rescan(DEFAULT_RESCAN_TIMEOUT);
@@ -284,6 +312,16 @@ public final class QueueWatcher implements QueueProbe {
   /** Test hook: {@code action} runs on the watcher thread each time a root starts reading disk. */
   void beforeReadsForTest(Runnable action) {
     mailbox.call(() -> trackers.forEach(t -> t.beforeReads(action)), TEST_HOOK_TIMEOUT);
+  }
+
+  /** Test hook: returns once the watcher thread has finished what it was doing. */
+  void syncForTest() {
+    mailbox.call(() -> {}, TEST_HOOK_TIMEOUT);
+  }
+
+  /** The watcher thread; for tests. */
+  Thread threadForTest() {
+    return thread;
   }
 
   /** Whether the watcher thread is alive; for tests. */

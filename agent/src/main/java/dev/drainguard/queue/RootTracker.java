@@ -67,6 +67,9 @@ final class RootTracker {
 
   private final List<WatchKey> toReset = new ArrayList<>();
 
+  /** Keys signalled and not taken yet: their events keep accumulating (and coalescing) in them. */
+  private final List<WatchKey> arrived = new ArrayList<>();
+
   /** Test hooks: keys of this directory are held back; runs before each read of the disk. */
   private Path holdForTest;
 
@@ -103,9 +106,30 @@ final class RootTracker {
   }
 
   /**
+   * A key this root's watch service returned: its events are left in it, where the JDK coalesces
+   * repeats (a write after a write to the same file is one event), until {@link #takeArrived}.
+   */
+  void arrive(WatchKey key) {
+    arrived.add(key);
+  }
+
+  /** Whether a key arrived since the last {@link #takeArrived}. */
+  boolean hasArrived() {
+    return !arrived.isEmpty();
+  }
+
+  /** Takes the events of every key that arrived; {@link #settle} applies them. */
+  void takeArrived() {
+    for (int i = 0; i < arrived.size(); i++) {
+      take(arrived.get(i));
+    }
+    arrived.clear();
+  }
+
+  /**
    * Records the events of a key this root's watch service returned; keys we cancelled are skipped.
    */
-  void take(WatchKey key) {
+  private void take(WatchKey key) {
     Path dir = tree.watches().dirOf(key);
     if (holdForTest != null && holdForTest.equals(dir)) {
       heldForTest.add(key);

@@ -53,23 +53,46 @@ final class WatcherLoop {
     return true;
   }
 
-  /** Runs until closed (the watch services closed) or interrupted. */
+  /**
+   * Runs until closed (the watch services closed) or interrupted.
+   *
+   * <p>Events are coalesced: the first key after a quiet spell is applied at once; while events
+   * keep coming, the keys that arrive are left to accumulate until a window ({@link
+   * QueueWatcher#IN_SERVICE_WINDOW}, or {@link QueueWatcher#URGENT_WINDOW} while urgent) has passed
+   * since the last batch, and each touched path is then stat'ed once. So a writer's burst costs one
+   * batch per window, and a change is applied within a window of its event.
+   */
   void run() {
-    long nextReconcile = System.nanoTime() + reconcileInterval.toNanos();
-    long nextHealthCheck = System.nanoTime() + QueueWatcher.HEALTH_CHECK_INTERVAL.toNanos();
-    long nextPoll = System.nanoTime() + QueueWatcher.POLL_INTERVAL.toNanos();
-    long nextWatchRetry = System.nanoTime() + QueueWatcher.WATCH_RETRY_INTERVAL.toNanos();
+    long start = System.nanoTime();
+    long nextReconcile = start + reconcileInterval.toNanos();
+    long nextHealthCheck = start + QueueWatcher.HEALTH_CHECK_INTERVAL.toNanos();
+    long nextPoll = start + QueueWatcher.POLL_INTERVAL.toNanos();
+    long nextWatchRetry = start + QueueWatcher.WATCH_RETRY_INTERVAL.toNanos();
+    long lastBatch = start - QueueWatcher.IN_SERVICE_WINDOW.toNanos();
     while (!closed.getAsBoolean()) {
       Instant batch = null;
       try {
-        batch =
-            takeEvents(
-                Math.min(Math.min(nextReconcile, nextHealthCheck), nextPoll) - System.nanoTime());
+        long timers =
+            Math.min(
+                Math.min(nextReconcile, nextHealthCheck),
+                Math.min(nextPoll, publication.tellDue(System.nanoTime())));
+        long windowEnd = lastBatch + windowNanos();
+        arrive((anyArrived() ? Math.min(timers, windowEnd) : timers) - System.nanoTime());
+        long now = System.nanoTime();
+        boolean events = anyArrived();
+        if (events) {
+          publication.pending();
+        }
+        if (!(events && now - windowEnd >= 0) && !mailbox.pending() && now - timers < 0) {
+          continue; // the window is still open: let its keys gather more events
+        }
+        batch = publication.begin();
+        lastBatch = now;
+        trackers.forEach(RootTracker::takeArrived);
         if (mailbox.runCalls()) {
           publish(batch, false); // before anything repairs it, so tests see what the hook did
         }
         trackers.forEach(RootTracker::settle);
-        long now = System.nanoTime();
         if (now - nextHealthCheck >= 0) {
           trackers.forEach(RootTracker::healthCheck);
           nextHealthCheck = now + QueueWatcher.HEALTH_CHECK_INTERVAL.toNanos();
@@ -99,7 +122,9 @@ final class WatcherLoop {
         failAll(e, batch != null ? batch : publication.begin()); // retried by the health check
         nextHealthCheck = System.nanoTime() + QueueWatcher.HEALTH_CHECK_INTERVAL.toNanos();
       } finally {
-        publication.idle();
+        if (!anyArrived()) {
+          publication.idle();
+        }
       }
     }
     log.debug("queue watcher stopped roots={}", trackers.size());
@@ -115,11 +140,14 @@ final class WatcherLoop {
     QueueSnapshot answer = null;
     try {
       trackers.forEach(t -> t.reconcile(RootTracker.Reason.RESCAN));
-      takePendingKeys(); // a file moved during the walk may have been missed by it
+      arrive(0); // a file moved during the walk may have been missed by it: apply its event
+      trackers.forEach(RootTracker::takeArrived);
       trackers.forEach(RootTracker::settle);
       publish(start, true);
     } catch (ClosedWatchServiceException e) {
       throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // only when down: the loop ends on it
     } catch (RuntimeException e) {
       failAll(e, start);
     } finally {
@@ -132,30 +160,38 @@ final class WatcherLoop {
     return answer;
   }
 
+  private long windowNanos() {
+    return (publication.urgent() ? QueueWatcher.URGENT_WINDOW : QueueWatcher.IN_SERVICE_WINDOW)
+        .toNanos();
+  }
+
+  private boolean anyArrived() {
+    for (int i = 0; i < trackers.size(); i++) {
+      if (trackers.get(i).hasArrived()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
-   * Waits up to {@code nanos} for a first event (or a request), then takes every key pending on
-   * every root. Keys are re-armed only when settled, so this ends even while events keep coming.
-   *
-   * @return the instant the batch started: before any of its events were taken
+   * Waits up to {@code nanos} for a key (or a request), then collects every key signalled on every
+   * root, without taking their events. A key is signalled again only once reset (when settled), so
+   * this ends even while events keep coming.
    */
-  private Instant takeEvents(long nanos) throws InterruptedException {
+  private void arrive(long nanos) throws InterruptedException {
     if (trackers.size() > 1) {
       nanos = Math.min(nanos, QueueWatcher.MULTI_ROOT_POLL_SLICE.toNanos());
     }
     RootTracker first = trackers.get(0);
     WatchKey key = mailbox.await(first.watchService(), nanos);
-    Instant batch = publication.begin();
     if (key != null) {
-      first.take(key);
+      first.arrive(key);
     }
-    takePendingKeys();
-    return batch;
-  }
-
-  private void takePendingKeys() {
-    for (RootTracker t : trackers) {
+    for (int i = 0; i < trackers.size(); i++) {
+      RootTracker t = trackers.get(i);
       for (WatchKey k = t.watchService().poll(); k != null; k = t.watchService().poll()) {
-        t.take(k);
+        t.arrive(k);
       }
     }
   }
@@ -173,6 +209,6 @@ final class WatcherLoop {
 
   private void publish(Instant takenAt, boolean tell) {
     Judgements next = new Judgements(trackers.stream().map(RootTracker::judgement).toList());
-    publication.publish(next, takenAt, tell, closed.getAsBoolean());
+    publication.publish(next, takenAt, tell, closed.getAsBoolean(), System.nanoTime());
   }
 }

@@ -86,6 +86,12 @@ final class WatcherMailbox {
     }
   }
 
+  /** Has the watcher thread run a batch soon, without waiting for it. */
+  void nudge() {
+    calls.add(() -> {});
+    wake();
+  }
+
   /** Whether a call or a rescan waits; the watcher thread then does not wait for events. */
   boolean pending() {
     return !calls.isEmpty() || !rescans.isEmpty();
