@@ -27,12 +27,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The JDK watcher is not recursive: every directory under a root is registered, and new ones as
  * they appear (listed at once, since their first events may have been missed). Events are applied
- * in batches. An OVERFLOW, a watch key that became invalid, or the periodic reconcile timer causes
- * a full rescan of the root, so a missed event can delay a decision but never make it wrong. A root
- * that is missing, not a directory or unreadable is reported with an error and is never empty; it
- * is re-checked every {@link #HEALTH_CHECK_INTERVAL} and picked up again when it comes back. A root
- * whose directories cannot all be watched (the inotify watch limit) is polled instead: walked every
- * {@link #POLL_INTERVAL}, and watched again once its watches fit.
+ * in batches, at most one per {@link #IN_SERVICE_WINDOW} ({@link #URGENT_WINDOW} once urgent), each
+ * touched path stat'ed once per batch. Files are accounted per file (device and inode), so a file
+ * with several names (hard links) counts once and a write through any name is seen. An OVERFLOW, a
+ * watch key that became invalid, or the periodic reconcile timer causes a full rescan of the root,
+ * so a missed event can delay a decision but never make it wrong. A root that is missing, not a
+ * directory or unreadable is reported with an error and is never empty; it is re-checked every
+ * {@link #HEALTH_CHECK_INTERVAL} and picked up again when it comes back. A root whose directories
+ * cannot all be watched (the inotify watch limit) is polled instead: walked every {@link
+ * #POLL_INTERVAL}, and watched again once its watches fit.
  *
  * <p>One daemon thread, {@value #THREAD_NAME}, owns all state; {@link #snapshot()} reads the latest
  * published judgement from any thread, and {@link #rescan()} has the thread walk every root now.
@@ -123,8 +126,10 @@ public final class QueueWatcher implements QueueProbe {
    * @param reconcileInterval period of the full rescan of every root (see {@link
    *     #DEFAULT_RECONCILE_INTERVAL})
    * @param clock measures file ages and stamps snapshots
-   * @param listener called on the watcher thread with each snapshot whose judgement (files, bytes,
-   *     errors, emptiness) differs from the previous one, including the first; not for age changes
+   * @param listener called on the watcher thread with the first snapshot, each that changes
+   *     emptiness, files, errors or the way of watching, each rescan's, and changes of bytes alone
+   *     as {@link Publication} says (in service by 12.5 % buckets or within {@link #BYTES_REFRESH};
+   *     every one while {@link #setUrgent urgent}); never for age changes
    * @throws IllegalArgumentException when there is no root, the interval is not positive or an
    *     ignore glob is malformed
    */
