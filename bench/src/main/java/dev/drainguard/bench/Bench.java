@@ -88,7 +88,7 @@ public final class Bench {
       load = l.run();
     }
     Table table = report != null ? report.table() : new Table();
-    Load.rows(load, table);
+    LoadReport.rows(load, table);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream md = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       md.println(machine());
@@ -104,7 +104,7 @@ public final class Bench {
         report.notes(md);
         md.println();
       }
-      Load.notes(load, md);
+      LoadReport.notes(load, md);
       md.printf(
           "%nAll benchmarks took %d s.%n", Duration.ofNanos(System.nanoTime() - t0).toSeconds());
     }

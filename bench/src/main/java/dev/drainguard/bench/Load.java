@@ -5,17 +5,12 @@ import dev.drainguard.sim.Simulator;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -112,7 +107,7 @@ final class Load implements AutoCloseable {
     agent.awaitReady();
     String inotifywait = startInotifywait(root);
     Bench.say("load: warm-up, " + JIT_WARM_UP.toSeconds() + " s unmeasured");
-    try (Writer w = new Writer(queue, RATES[RATES.length - 1])) {
+    try (LoadWriter w = new LoadWriter(queue, RATES[RATES.length - 1])) {
       Thread.sleep(JIT_WARM_UP.toMillis());
       w.appends(); // throws if it failed
     }
@@ -138,7 +133,7 @@ final class Load implements AutoCloseable {
 
   private Phase phase(String state, int rate, Path queue) throws Exception {
     Bench.say("load: " + state + ", " + rate + " appends/s, window " + window.toSeconds() + " s");
-    try (Writer w = new Writer(queue, rate)) {
+    try (LoadWriter w = new LoadWriter(queue, rate)) {
       Thread.sleep(WARM_UP.toMillis());
       long a0 = w.appends();
       double cpu0 = Proc.cpuSeconds(agent.pid());
@@ -163,7 +158,7 @@ final class Load implements AutoCloseable {
   private Soak soak(int rate, Path queue) throws Exception {
     long every = Math.max(10, soakLength.toSeconds() / 20);
     List<Sample> samples = new ArrayList<>();
-    try (Writer w = new Writer(queue, rate)) {
+    try (LoadWriter w = new LoadWriter(queue, rate)) {
       Thread.sleep(WARM_UP.toMillis());
       long liveStart = liveHeapKib();
       long t0 = System.nanoTime();
@@ -276,118 +271,6 @@ final class Load implements AutoCloseable {
     Files.write(file, new byte[bytes]);
   }
 
-  /** The section's rows. */
-  static void rows(Result r, Table t) {
-    for (Phase p : r.phases()) {
-      String what =
-          String.format(
-              "agent CPU / inotifywait CPU, %s, %,d appends/s of 8 KiB (%d s)",
-              p.state(), p.rate(), p.window().toSeconds());
-      double perEventAgent = p.inotifyEvents() == 0 ? 0 : p.agentCpu() * 1e6 / p.inotifyEvents();
-      if (p.ratio() == null) {
-        t.add(
-            "load",
-            what,
-            String.format("agent %.2f s (%,d appends); no inotifywait", p.agentCpu(), p.appends()),
-            "≤ 1.0",
-            "not compared");
-        continue;
-      }
-      double perEventInotify = p.inotifyCpu() * 1e6 / p.inotifyEvents();
-      t.add(
-          "load",
-          what,
-          String.format(
-              "%.2f (agent %.2f s, inotifywait %.2f s; %,d appends, %,d events: %.1f vs %.1f µs"
-                  + " per event)",
-              p.ratio(),
-              p.agentCpu(),
-              p.inotifyCpu(),
-              p.appends(),
-              p.inotifyEvents(),
-              perEventAgent,
-              perEventInotify),
-          "≤ 1.0 (done at ≤ 1.5)",
-          p.ratio() <= 1.0);
-    }
-    Soak soak = r.soak();
-    List<Sample> s = soak.samples();
-    long rssMin = s.stream().mapToLong(Sample::rssKib).min().orElse(0);
-    long rssMax = s.stream().mapToLong(Sample::rssKib).max().orElse(0);
-    long heapMin = s.stream().mapToLong(Sample::heapUsedKib).min().orElse(0);
-    long heapMax = s.stream().mapToLong(Sample::heapUsedKib).max().orElse(0);
-    t.add(
-        "load",
-        String.format(
-            "agent RSS over %d s at %,d appends/s (%d readings)",
-            soak.length().toSeconds(), soak.rate(), s.size()),
-        String.format(
-            "first %.1f MiB, last %.1f MiB (min %.1f, max %.1f)",
-            s.get(0).rssKib() / 1024.0,
-            s.get(s.size() - 1).rssKib() / 1024.0,
-            rssMin / 1024.0,
-            rssMax / 1024.0),
-        "flat",
-        "");
-    t.add(
-        "load",
-        "agent heap over the same run: live after a full GC at start → end; in use between",
-        String.format(
-            "live %.1f → %.1f MiB; in use %.1f to %.1f MiB",
-            soak.liveHeapStartKib() / 1024.0,
-            soak.liveHeapEndKib() / 1024.0,
-            heapMin / 1024.0,
-            heapMax / 1024.0),
-        "flat",
-        "");
-  }
-
-  /** How the figures were taken, the readings of the soak, where the agent's CPU went. */
-  static void notes(Result r, java.io.PrintStream md) {
-    md.println("Load (issue 18): " + r.inotifywait() + ".");
-    md.printf(
-        "The writer (a thread of the bench JVM) appends %d KiB chunks to %d MiB files under one"
-            + " queue root of the packaged agent (all defaults), deleting the oldest beyond %d;"
-            + " `inotifywait -m -r` watches the same tree and prints every event to a pipe the bench"
-            + " reads. CPU is utime + stime from /proc over the same window, after %d s of warm-up"
-            + " (and %d s at the highest rate before the first window, for the agent's JIT);"
-            + " per event = CPU / inotifywait's events. Holding: the instance terminated in the"
-            + " simulator, the action held (data queued).%n",
-        CHUNK / 1024,
-        FILE_BYTES / 1048576,
-        KEEP_FILES,
-        WARM_UP.toSeconds(),
-        JIT_WARM_UP.toSeconds());
-    for (Phase p : r.phases()) {
-      md.printf(
-          "- %s, %,d appends/s: agent threads (CPU s): %s%n", p.state(), p.rate(), threads(p));
-    }
-    StringBuilder readings = new StringBuilder();
-    for (Sample s : r.soak().samples()) {
-      readings.append(
-          String.format(
-              "%s%d s %.1f/%.1f",
-              readings.isEmpty() ? "" : ", ",
-              s.second(),
-              s.rssKib() / 1024.0,
-              s.heapUsedKib() / 1024.0));
-    }
-    md.println("- soak readings (s: RSS MiB / heap in use MiB, jcmd GC.heap_info): " + readings);
-  }
-
-  private static String threads(Phase p) {
-    StringBuilder b = new StringBuilder();
-    p.agentThreads().entrySet().stream()
-        .sorted((x, y) -> Double.compare(y.getValue(), x.getValue()))
-        .forEach(
-            e ->
-                b.append(b.isEmpty() ? "" : ", ")
-                    .append(e.getKey())
-                    .append(' ')
-                    .append(String.format("%.2f", e.getValue())));
-    return b.toString();
-  }
-
   @Override
   public void close() {
     for (int i = toClose.size() - 1; i >= 0; i--) {
@@ -396,87 +279,6 @@ final class Load implements AutoCloseable {
       } catch (Exception e) {
         System.err.println("bench: closing " + toClose.get(i) + " failed: " + e);
       }
-    }
-  }
-
-  /**
-   * The writer: {@code rate} appends of {@link #CHUNK} bytes a second on its own thread, paced on
-   * an absolute schedule (a late append is made at once, not skipped), a new file every {@link
-   * #FILE_BYTES}, the oldest deleted beyond {@link #KEEP_FILES}.
-   */
-  static final class Writer implements AutoCloseable {
-    private final Path dir;
-    private final long periodNanos;
-    private final AtomicLong appends = new AtomicLong();
-    private final Thread thread;
-    private volatile boolean stop;
-    private volatile Exception failure;
-
-    Writer(Path dir, int rate) {
-      this.dir = dir;
-      this.periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
-      this.thread = new Thread(this::run, "bench-load-writer");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    long appends() {
-      if (failure != null) {
-        throw new IllegalStateException("the load writer failed", failure);
-      }
-      return appends.get();
-    }
-
-    private void run() {
-      ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
-      Deque<Path> files = new ArrayDeque<>();
-      long seq = System.nanoTime();
-      FileChannel ch = null;
-      long written = FILE_BYTES;
-      long next = System.nanoTime();
-      try {
-        while (!stop) {
-          if (written >= FILE_BYTES) {
-            if (ch != null) {
-              ch.close();
-            }
-            Path f = dir.resolve(String.format("%020d.pq", seq++));
-            ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.APPEND);
-            files.addLast(f);
-            while (files.size() > KEEP_FILES) {
-              Files.deleteIfExists(files.removeFirst());
-            }
-            written = 0;
-          }
-          chunk.clear();
-          while (chunk.hasRemaining()) {
-            ch.write(chunk);
-          }
-          written += CHUNK;
-          appends.incrementAndGet();
-          next += periodNanos;
-          long wait = next - System.nanoTime();
-          if (wait > 0) {
-            LockSupport.parkNanos(wait);
-          }
-        }
-      } catch (IOException e) {
-        failure = e;
-      } finally {
-        try {
-          if (ch != null) {
-            ch.close();
-          }
-        } catch (IOException e) {
-          failure = e;
-        }
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      stop = true;
-      thread.join();
     }
   }
 }
