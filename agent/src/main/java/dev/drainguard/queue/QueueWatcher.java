@@ -283,35 +283,6 @@ public final class QueueWatcher implements QueueProbe {
     }
   }
 
-  /** How long {@link #rescan()} waits for the watcher thread to finish a full rescan. */
-  static final Duration RESCAN_WAIT = Duration.ofSeconds(30);
-
-  /**
-   * A full rescan of every root on the watcher's thread; blocks the caller until it is done. The
-   * snapshot's {@code takenAt} is the instant the rescan was asked for, before the walk started. A
-   * watcher that is closed, stopped or does not finish in time reports every root in error.
-   */
-  public QueueSnapshot rescan() {
-    java.time.Instant asked = clock.instant();
-    java.util.concurrent.CompletableFuture<Judgements> done =
-        new java.util.concurrent.CompletableFuture<>();
-    hooks.add(
-        () -> {
-          trackers.forEach(t -> t.reconcile(RootTracker.Reason.RECHECK));
-          publish();
-          done.complete(new Judgements(trackers.stream().map(RootTracker::judgement).toList()));
-        });
-    try {
-      Judgements j = done.get(RESCAN_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      return (closed ? j.allFailed("is closed") : j).snapshot(asked);
-    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-      return published.allFailed("rescan did not finish: " + e).snapshot(asked);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return published.allFailed("rescan interrupted").snapshot(asked);
-    }
-  }
-
   /** Test hook: forget the counted files of {@code root}, as if their events had been missed. */
   void forgetFilesForTest(Path root) {
     onWatcherThread(root, RootTracker::forgetFiles);
