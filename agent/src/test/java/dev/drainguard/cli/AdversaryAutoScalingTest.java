@@ -1,6 +1,7 @@
 package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.drainguard.drain.Phase;
 import java.io.IOException;
@@ -22,6 +23,7 @@ class AdversaryAutoScalingTest {
 
   static final String HEARTBEAT = "RecordLifecycleActionHeartbeat";
   static final String DESCRIBE = "DescribeAutoScalingInstances";
+  static final String COMPLETE = "CompleteLifecycleAction";
 
   @TempDir Path root;
   ScaleInHarness h;
@@ -147,5 +149,59 @@ class AdversaryAutoScalingTest {
     assertThat(h.sim.actionEnd(ScaleInHarness.INSTANCE))
         .as("the real scale-in must be held (agent phase after the glitch: %s)", after)
         .isEmpty();
+  }
+
+  /**
+   * Attack: the operator runs {@code drainguard hold} just after the queues were confirmed empty,
+   * while the CONTINUE is on its way (Auto Scaling answers it in 3 s).
+   *
+   * <p>What goes wrong: OperatorRequests.hold (OperatorRequests.java:32-53) does not look at the
+   * calls in flight: it accepts ("holding: the lifecycle action stays open until 'drainguard
+   * release' or the deadline"), moves DRAINED back to HOLDING, and then the CONTINUE's answer ends
+   * the drain in COMPLETED (Termination.onContinue, Termination.java:228-230). The operator, who
+   * holds because they know of data the probes cannot see, is told the instance stays while it is
+   * being terminated. A hold must be refused (or say "CONTINUE already sent") once a CONTINUE (or
+   * an ABANDON, a TerminateInstance) has been sent.
+   */
+  @Test
+  void holdWhileContinueIsInFlight_isAcceptedButTheActionCompletes() throws Exception {
+    Path file = queued(10);
+    h = new ScaleInHarness(Duration.ofSeconds(60), Duration.ZERO, root);
+    h.startAgent();
+    h.scaleInUntilHolding();
+    h.sim.delayApi(COMPLETE, 1, Duration.ofSeconds(3));
+    Files.delete(file);
+    h.awaitStatus(s -> s.queues().empty());
+    // Move the clock past the quiet period without waiting for the calls in flight to end.
+    for (int i = 0; i < 30 && h.calls(COMPLETE).isEmpty(); i++) {
+      h.clock.advance(Duration.ofSeconds(1));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  !h.calls(COMPLETE).isEmpty()
+                      || !h.status().evaluatedAt().isBefore(h.clock.instant()));
+    }
+    assertThat(h.calls(COMPLETE)).as("CONTINUE reached Auto Scaling").hasSize(1);
+
+    MainTest.Run hold = cli("hold", "--reason", "a destination is being fixed");
+    h.awaitStatus(s -> s.phase().terminal());
+
+    assertThat(hold.code() == 0 && h.sim.actionEnd(ScaleInHarness.INSTANCE).isPresent())
+        .as(
+            "hold answered code=%d \"%s\" while the action ended %s (agent phase %s)",
+            hold.code(),
+            hold.out().strip(),
+            h.sim.actionEnd(ScaleInHarness.INSTANCE),
+            h.status().phase())
+        .isFalse();
+  }
+
+  MainTest.Run cli(String... args) {
+    String[] all = new String[args.length + 2];
+    System.arraycopy(args, 0, all, 0, args.length);
+    all[args.length] = "--control-socket";
+    all[args.length + 1] = h.socket().toString();
+    return MainTest.execute(all);
   }
 }
