@@ -197,6 +197,45 @@ class AdversaryAutoScalingTest {
         .isFalse();
   }
 
+  /**
+   * Attack: a long load-balancer deregistration (60 min, the most an ELB target group allows) in
+   * front of a hook whose global timeout is short (HeartbeatTimeout 60 s: 100 min). Auto Scaling
+   * counts the global timeout from the moment the action starts (Terminating:Wait, here at +60
+   * min), so the action may be held until +160 min. The queue drains at +120 min.
+   *
+   * <p>What goes wrong: DrainController.deadlineFrom (DrainController.java:209-216) counts the
+   * global timeout from the last IMDS read before the notice, i.e. from the start of the
+   * deregistration, not from the start of the action; the hook re-read (onHooks, :266) recomputes
+   * it the same way. The deadline falls at +95 min (100 min - 5 min margin), 60 min early: policy
+   * expire stops the heartbeats, the action times out at about +96 min, and Auto Scaling applies
+   * ABANDON with 4096 bytes queued, 24 minutes before they would have drained. (With policy
+   * complete it sends CONTINUE early; with retain, its ABANDON may even land before the action is
+   * active, and Retention.onDescribed declares LOST after 2 minutes of Terminating.)
+   */
+  @Test
+  void longDeregistration_theDeadlineCountsFromTheActionStart_notFromTheNotice()
+      throws IOException {
+    Path file = queued(4096);
+    h = new ScaleInHarness(Duration.ofSeconds(60), Duration.ofMinutes(60), root);
+    h.startAgent();
+    h.scaleInUntilHolding();
+    Instant notice = h.clock.instant();
+    h.advance(Duration.ofMinutes(120), Duration.ofSeconds(10));
+
+    assertThat(h.sim.actionEnd(ScaleInHarness.INSTANCE))
+        .as(
+            "action started at +60 min, global timeout 100 min: it may be held until +160 min;"
+                + " agent phase %s, deadline %s (notice %s)",
+            h.status().phase(), h.status().deadline(), notice)
+        .isEmpty();
+
+    Files.delete(file);
+    h.awaitStatus(s -> s.queues().empty());
+    h.advance(Duration.ofSeconds(30), Duration.ofSeconds(1));
+    assertThat(h.sim.actionEnd(ScaleInHarness.INSTANCE))
+        .hasValueSatisfying(e -> assertThat(e.result()).isEqualTo("CONTINUE"));
+  }
+
   MainTest.Run cli(String... args) {
     String[] all = new String[args.length + 2];
     System.arraycopy(args, 0, all, 0, args.length);
