@@ -250,6 +250,7 @@ final class Agent implements AutoCloseable {
                   sink.accept(new Event.ProbeRead(r, seq));
                 }
               });
+      watcher.onDeath(onDeath);
       watcher.start();
       commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);

@@ -119,6 +119,7 @@ public final class QueueWatcher implements QueueProbe {
 
   private volatile boolean closed;
   private volatile String stoppedBy;
+  private volatile Runnable onDeath = () -> {};
   private volatile Thread thread;
 
   /**
@@ -371,6 +372,26 @@ public final class QueueWatcher implements QueueProbe {
       mailbox.down(
           closed ? "is closed" : "stopped: " + stoppedBy, why -> unknown(why, clock.instant()));
       started.countDown();
+      if (!closed) {
+        onDeath.run();
+      }
     }
+  }
+
+  /**
+   * What to do if the watcher thread ends while the watcher is not closed: the agent exits, so that
+   * systemd restarts it with a watcher that watches (the roots read unknown meanwhile).
+   */
+  public void onDeath(Runnable r) {
+    this.onDeath = r;
+  }
+
+  /** Test hook: the watcher thread meets {@code e}, as it would a bug. */
+  void failForTest(Path root, Error e) {
+    onWatcherThread(
+        root,
+        t -> {
+          throw e;
+        });
   }
 }
