@@ -32,7 +32,8 @@ class QueueWatcherDeathTest {
       w.onDeath(deaths::incrementAndGet);
       w.start();
       assertThat(w.snapshot().empty()).isTrue();
-      assertThatThrownBy(() -> w.failForTest(root, new StackOverflowError("a bug in the watcher")))
+      assertThatThrownBy(
+              () -> w.failForTest(root, new NoClassDefFoundError("a bug in the watcher")))
           .hasMessageContaining("a bug in the watcher");
       await().atMost(Duration.ofSeconds(10)).until(() -> deaths.get() == 1);
       assertThat(w.snapshot().empty()).isFalse();
