@@ -39,6 +39,8 @@ class QueueWatcherDeathTest {
       assertThat(w.snapshot().empty()).isFalse();
       assertThat(w.snapshot().anyError()).isTrue();
       assertThat(w.rescan().empty()).isFalse();
+    } finally {
+      w.close();
     }
     assertThat(deaths.get()).isEqualTo(1); // closing is not a death
   }
