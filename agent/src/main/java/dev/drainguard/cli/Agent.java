@@ -3,19 +3,15 @@ package dev.drainguard.cli;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.CommandRunner;
-import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
-import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Effects;
 import dev.drainguard.drain.Event;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
-import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.drain.ShellCommandRunner;
-import dev.drainguard.forecast.ForecastSettings;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.GroupMembership;
@@ -28,27 +24,20 @@ import dev.drainguard.metrics.StatsdMetrics;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
-import dev.drainguard.queue.CommandProbe;
-import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.Probe;
 import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.ProbeSet;
 import dev.drainguard.queue.QueueRootSpec;
 import dev.drainguard.queue.QueueSnapshot;
-import dev.drainguard.status.ControlHandler;
 import dev.drainguard.status.ControlServer;
-import dev.drainguard.status.StatusView;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -213,25 +202,13 @@ final class Agent implements AutoCloseable {
                       () -> lifecycle.describeInstance(instanceId))
                   .map(GroupMembership::protectedFromScaleIn)
                   .orElse(false);
-      List<Probe> probes = probes(cfg, guard, clock);
+      List<Probe> probes = AgentParts.probes(cfg, guard, clock);
       ProbeSet.checkRule(cfg.drainedWhen(), probes);
       Map<String, Duration> probeAges = new LinkedHashMap<>();
       probes.forEach(p -> probeAges.put(p.name(), cfg.probeInterval().plus(cfg.probeTimeout())));
       // The decision loop exists before the sources start, so that no reading is missed; the
       // controller needs the watcher's first view, so events are queued until it is built.
-      AtomicReference<DrainLoop> loopRef = new AtomicReference<>();
-      List<Event> early = new ArrayList<>();
-      Consumer<Event> sink =
-          e -> {
-            synchronized (early) {
-              DrainLoop l = loopRef.get();
-              if (l == null) {
-                early.add(e);
-                return;
-              }
-            }
-            loopRef.get().offer(e);
-          };
+      EarlyEvents sink = new EarlyEvents();
       watcher =
           new ProbeSet(
               cfg.queueRoots(),
@@ -252,11 +229,11 @@ final class Agent implements AutoCloseable {
               });
       watcher.onDeath(onDeath);
       watcher.start();
-      commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
+      commandThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
       DrainController controller =
           new DrainController(
-              settings(cfg, initiallyProtected),
+              AgentParts.settings(cfg, initiallyProtected),
               found.ref(),
               found.hook(),
               cfg.drainedWhen(),
@@ -272,7 +249,7 @@ final class Agent implements AutoCloseable {
               });
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
-      callThreads = Executors.newCachedThreadPool(daemon("drainguard-aws-call"));
+      callThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-aws-call"));
       ProbeSet confirmer = watcher;
       Effects effects =
           new Effects(
@@ -281,7 +258,8 @@ final class Agent implements AutoCloseable {
       startedLoop = loop;
       // Bind the socket (and metrics) before the first step: a second agent started by mistake
       // must fail before it calls anything.
-      control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
+      control =
+          ControlServer.start(cfg.controlSocket(), AgentParts.handler(loop, controller, clock));
       if (cfg.metricsPort().isPresent()) {
         metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
       }
@@ -296,11 +274,7 @@ final class Agent implements AutoCloseable {
                 guard);
       }
       loop.start();
-      synchronized (early) {
-        early.forEach(loop::offer);
-        early.clear();
-        loopRef.set(loop);
-      }
+      sink.deliverTo(loop);
       poller =
           new ImdsPoller(
               meteredImds,
@@ -366,78 +340,6 @@ final class Agent implements AutoCloseable {
       imds.close();
       throw e;
     }
-  }
-
-  /** The scheduled probes the configuration enables, beside the filesystem watcher. */
-  static List<Probe> probes(AgentConfig cfg, LoopbackGuard guard, Clock clock) {
-    List<Probe> probes = new ArrayList<>();
-    cfg.queueProbeCommand()
-        .ifPresent(c -> probes.add(new CommandProbe(c, cfg.probeTimeout(), clock)));
-    cfg.criblApiUrl()
-        .ifPresent(
-            u ->
-                probes.add(
-                    new CriblApiProbe(
-                        u,
-                        cfg.criblTokenFile(),
-                        cfg.criblWorkerProcesses(),
-                        cfg.probeTimeout(),
-                        guard,
-                        clock)));
-    return probes;
-  }
-
-  /** What the control socket asks, answered on the drain loop's thread. */
-  private static ControlHandler handler(DrainLoop loop, DrainController controller, Clock clock) {
-    Instant startedAt = clock.instant();
-    String version = Version.get();
-    long pid = ProcessHandle.current().pid();
-    return new ControlHandler() {
-      @Override
-      public StatusView status() {
-        return StatusView.of(controller.status(), version, pid, startedAt, clock.instant());
-      }
-
-      @Override
-      public ControlResult hold(String reason) {
-        return loop.call(c -> c.hold(reason, clock.instant()), CONTROL_WAIT);
-      }
-
-      @Override
-      public ControlResult release(boolean force, String reason) {
-        ControlResult r = loop.call(c -> c.release(force, reason, clock.instant()), CONTROL_WAIT);
-        return r.accepted() ? Releases.awaitEnd(r, controller::status, RELEASE_WAIT) : r;
-      }
-    };
-  }
-
-  static DrainSettings settings(AgentConfig cfg, boolean initiallyProtected) {
-    return new DrainSettings(
-        cfg.quietPeriod(),
-        cfg.heartbeatInterval(),
-        cfg.actionGrace(),
-        cfg.deadlinePolicy(),
-        cfg.deadlineMargin(),
-        cfg.maxHold(),
-        cfg.imdsPollInterval(),
-        cfg.beforeCompleteCommand(),
-        cfg.commandTimeout(),
-        cfg.onTerminationCommand(),
-        new ProtectionSettings(
-            cfg.protectWhileBusy(),
-            cfg.protectThreshold(),
-            cfg.protectAfter(),
-            cfg.protectInterval(),
-            initiallyProtected),
-        ForecastSettings.of(cfg.stallAfter(), cfg.probeInterval()));
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   DrainStatus status() {

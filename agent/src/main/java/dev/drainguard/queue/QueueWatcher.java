@@ -359,9 +359,7 @@ public final class QueueWatcher implements QueueProbe {
         log.error("queue watcher stopped unexpectedly roots={}", trackers.size(), e);
         stoppedBy = e.toString();
       }
-      if (e instanceof Error error) {
-        throw error;
-      }
+      // Not rethrown: it is logged, the roots read unknown and onDeath ends the agent.
     } finally {
       if (!closed && stoppedBy == null) {
         // The loop returned (interrupt, closed watch service) without being closed: never let

@@ -26,9 +26,10 @@ class QueueWatcherDeathTest {
   void anErrorOnTheWatcherThread_makesEveryRootUnknown_andTellsTheAgent() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("queues"));
     AtomicInteger deaths = new AtomicInteger();
-    try (QueueWatcher w =
+    QueueWatcher w =
         new QueueWatcher(
-            List.of(new QueueRootSpec(root, List.of(), 0)), Clock.systemUTC(), s -> {})) {
+            List.of(new QueueRootSpec(root, List.of(), 0)), Clock.systemUTC(), s -> {});
+    try {
       w.onDeath(deaths::incrementAndGet);
       w.start();
       assertThat(w.snapshot().empty()).isTrue();
