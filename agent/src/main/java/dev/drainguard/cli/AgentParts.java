@@ -50,7 +50,8 @@ final class AgentParts {
     return new ControlHandler() {
       @Override
       public StatusView status() {
-        return StatusView.of(controller.status(), version, pid, startedAt, clock.instant());
+        return StatusView.of(
+            controller.status(), version, pid, startedAt, clock.instant(), loop.wakeups());
       }
 
       @Override

@@ -51,7 +51,8 @@ public record StatusView(
     String spotInterruptionTime,
     String rebalanceRecommendedAt,
     List<String> eventCommands,
-    Queues queues) {
+    Queues queues,
+    long decisionWakeups) {
 
   /** Every queue root and probe, and the judgement over all of them. */
   /**
@@ -107,6 +108,15 @@ public record StatusView(
   /** Builds the view of {@code s} as of {@code now}. */
   public static StatusView of(
       DrainStatus s, String version, long pid, Instant startedAt, Instant now) {
+    return of(s, version, pid, startedAt, now, 0);
+  }
+
+  /**
+   * As above, with how many times the decision thread has woken up since start (events and due
+   * instants; there is no fixed tick): an idle agent wakes once per IMDS poll.
+   */
+  public static StatusView of(
+      DrainStatus s, String version, long pid, Instant startedAt, Instant now, long wakeups) {
     boolean held = s.phase() == Phase.HOLDING || s.phase() == Phase.DRAINED;
     Long heldSeconds =
         s.actionActiveSince()
@@ -162,7 +172,8 @@ public record StatusView(
             s.forecast().bytesAtRisk().isPresent() ? s.forecast().bytesAtRisk().getAsLong() : null,
             s.forecast().describe(),
             s.forecast().atRisk(),
-            s.forecast().stalled()));
+            s.forecast().stalled()),
+        wakeups);
   }
 
   private static Double boxed(java.util.OptionalDouble d) {
