@@ -306,8 +306,8 @@ class MetricsScaleInTest {
                 "ok",
                 "result",
                 "none"))
-        .as("the hook is read at start and again when termination is noticed")
-        .isEqualTo(2.0);
+        .as("the hook is read at start, when termination is noticed and when the action is active")
+        .isEqualTo(3.0);
     assertThat(get("/status").statusCode()).isEqualTo(404);
   }
 
