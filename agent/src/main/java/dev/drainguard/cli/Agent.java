@@ -3,17 +3,14 @@ package dev.drainguard.cli;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.CommandRunner;
-import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
-import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Effects;
 import dev.drainguard.drain.Event;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
-import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.drain.ShellCommandRunner;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SdkInstanceMetadata;
@@ -21,31 +18,26 @@ import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.metrics.AgentMetrics;
+import dev.drainguard.metrics.FleetTags;
 import dev.drainguard.metrics.MetricsServer;
+import dev.drainguard.metrics.StatsdMetrics;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
-import dev.drainguard.queue.CommandProbe;
-import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.Probe;
 import dev.drainguard.queue.ProbeReading;
 import dev.drainguard.queue.ProbeSet;
 import dev.drainguard.queue.QueueRootSpec;
 import dev.drainguard.queue.QueueSnapshot;
-import dev.drainguard.status.ControlHandler;
 import dev.drainguard.status.ControlServer;
-import dev.drainguard.status.StatusView;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +63,7 @@ final class Agent implements AutoCloseable {
   private final ExecutorService callThreads;
   private final ControlServer control;
   private final MetricsServer metricsServer;
+  private final StatsdMetrics fleet;
   private boolean closed;
 
   /** How long the control socket waits for the drain loop to take a hold or release. */
@@ -102,7 +95,8 @@ final class Agent implements AutoCloseable {
       ExecutorService commandThreads,
       ExecutorService callThreads,
       ControlServer control,
-      MetricsServer metricsServer) {
+      MetricsServer metricsServer,
+      StatsdMetrics fleet) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
@@ -114,6 +108,7 @@ final class Agent implements AutoCloseable {
     this.callThreads = callThreads;
     this.control = control;
     this.metricsServer = metricsServer;
+    this.fleet = fleet;
   }
 
   /**
@@ -153,6 +148,7 @@ final class Agent implements AutoCloseable {
     AgentMetrics metrics = new AgentMetrics(clock, Version.get());
     InstanceMetadata meteredImds = metrics.instrument(imds);
     MetricsServer metricsServer = null;
+    StatsdMetrics fleet = null;
     SdkLifecycleActions api = null;
     ProbeSet watcher = null;
     ImdsPoller poller = null;
@@ -186,7 +182,7 @@ final class Agent implements AutoCloseable {
                       cfg.hookName(),
                       meteredImds,
                       lifecycle));
-      if (cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
+      if (!found.missing() && cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
         throw new ConfigException(
             "deadline-margin "
                 + cfg.deadlineMargin()
@@ -206,25 +202,13 @@ final class Agent implements AutoCloseable {
                       () -> lifecycle.describeInstance(instanceId))
                   .map(GroupMembership::protectedFromScaleIn)
                   .orElse(false);
-      List<Probe> probes = probes(cfg, guard, clock);
+      List<Probe> probes = AgentParts.probes(cfg, guard, clock);
       ProbeSet.checkRule(cfg.drainedWhen(), probes);
       Map<String, Duration> probeAges = new LinkedHashMap<>();
       probes.forEach(p -> probeAges.put(p.name(), cfg.probeInterval().plus(cfg.probeTimeout())));
       // The decision loop exists before the sources start, so that no reading is missed; the
       // controller needs the watcher's first view, so events are queued until it is built.
-      AtomicReference<DrainLoop> loopRef = new AtomicReference<>();
-      List<Event> early = new ArrayList<>();
-      Consumer<Event> sink =
-          e -> {
-            synchronized (early) {
-              DrainLoop l = loopRef.get();
-              if (l == null) {
-                early.add(e);
-                return;
-              }
-            }
-            loopRef.get().offer(e);
-          };
+      EarlyEvents sink = new EarlyEvents();
       watcher =
           new ProbeSet(
               cfg.queueRoots(),
@@ -243,12 +227,13 @@ final class Agent implements AutoCloseable {
                   sink.accept(new Event.ProbeRead(r, seq));
                 }
               });
+      watcher.onDeath(onDeath);
       watcher.start();
-      commandThreads = Executors.newCachedThreadPool(daemon("drainguard-command"));
+      commandThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-command"));
       CommandRunner runner = new ShellCommandRunner(commandThreads, clock);
       DrainController controller =
           new DrainController(
-              settings(cfg, initiallyProtected),
+              AgentParts.settings(cfg, initiallyProtected),
               found.ref(),
               found.hook(),
               cfg.drainedWhen(),
@@ -259,35 +244,37 @@ final class Agent implements AutoCloseable {
               s -> {
                 metrics.onStatus(s);
                 metrics.onQueues(s.queues());
+                metrics.onForecast(s.forecast());
                 listener.accept(s);
               });
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
-      callThreads = Executors.newCachedThreadPool(daemon("drainguard-aws-call"));
+      callThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-aws-call"));
       ProbeSet confirmer = watcher;
       Effects effects =
           new Effects(
-              lifecycle,
-              found.ref(),
-              runner,
-              confirmer::confirm,
-              callThreads,
-              Effects.CALL_DEADLINE,
-              sink);
+              lifecycle, runner, confirmer::confirm, callThreads, Effects.CALL_DEADLINE, sink);
       DrainLoop loop = new DrainLoop(controller, effects::execute, clock, clockRecheck, onDeath);
       startedLoop = loop;
       // Bind the socket (and metrics) before the first step: a second agent started by mistake
       // must fail before it calls anything.
-      control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
+      control =
+          ControlServer.start(cfg.controlSocket(), AgentParts.handler(loop, controller, clock));
       if (cfg.metricsPort().isPresent()) {
         metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
       }
-      loop.start();
-      synchronized (early) {
-        early.forEach(loop::offer);
-        early.clear();
-        loopRef.set(loop);
+      if (cfg.statsdAddress().isPresent()) {
+        fleet =
+            StatsdMetrics.start(
+                metrics,
+                cfg.statsdAddress().get(),
+                cfg.statsdFlavor(),
+                new FleetTags(
+                    found.ref().groupName(), found.ref().instanceId(), found.ref().hookName()),
+                guard);
       }
+      loop.start();
+      sink.deliverTo(loop);
       poller =
           new ImdsPoller(
               meteredImds,
@@ -320,8 +307,12 @@ final class Agent implements AutoCloseable {
           commandThreads,
           callThreads,
           control,
-          metricsServer);
+          metricsServer,
+          fleet);
     } catch (RuntimeException e) {
+      if (fleet != null) {
+        fleet.close();
+      }
       if (poller != null) {
         poller.close();
       }
@@ -351,77 +342,6 @@ final class Agent implements AutoCloseable {
     }
   }
 
-  /** The scheduled probes the configuration enables, beside the filesystem watcher. */
-  static List<Probe> probes(AgentConfig cfg, LoopbackGuard guard, Clock clock) {
-    List<Probe> probes = new ArrayList<>();
-    cfg.queueProbeCommand()
-        .ifPresent(c -> probes.add(new CommandProbe(c, cfg.probeTimeout(), clock)));
-    cfg.criblApiUrl()
-        .ifPresent(
-            u ->
-                probes.add(
-                    new CriblApiProbe(
-                        u,
-                        cfg.criblTokenFile(),
-                        cfg.criblWorkerProcesses(),
-                        cfg.probeTimeout(),
-                        guard,
-                        clock)));
-    return probes;
-  }
-
-  /** What the control socket asks, answered on the drain loop's thread. */
-  private static ControlHandler handler(DrainLoop loop, DrainController controller, Clock clock) {
-    Instant startedAt = clock.instant();
-    String version = Version.get();
-    long pid = ProcessHandle.current().pid();
-    return new ControlHandler() {
-      @Override
-      public StatusView status() {
-        return StatusView.of(controller.status(), version, pid, startedAt, clock.instant());
-      }
-
-      @Override
-      public ControlResult hold(String reason) {
-        return loop.call(c -> c.hold(reason, clock.instant()), CONTROL_WAIT);
-      }
-
-      @Override
-      public ControlResult release(boolean force, String reason) {
-        ControlResult r = loop.call(c -> c.release(force, reason, clock.instant()), CONTROL_WAIT);
-        return r.accepted() ? Releases.awaitEnd(r, controller::status, RELEASE_WAIT) : r;
-      }
-    };
-  }
-
-  static DrainSettings settings(AgentConfig cfg, boolean initiallyProtected) {
-    return new DrainSettings(
-        cfg.quietPeriod(),
-        cfg.heartbeatInterval(),
-        cfg.actionGrace(),
-        cfg.deadlinePolicy(),
-        cfg.deadlineMargin(),
-        cfg.maxHold(),
-        cfg.imdsPollInterval(),
-        cfg.beforeCompleteCommand(),
-        cfg.commandTimeout(),
-        cfg.onTerminationCommand(),
-        new ProtectionSettings(
-            cfg.protectWhileBusy(),
-            cfg.protectThreshold(),
-            cfg.protectAfter(),
-            cfg.protectInterval(),
-            initiallyProtected));
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   DrainStatus status() {
     return controller.status();
   }
@@ -439,6 +359,9 @@ final class Agent implements AutoCloseable {
     closed = true;
     if (metricsServer != null) {
       metricsServer.close();
+    }
+    if (fleet != null) {
+      fleet.close();
     }
     control.close();
     poller.close();

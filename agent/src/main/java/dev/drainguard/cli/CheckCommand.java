@@ -168,7 +168,7 @@ final class CheckCommand implements Callable<Integer> {
         cfg.heartbeatInterval(),
         cfg.deadlineMargin(),
         cfg.queueRoots(),
-        Agent.probes(cfg, guard, Clock.systemUTC()),
+        AgentParts.probes(cfg, guard, Clock.systemUTC()),
         cfg.drainedWhen(),
         cfg.quietPeriod(),
         cfg.probeInterval(),

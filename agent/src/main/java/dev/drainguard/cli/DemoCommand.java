@@ -58,7 +58,9 @@ final class DemoCommand implements Callable<Integer> {
     /** A busy worker is protected from scale-in; Auto Scaling takes an idle one. */
     PROTECTION,
     /** Spot rebalance and interruption notices: the flush command runs once for each. */
-    SPOT;
+    SPOT,
+    /** The queue drains too slowly for max-hold: the forecast warns before the deadline. */
+    AT_RISK;
 
     String label() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -80,6 +82,12 @@ final class DemoCommand implements Callable<Integer> {
 
   /** The shortest max-hold: the retention scenario's stand-in for the 48 h global timeout. */
   static final String RETENTION_MAX_HOLD = "1m";
+
+  /** The at-risk scenario's max-hold: shorter than its slow consumer needs. */
+  static final String AT_RISK_MAX_HOLD = "1m";
+
+  /** The at-risk scenario's consumer: one file every 10 s, 80 s for the whole queue. */
+  static final Duration SLOW_CONSUME_EVERY = Duration.ofSeconds(10);
 
   static final int FILES = 8;
   static final int FILE_BYTES = 256 * 1024;
@@ -152,6 +160,7 @@ final class DemoCommand implements Callable<Integer> {
               case RETENTION -> scenarios.retention();
               case PROTECTION -> scenarios.protection();
               case SPOT -> scenarios.spot();
+              case AT_RISK -> scenarios.atRisk();
             };
         say(outcome.ok() ? "done: " + promise() : "FAILED: the scenario did not end as it should");
         out.println(summary(outcome));
@@ -169,6 +178,7 @@ final class DemoCommand implements Callable<Integer> {
       case RETENTION -> "kept past the deadline, terminated with nothing queued";
       case PROTECTION -> "the busy worker was never chosen for scale-in";
       case SPOT -> "the flush command ran once for each notice";
+      case AT_RISK -> "the forecast said what the deadline would leave, before it came";
     };
   }
 
@@ -198,6 +208,10 @@ final class DemoCommand implements Callable<Integer> {
       }
       case SPOT ->
           flags.put(Setting.ON_TERMINATION_COMMAND, List.of(DemoScenarios.flushCommand(dir)));
+      case AT_RISK -> {
+        flags.put(Setting.DEADLINE_POLICY, List.of("expire"));
+        flags.put(Setting.MAX_HOLD, List.of(AT_RISK_MAX_HOLD));
+      }
       case SCALE_IN -> {}
     }
     return new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile();

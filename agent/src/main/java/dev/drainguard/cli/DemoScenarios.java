@@ -173,6 +173,50 @@ final class DemoScenarios {
     return "Terminating:Retained".equals(sim.lifecycleState(DemoCommand.INSTANCE));
   }
 
+  Outcome atRisk() throws IOException {
+    fill();
+    terminate();
+    demo.await(agent, s -> s.phase() == Phase.HOLDING, "holding");
+    demo.say(
+        "consumer: the destination is back but slow, one file every %ss; max-hold is %s",
+        DemoCommand.SLOW_CONSUME_EVERY.toSeconds(), DemoCommand.AT_RISK_MAX_HOLD);
+    Thread consumer = new Thread(this::consumeSlowly, "demo-slow-consumer");
+    consumer.setDaemon(true);
+    consumer.start();
+    DrainStatus warned =
+        demo.await(
+            agent,
+            s -> s.atRiskWarnedAt().isPresent() || s.phase().terminal(),
+            "the forecast warns");
+    demo.say("agent: %s, status AT RISK", warned.forecast().describe());
+    DrainStatus end = demo.await(agent, s -> s.phase().terminal(), "the deadline");
+    consumer.interrupt();
+    boolean ok = warned.atRiskWarnedAt().isPresent() && end.phase() == Phase.EXPIRED;
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(
+        "forecastBytesAtRisk",
+        warned.forecast().bytesAtRisk().isPresent()
+            ? warned.forecast().bytesAtRisk().getAsLong()
+            : null);
+    m.put("atRiskWarnedAfterMillis", millis(warned.noticedAt(), warned.atRiskWarnedAt()));
+    m.put("bytesAtDeadline", end.bytesAtEnd());
+    return new Outcome(ok, end, m);
+  }
+
+  private void consumeSlowly() {
+    try (Stream<Path> files = Files.list(queue)) {
+      for (Path f : files.sorted().toList()) {
+        demo.pause(DemoCommand.SLOW_CONSUME_EVERY);
+        if (Thread.currentThread().isInterrupted()) {
+          return;
+        }
+        Files.deleteIfExists(f);
+      }
+    } catch (IOException e) {
+      demo.say("consumer stopped: %s", e.getMessage());
+    }
+  }
+
   private void fill() throws IOException {
     demo.say(
         "writer: the destination is down; %d files of %s pile up in the queue",

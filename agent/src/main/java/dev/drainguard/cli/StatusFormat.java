@@ -109,6 +109,17 @@ final class StatusFormat {
             + " files, "
             + bytes(q.totalBytes())
             + opt(", empty since ", q.emptySince(), ""));
+    if (!q.empty()) {
+      line(
+          b,
+          "forecast",
+          (q.atRisk() ? "AT RISK: " : "")
+              + q.forecast()
+              + (q.forecastBytesAtRisk() != null && q.forecastBytesAtRisk() > 0
+                  ? ", " + bytes(q.forecastBytesAtRisk()) + " left at the deadline"
+                  : "")
+              + (q.stalled() ? " (STALLED)" : ""));
+    }
     int width = q.roots().stream().mapToInt(r -> r.path().length()).max().orElse(0);
     for (StatusView.Root r : q.roots()) {
       String detail =

@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,16 @@ public final class DrainController {
   private final Termination termination;
   private final SpotNotices notices;
   private final OperatorRequests operator;
+  private final Forecasting forecasting;
+
+  /** While the group has no termination hook, how often its hooks are read again. */
+  static final Duration HOOK_LOOK_EVERY = Duration.ofMinutes(5);
+
+  /** While the group has no termination hook, how often that is said at ERROR. */
+  static final Duration HOOK_ERROR_EVERY = Duration.ofHours(1);
+
+  private Instant nextHookLook = Instant.MIN;
+  private Instant nextHookError = Instant.MIN;
 
   /** When IMDS last read a target state other than Terminated; null before the first such read. */
   private Instant lastNotTerminated;
@@ -69,19 +81,52 @@ public final class DrainController {
       Instant start,
       Duration confirmAgain,
       Consumer<DrainStatus> listener) {
+    this(
+        settings,
+        ref,
+        hook,
+        rule,
+        probeAges,
+        firstFiles,
+        start,
+        confirmAgain,
+        listener,
+        new SplittableRandom());
+  }
+
+  /**
+   * As above, with the random source of the retry jitter given: the scenario runner seeds it, so a
+   * run is a function of its seed.
+   */
+  public DrainController(
+      DrainSettings settings,
+      LifecycleHookRef ref,
+      TerminationHook hook,
+      DrainedWhen rule,
+      Map<String, Duration> probeAges,
+      QueueSnapshot firstFiles,
+      Instant start,
+      Duration confirmAgain,
+      Consumer<DrainStatus> listener,
+      RandomGenerator random) {
     this.settings = settings;
     this.listener = listener;
     Evidence evidence = new Evidence(rule, settings.quietPeriod(), probeAges, firstFiles, start);
     this.state = new DrainState(ref, hook, evidence, start);
     state.heartbeatEvery = heartbeatInterval(settings.heartbeatInterval(), hook.heartbeatTimeout());
+    state.hookMissing = hook.name().isEmpty() || !hook.name().equals(ref.hookName());
+    if (state.hookMissing) {
+      state.lastError = missingHook();
+    }
     this.protection = new ScaleInProtection(settings.protection(), settings.quietPeriod(), ref);
     this.events = new EventCommands(settings.onTerminationCommand(), settings.commandTimeout());
     this.confirmation = new Confirmation(state, confirmAgain);
     this.retention = new Retention(state, settings, confirmation);
-    this.termination = new Termination(state, settings, retention, confirmation);
+    this.termination = new Termination(state, settings, retention, confirmation, random);
     retention.explainedBy(termination);
     this.notices = new SpotNotices(state, events);
     this.operator = new OperatorRequests(state, ref, settings.deadlinePolicy());
+    this.forecasting = new Forecasting(settings.forecast(), settings.deadlinePolicy(), start);
     this.status = state.toStatus(settings.deadlinePolicy(), protection, events.fired());
   }
 
@@ -121,11 +166,18 @@ public final class DrainController {
   private void evaluate(Instant now) {
     state.snapshot = state.evidence.verdict(now);
     if (!state.phase.terminal()) {
+      forecasting.evaluate(state, events, now);
       switch (state.phase) {
-        case IN_SERVICE ->
-            protection.evaluate(
-                now, state.snapshot, state.evidence.lastNotEmpty(), state.calls, state.out);
+        case IN_SERVICE -> {
+          protection.evaluate(
+              now, state.snapshot, state.evidence.lastNotEmpty(), state.calls, state.out);
+          lookForMissingHook(now);
+        }
         case AWAITING_ACTION, HOLDING, DRAINED -> {
+          if (state.deadlineWanted) {
+            state.deadlineWanted = false;
+            state.deadline = deadlineFrom(state.noticedAt);
+          }
           if (state.hookRereadWanted
               && state.calls.start(CallKind.DESCRIBE_HOOKS, now, state.out)) {
             state.hookRereadWanted = false;
@@ -152,6 +204,9 @@ public final class DrainController {
     List<Instant> due = new ArrayList<>();
     if (state.phase == Phase.IN_SERVICE) {
       protection.nextDue(now, state.evidence.lastNotEmpty()).ifPresent(due::add);
+      if (state.hookMissing) {
+        due.add(nextHookLook);
+      }
     } else if (!state.phase.terminal()) {
       termination.heartbeatDue().ifPresent(due::add);
       if (state.evidence.verdict(now).empty()) {
@@ -166,6 +221,31 @@ public final class DrainController {
       }
     }
     return due.stream().filter(now::isBefore).min(Instant::compareTo);
+  }
+
+  /**
+   * While the group has no termination hook, scale-in is not held: said at ERROR once an hour, and
+   * the hooks are read again every {@link #HOOK_LOOK_EVERY}.
+   */
+  private void lookForMissingHook(Instant now) {
+    if (!state.hookMissing) {
+      return;
+    }
+    if (!now.isBefore(nextHookError)) {
+      nextHookError = now.plus(HOOK_ERROR_EVERY);
+      log.error(
+          "{} asg={} instance={}", missingHook(), state.ref.groupName(), state.ref.instanceId());
+    }
+    if (!now.isBefore(nextHookLook) && state.calls.start(CallKind.DESCRIBE_HOOKS, now, state.out)) {
+      nextHookLook = now.plus(HOOK_LOOK_EVERY);
+    }
+  }
+
+  private String missingHook() {
+    return "no termination hook on group "
+        + state.ref.groupName()
+        + (state.ref.hookName().isEmpty() ? "" : " named " + state.ref.hookName())
+        + ": scale-in will not be held";
   }
 
   private void onImds(ImdsPolled i, Instant now) {
@@ -188,6 +268,7 @@ public final class DrainController {
     }
     state.snapshot = state.evidence.verdict(now);
     state.noticedAt = now;
+    state.globalFrom = lastNotTerminated != null ? lastNotTerminated : now;
     state.deadline = deadlineFrom(now);
     state.phase = Phase.AWAITING_ACTION;
     events.fire("termination", state.commandEnv(Phase.AWAITING_ACTION), state.out);
@@ -209,8 +290,7 @@ public final class DrainController {
    * notice.
    */
   private Instant deadlineFrom(Instant notice) {
-    Instant started = lastNotTerminated != null ? lastNotTerminated : notice;
-    Instant d = started.plus(state.hook.globalTimeout()).minus(settings.deadlineMargin());
+    Instant d = state.globalFrom.plus(state.hook.globalTimeout()).minus(settings.deadlineMargin());
     if (settings.maxHold().isPresent()) {
       Instant m = notice.plus(settings.maxHold().get());
       d = m.isBefore(d) ? m : d;
@@ -252,15 +332,28 @@ public final class DrainController {
     if (!(result instanceof CallResult.Hooks h)) {
       return;
     }
-    Optional<TerminationHook> current =
-        h.hooks().stream().filter(x -> x.name().equals(state.ref.hookName())).findFirst();
+    Optional<TerminationHook> current = chooseHook(h.hooks());
     if (current.isEmpty()) {
-      log.error(
-          "termination hook {} is no longer on asg={}: Auto Scaling will not wait for this"
-              + " instance",
-          state.ref.hookName(),
-          state.ref.groupName());
+      if (!state.hookMissing) {
+        log.error(
+            "termination hook {} is no longer on asg={}: Auto Scaling will not wait for this"
+                + " instance",
+            state.ref.hookName(),
+            state.ref.groupName());
+      }
+      state.hookMissing = true;
+      state.lastError = missingHook();
       return;
+    }
+    if (state.hookMissing) {
+      state.hookMissing = false;
+      state.ref =
+          new LifecycleHookRef(state.ref.groupName(), current.get().name(), state.ref.instanceId());
+      state.lastError = null;
+      log.warn(
+          "termination hook found {} heartbeatTimeout={}: scale-in is held from now on",
+          state.ref,
+          current.get().heartbeatTimeout());
     }
     TerminationHook before = state.hook;
     state.hook = current.get();
@@ -268,7 +361,7 @@ public final class DrainController {
     state.heartbeatEvery =
         heartbeatInterval(settings.heartbeatInterval(), state.hook.heartbeatTimeout());
     if (!before.equals(state.hook)) {
-      if (state.noticedAt != null) {
+      if (state.noticedAt != null && state.phase != Phase.RETAINED) {
         state.deadline = deadlineFrom(state.noticedAt);
       }
       log.warn(
@@ -281,6 +374,24 @@ public final class DrainController {
           state.heartbeatEvery,
           state.deadline);
     }
+  }
+
+  /** The hook by its configured name, or the group's only termination hook. */
+  private Optional<TerminationHook> chooseHook(List<TerminationHook> hooks) {
+    String name = state.ref.hookName();
+    if (!name.isEmpty()) {
+      return hooks.stream().filter(x -> x.name().equals(name)).findFirst();
+    }
+    if (hooks.size() > 1) {
+      state.lastError =
+          "asg="
+              + state.ref.groupName()
+              + " has "
+              + hooks.size()
+              + " termination hooks: choose one with --hook-name";
+      return Optional.empty();
+    }
+    return hooks.stream().findFirst();
   }
 
   private void onCommand(CommandEnded c, Instant now) {
@@ -296,6 +407,16 @@ public final class DrainController {
    * #release} or the deadline policy acts. Allowed before termination too.
    */
   public ControlResult hold(String reason, Instant now) {
+    for (CallKind k : List.of(CallKind.CONTINUE, CallKind.ABANDON, CallKind.TERMINATE)) {
+      if (state.calls.inFlight(k)) {
+        return new ControlResult(
+            false,
+            "too late to hold: "
+                + k
+                + " has been sent and cannot be called back; 'drainguard status' shows how it"
+                + " ends");
+      }
+    }
     ControlResult r = operator.hold(reason, now);
     publish();
     return r;
@@ -335,7 +456,9 @@ public final class DrainController {
         || before.releaseRequested() != status.releaseRequested()
         || before.scaleInProtected() != status.scaleInProtected()
         || !before.rebalanceRecommendedAt().equals(status.rebalanceRecommendedAt())
-        || !before.eventCommands().equals(status.eventCommands())) {
+        || !before.eventCommands().equals(status.eventCommands())
+        || !before.atRiskWarnedAt().equals(status.atRiskWarnedAt())
+        || before.forecast().stalled() != status.forecast().stalled()) {
       listener.accept(status);
     }
   }

@@ -35,7 +35,7 @@ public final class DrainLoop implements AutoCloseable {
     void run(DrainController c) {
       try {
         answer.complete(action.apply(c));
-      } catch (RuntimeException e) {
+      } catch (Throwable e) { // the operator waiting for the answer must hear of it too
         answer.completeExceptionally(e);
       }
     }

@@ -1,5 +1,6 @@
 package dev.drainguard.drain;
 
+import dev.drainguard.forecast.Forecast;
 import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleHookRef;
@@ -26,9 +27,9 @@ final class DrainState {
 
   private static final Logger log = LoggerFactory.getLogger(DrainController.class);
 
-  final LifecycleHookRef ref;
+  LifecycleHookRef ref;
   final Evidence evidence;
-  final Calls calls = new Calls();
+  final Calls calls = new Calls(() -> ref);
 
   /** The intents asked for during the current step; handed to the executors after it. */
   final List<Intent> out = new ArrayList<>();
@@ -37,6 +38,9 @@ final class DrainState {
   TargetLifecycleState target = TargetLifecycleState.IN_SERVICE;
   TerminationHook hook;
   Instant hookReadAt;
+
+  /** The group has no termination hook (yet): scale-in is not held until one is found. */
+  boolean hookMissing;
 
   /** The hook is to be read again (termination noticed, or a surprising answer). */
   boolean hookRereadWanted;
@@ -50,6 +54,15 @@ final class DrainState {
   Instant noticedAt;
   Instant actionActiveSince;
   Instant deadline;
+
+  /**
+   * The earliest instant the hook's global timeout may have started counting: the last IMDS read
+   * before the notice, moved forward while Auto Scaling says the instance is still deregistering.
+   */
+  Instant globalFrom;
+
+  /** {@link #globalFrom} moved: the deadline is to be computed again. */
+  boolean deadlineWanted;
 
   int heartbeats;
   Instant lastHeartbeat;
@@ -66,6 +79,13 @@ final class DrainState {
   volatile boolean stopping;
 
   Instant retainedSince;
+
+  /** The drain rate, time to empty and bytes at risk as of the latest step. */
+  Forecast forecast;
+
+  /** When the forecast first said data would be left at the deadline. */
+  Instant atRiskWarnedAt;
+
   SpotNotice spotInterruption;
   Instant rebalanceAt;
 
@@ -81,6 +101,7 @@ final class DrainState {
     this.evidence = evidence;
     this.evaluatedAt = now;
     this.snapshot = evidence.verdict(now);
+    this.forecast = Forecast.unknown(now);
   }
 
   /** Reaches a terminal phase, logging once: at ERROR unless it completed with nothing queued. */
@@ -169,6 +190,8 @@ final class DrainState {
         protection.changedAt(),
         Optional.ofNullable(spotInterruption),
         Optional.ofNullable(rebalanceAt),
-        eventCommands);
+        eventCommands,
+        forecast,
+        Optional.ofNullable(atRiskWarnedAt));
   }
 }

@@ -1,5 +1,6 @@
 package dev.drainguard.drain;
 
+import dev.drainguard.forecast.Forecast;
 import dev.drainguard.imds.SpotNotice;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleHookRef;
@@ -26,6 +27,8 @@ import java.util.Optional;
  * @param spotInterruption the spot interruption notice, once seen
  * @param rebalanceRecommendedAt the rebalance recommendation's notice time, once seen
  * @param eventCommands the events the on-termination command was started for
+ * @param forecast the deciding probes' drain rate, time to empty and bytes at risk at the deadline
+ * @param atRiskWarnedAt when the forecast first said data would be left at the deadline
  */
 public record DrainStatus(
     Instant evaluatedAt,
@@ -55,4 +58,6 @@ public record DrainStatus(
     Optional<Instant> protectionChangedAt,
     Optional<SpotNotice> spotInterruption,
     Optional<Instant> rebalanceRecommendedAt,
-    List<String> eventCommands) {}
+    List<String> eventCommands,
+    Forecast forecast,
+    Optional<Instant> atRiskWarnedAt) {}

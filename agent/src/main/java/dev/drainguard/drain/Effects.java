@@ -38,7 +38,6 @@ public final class Effects {
   }
 
   private final LifecycleActions api;
-  private final LifecycleHookRef ref;
   private final CommandRunner commands;
   private final Confirmer confirmer;
   private final ExecutorService calls;
@@ -48,14 +47,12 @@ public final class Effects {
 
   public Effects(
       LifecycleActions api,
-      LifecycleHookRef ref,
       CommandRunner commands,
       Confirmer confirmer,
       ExecutorService calls,
       Duration callDeadline,
       Consumer<Event> sink) {
     this.api = api;
-    this.ref = ref;
     this.commands = commands;
     this.confirmer = confirmer;
     this.calls = calls;
@@ -68,7 +65,7 @@ public final class Effects {
     for (Intent i : intents) {
       try {
         if (i instanceof Intent.Call c) {
-          call(c.kind());
+          call(c.kind(), c.ref());
         } else if (i instanceof Intent.RunCommand r) {
           commands
               .start(r.name(), r.command(), r.env(), r.timeout())
@@ -88,9 +85,9 @@ public final class Effects {
     return outstanding.get();
   }
 
-  private void call(CallKind kind) {
+  private void call(CallKind kind, LifecycleHookRef ref) {
     outstanding.incrementAndGet();
-    CompletableFuture.supplyAsync(() -> perform(kind), calls)
+    CompletableFuture.supplyAsync(() -> perform(kind, ref), calls)
         .completeOnTimeout(
             new CallResult.Failed(kind + " for " + ref + " did not answer within " + callDeadline),
             callDeadline.toMillis(),
@@ -101,7 +98,7 @@ public final class Effects {
   }
 
   /** Makes one call; every failure is an answer of its own, never an exception. */
-  CallResult perform(CallKind kind) {
+  CallResult perform(CallKind kind, LifecycleHookRef ref) {
     try {
       return switch (kind) {
         case HEARTBEAT -> new CallResult.Answered(api.heartbeat(ref));

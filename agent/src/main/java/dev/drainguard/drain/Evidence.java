@@ -77,18 +77,19 @@ final class Evidence {
   /** A files snapshot (published by the watcher, or a rescan) that arrived at {@code now}. */
   void onFiles(QueueSnapshot fs, long seq, boolean rescan, Instant now) {
     ProbeReading r = fs.probes().get(0);
-    if (newer(ProbeReading.FILES, fs.takenAt(), files.takenAt(), seq)) {
+    if (newer(ProbeReading.FILES, seq)) {
       files = fs;
       latest.put(ProbeReading.FILES, r);
     }
     record(r, rescan, now);
   }
 
-  /** Whether a reading started at {@code at} with {@code seq} is newer than the one kept. */
-  private boolean newer(String source, Instant at, Instant kept, long seq) {
-    int c = at.compareTo(kept);
-    long keptSeq = latestSeq.getOrDefault(source, Long.MIN_VALUE);
-    if (c < 0 || (c == 0 && seq < keptSeq)) {
+  /**
+   * Whether a reading with {@code seq} is newer than the one kept: each source numbers its readings
+   * in the order they were taken, which a clock stepped backwards cannot reorder.
+   */
+  private boolean newer(String source, long seq) {
+    if (seq <= latestSeq.getOrDefault(source, Long.MIN_VALUE)) {
       return false;
     }
     latestSeq.put(source, seq);
@@ -101,7 +102,7 @@ final class Evidence {
     if (before == null) {
       return; // not a configured probe
     }
-    if (newer(r.probe(), r.readAt(), before.readAt(), seq)) {
+    if (newer(r.probe(), seq)) {
       latest.put(r.probe(), r);
     }
     record(r, true, now);

@@ -4,7 +4,9 @@ import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.LifecycleHookRef;
+import dev.drainguard.lifecycle.LifecycleResult;
 import dev.drainguard.lifecycle.TerminationHook;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -20,8 +22,23 @@ public final class HookDiscovery {
 
   private static final Logger log = LoggerFactory.getLogger(HookDiscovery.class);
 
-  /** The hook this agent holds, and where it came from. */
-  public record Found(LifecycleHookRef ref, TerminationHook hook, String groupSource) {}
+  /**
+   * The hook this agent holds, and where it came from. A group without the hook (yet) is {@link
+   * #missing()}: its hook is a stand-in with no name, and the agent looks again later.
+   */
+  public record Found(LifecycleHookRef ref, TerminationHook hook, String groupSource) {
+    public boolean missing() {
+      return hook.name().isEmpty();
+    }
+  }
+
+  /**
+   * What stands for a hook that is not there: AWS's defaults, used only until the real one is read.
+   */
+  static TerminationHook standIn() {
+    return new TerminationHook(
+        "", Duration.ofHours(1), Duration.ofHours(48), LifecycleResult.ABANDON);
+  }
 
   /** Discovery cannot pick a hook: a setup problem the operator must fix. */
   public static final class DiscoveryException extends RuntimeException {
@@ -67,6 +84,22 @@ public final class HookDiscovery {
     }
     List<TerminationHook> hooks = api.terminationHooks(group);
     TerminationHook hook;
+    boolean absent =
+        configuredHook
+            .map(n -> hooks.stream().noneMatch(h -> h.name().equals(n)))
+            .orElse(hooks.isEmpty());
+    if (absent) {
+      // A hook made by a separate resource may come after the first workers: not an exit, a
+      // state the agent reports and leaves once the hook is there.
+      log.error(
+          "no termination hook on asg={}{}: scale-in will not be held; looking again every 5"
+              + " minutes and when termination is noticed (its termination hooks: {})",
+          group,
+          configuredHook.map(n -> " named " + n).orElse(""),
+          names(hooks));
+      return new Found(
+          new LifecycleHookRef(group, configuredHook.orElse(""), instanceId), standIn(), source);
+    }
     if (configuredHook.isPresent()) {
       String name = configuredHook.get();
       hook =

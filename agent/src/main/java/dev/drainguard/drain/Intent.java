@@ -1,5 +1,6 @@
 package dev.drainguard.drain;
 
+import dev.drainguard.lifecycle.LifecycleHookRef;
 import java.time.Duration;
 import java.util.Map;
 
@@ -39,8 +40,8 @@ public sealed interface Intent {
     PROTECTION
   }
 
-  /** Make one Auto Scaling call for this instance. */
-  record Call(CallKind kind) implements Intent {}
+  /** Make one Auto Scaling call for this instance, under the hook the core holds it by. */
+  record Call(CallKind kind, LifecycleHookRef ref) implements Intent {}
 
   /** Run an operator's command; its end comes back as {@link Event.CommandEnded}. */
   record RunCommand(String name, String command, Map<String, String> env, Duration timeout)

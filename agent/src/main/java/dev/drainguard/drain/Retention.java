@@ -134,6 +134,7 @@ final class Retention {
       // gone (an earlier ABANDON whose answer was lost, a timeout). The group's answer decides:
       // Terminating or Terminating:Wait, ABANDON again; Terminating:Retained, adopt; else LOST.
       abandonSent = false;
+      state.calls.coolDown(CallKind.ABANDON, now.plus(Termination.ACTION_RETRY));
       log.warn("ABANDON found no active lifecycle action {}: asking Auto Scaling why", state.ref);
       termination.askWhyNotActive(now, "abandon");
       return;

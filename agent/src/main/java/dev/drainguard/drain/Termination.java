@@ -5,9 +5,11 @@ import dev.drainguard.drain.Intent.CallKind;
 import dev.drainguard.lifecycle.ActionOutcome;
 import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleResult;
+import dev.drainguard.net.JitteredBackoff;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +23,8 @@ final class Termination {
   private static final Logger log = LoggerFactory.getLogger(DrainController.class);
 
   /**
-   * While the action is not active yet, how often to ask again: short enough that holding starts
-   * within seconds of Terminating:Wait, long enough that a 15 min grace costs under 200 calls.
+   * Retention's pace while the instance moves into Terminating:Retained: a few calls in the two
+   * minutes it may take.
    */
   static final Duration ACTION_RETRY = Duration.ofSeconds(5);
 
@@ -36,7 +38,12 @@ final class Termination {
   private final DrainSettings settings;
   private final Retention retention;
   private final Confirmation confirmation;
+  private final RandomGenerator random;
   private String completeReason;
+
+  /** "Not active yet" answers in a row: how far the jittered back-off has grown. */
+  private int notActiveYet;
+
   private boolean deadlineLogged;
 
   /** Set when a "no active action" answer is being explained by DescribeAutoScalingInstances. */
@@ -46,7 +53,12 @@ final class Termination {
   private Instant unexplainedSince;
 
   Termination(
-      DrainState state, DrainSettings settings, Retention retention, Confirmation confirmation) {
+      DrainState state,
+      DrainSettings settings,
+      Retention retention,
+      Confirmation confirmation,
+      RandomGenerator random) {
+    this.random = random;
     this.state = state;
     this.settings = settings;
     this.retention = retention;
@@ -72,9 +84,6 @@ final class Termination {
         complete(now, state.releaseReason);
       }
     }
-    // Also while Auto Scaling is asked why the action is not active: a throttled describe must
-    // not stop the heartbeat that holds the action once it becomes active. A "not active" answer
-    // cools the heartbeat slot down for ACTION_RETRY, so this is no faster than before.
     state.calls.start(CallKind.HEARTBEAT, now, state.out);
   }
 
@@ -159,7 +168,9 @@ final class Termination {
         && now.isBefore(state.lastHeartbeat.plus(state.heartbeatEvery))) {
       return;
     }
-    state.calls.start(CallKind.HEARTBEAT, now, state.out); // see awaiting()
+    // Also while Auto Scaling is being asked why an answer was "No active": a describe that is
+    // throttled must not stop the heartbeats (the back-off paces them meanwhile).
+    state.calls.start(CallKind.HEARTBEAT, now, state.out);
   }
 
   /** When a heartbeat is next owed, while this flow sends them. */
@@ -179,7 +190,7 @@ final class Termination {
     switch (kind) {
       case HEARTBEAT -> onHeartbeat(sentAt, result, now);
       case CONTINUE -> onContinue(result, now);
-      case DESCRIBE_INSTANCE -> onDescribed(result, now);
+      case DESCRIBE_INSTANCE -> onDescribed(sentAt, result, now);
       default -> {}
     }
   }
@@ -197,12 +208,12 @@ final class Termination {
       state.heartbeats++;
       state.lastHeartbeat = sentAt; // the timeout restarted no earlier than the call was sent
       unexplainedSince = null;
+      notActiveYet = 0;
       if (state.phase == Phase.AWAITING_ACTION) {
         state.actionActiveSince = now;
-        state.phase = Phase.HOLDING;
-        // The action takes the hook as it is now, which may have changed while the instance
-        // deregistered (the hook was read when termination was noticed).
+        // The action started with the hook as it was then, which may differ from the notice's.
         state.hookRereadWanted = true;
+        state.phase = Phase.HOLDING;
         log.info(
             "lifecycle action active, holding {} probes={} heartbeatEvery={}",
             state.ref,
@@ -210,15 +221,32 @@ final class Termination {
             state.heartbeatEvery);
       } else {
         log.info(
-            "heartbeat sent {} count={} queuedBytes={} next={}",
+            "heartbeat sent {} count={} queuedBytes={} forecast=\"{}\" next={}",
             state.ref,
             state.heartbeats,
             state.snapshot.totalBytes(),
+            state.forecast.describe(),
             sentAt.plus(state.heartbeatEvery));
       }
       return;
     }
+    backOff(now);
     askWhyNotActive(now, "heartbeat");
+  }
+
+  /**
+   * After "No active": the next heartbeat and complete wait a jittered pause, so that a fleet that
+   * scales in together does not ask in step; capped so the first heartbeat after the action becomes
+   * active comes within a third of the hook's current timeout.
+   */
+  private void backOff(Instant now) {
+    Duration pause =
+        JitteredBackoff.NOT_ACTIVE_YET
+            .cappedAt(state.hook.heartbeatTimeout().dividedBy(3))
+            .delay(++notActiveYet, random);
+    state.calls.coolDown(CallKind.HEARTBEAT, now.plus(pause));
+    state.calls.coolDown(CallKind.CONTINUE, now.plus(pause));
+    log.debug("lifecycle action not active {} nextTryIn={}", state.ref, pause);
   }
 
   private void onContinue(CallResult result, Instant now) {
@@ -231,6 +259,7 @@ final class Termination {
       state.end(now, Phase.COMPLETED, LifecycleResult.CONTINUE, completeReason);
       return;
     }
+    backOff(now);
     askWhyNotActive(now, "complete");
   }
 
@@ -241,9 +270,6 @@ final class Termination {
    */
   void askWhyNotActive(Instant now, String call) {
     askingWhy = call;
-    if (call.equals("heartbeat")) {
-      state.calls.coolDown(CallKind.HEARTBEAT, now.plus(ACTION_RETRY));
-    }
     if (state.phase != Phase.AWAITING_ACTION) {
       state.hookRereadWanted = true; // its timeouts may have changed under us
     }
@@ -262,7 +288,7 @@ final class Termination {
     return askingWhy != null;
   }
 
-  private void onDescribed(CallResult result, Instant now) {
+  private void onDescribed(Instant sentAt, CallResult result, Instant now) {
     if (askingWhy == null) {
       return;
     }
@@ -300,9 +326,18 @@ final class Termination {
     }
     if (lifecycle.startsWith("Terminating")) {
       unexplainedSince = null; // deregistering, or waiting: not active yet, keep trying
+      if (lifecycle.equals("Terminating")) {
+        // Still deregistering when asked: the action and its global timeout had not started.
+        state.globalFrom = state.globalFrom.isBefore(sentAt) ? sentAt : state.globalFrom;
+        state.deadlineWanted = true;
+      }
     } else if (unexplainedSince == null) {
       unexplainedSince = now;
     } else if (!now.isBefore(unexplainedSince.plus(settings.actionGrace()))) {
+      if (state.phase == Phase.AWAITING_ACTION) {
+        backInService(now, lifecycle);
+        return;
+      }
       state.end(
           now,
           Phase.LOST,
@@ -314,8 +349,26 @@ final class Termination {
       return;
     }
     log.debug("lifecycle action not active yet {} state={}", state.ref, lifecycle);
-    state.calls.coolDown(CallKind.HEARTBEAT, now.plus(ACTION_RETRY));
-    state.calls.coolDown(CallKind.CONTINUE, now.plus(ACTION_RETRY));
+  }
+
+  /**
+   * The notice was not borne out: for action-grace Auto Scaling has said the instance is not
+   * terminating at all (a wrong IMDS answer, a termination cancelled). Back to watching for the
+   * next one, rather than ending and watching for nothing.
+   */
+  private void backInService(Instant now, String lifecycle) {
+    log.warn(
+        "termination notice not borne out {}: Auto Scaling has said {} for action-grace {};"
+            + " back in service",
+        state.ref,
+        lifecycle,
+        settings.actionGrace());
+    state.phase = Phase.IN_SERVICE;
+    state.noticedAt = null;
+    state.deadline = null;
+    state.releaseReason = null;
+    unexplainedSince = null;
+    notActiveYet = 0;
   }
 
   /** Sends CONTINUE once its slot is free: the step before it confirmed the queues are empty. */

@@ -51,6 +51,13 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
   /** IMDS answers in milliseconds; a slow answer is a fault to retry, not to wait for. */
   static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
 
+  /**
+   * One exchange as a whole, connect, headers and body: IMDS answers in milliseconds, and a body
+   * that trickles in a byte at a time (each read inside READ_TIMEOUT) must not hold a poll for
+   * ever.
+   */
+  static final Duration EXCHANGE_LIMIT = Duration.ofSeconds(3);
+
   static final String PATH_TOKEN = "/latest/api/token";
   static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
   static final String PATH_INSTANCE_ID = "/latest/meta-data/instance-id";
@@ -91,7 +98,8 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
                 .socketTimeout(READ_TIMEOUT)
                 .build(),
             guard,
-            "IMDS");
+            "IMDS",
+            Optional.of(EXCHANGE_LIMIT));
     this.client = newClient();
   }
 

@@ -79,24 +79,30 @@ final class DirWatches {
   /**
    * Registers {@code dir}, replacing any earlier key for it.
    *
+   * @return the path this directory was registered under before, when it has been moved here from
+   *     there and that path is still recorded (its move's events are not applied yet): nothing
+   *     under that old path is there any more; null otherwise
    * @throws IOException when the directory cannot be watched; see {@link #isWatchLimit}
    */
-  void register(Path dir) throws IOException {
+  Path register(Path dir) throws IOException {
     cancel(dir);
     if (keysByDir.size() >= limitForTest) {
       throw new IOException(WATCH_LIMIT_MESSAGE);
     }
     WatchKey key = dir.register(service, KINDS);
+    Path movedFrom = null;
     if (!dir.equals(key.watchable())) {
       // inotify hands back the existing key of the same directory under its old name when it was
       // moved and its old watch is still there (normally the DELETE of the old name cancels it
       // first); that key would report events under the old path, so replace it
-      cancel(dirsByKey.get(key));
+      movedFrom = dirsByKey.get(key);
+      cancel(movedFrom);
       cancel(key);
       key = dir.register(service, KINDS);
     }
     keysByDir.put(dir, key);
     dirsByKey.put(key, dir);
+    return movedFrom;
   }
 
   /** Cancels the keys of {@code top} and every directory under it. */

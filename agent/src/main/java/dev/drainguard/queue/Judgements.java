@@ -49,6 +49,19 @@ record Judgements(List<RootJudgement> roots) {
     return true;
   }
 
+  /** {@link #sameVerdicts} with bytes compared by bucket ({@link RootJudgement#bucket}). */
+  boolean sameBucketedVerdicts(Judgements other) {
+    if (roots.size() != other.roots.size()) {
+      return false;
+    }
+    for (int i = 0; i < roots.size(); i++) {
+      if (!roots.get(i).sameBucketedVerdict(other.roots.get(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** The public snapshot, ages measured at {@code now}. */
   QueueSnapshot snapshot(Instant now) {
     List<RootStatus> statuses = new ArrayList<>(roots.size());

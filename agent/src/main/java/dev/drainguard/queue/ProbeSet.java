@@ -105,6 +105,11 @@ public final class ProbeSet implements AutoCloseable {
     }
   }
 
+  /** What to do if the watcher thread dies; see {@link QueueWatcher#onDeath}. */
+  public void onDeath(Runnable r) {
+    files.onDeath(r);
+  }
+
   /** The watcher's view now; cheap. */
   public QueueSnapshot filesSnapshot() {
     return files.snapshot();

@@ -52,4 +52,28 @@ record RootJudgement(
         && error.equals(other.error)
         && polled.equals(other.polled);
   }
+
+  /**
+   * {@link #sameVerdict} with bytes compared by {@link #bucket}: the same emptiness (exactly, the
+   * residual allowance included), files, error and way of watching, and bytes within one bucket.
+   */
+  boolean sameBucketedVerdict(RootJudgement other) {
+    return files == other.files
+        && bucket(bytes) == bucket(other.bytes)
+        && empty() == other.empty()
+        && error.equals(other.error)
+        && polled.equals(other.polled);
+  }
+
+  /**
+   * Bytes in buckets of an eighth of a power of two: 0 to 7 exactly, then [8, 9), ..., [1 MiB,
+   * 1.125 MiB), ...; two counts in one bucket differ by less than 12.5 %.
+   */
+  static long bucket(long bytes) {
+    if (bytes < 8) {
+      return bytes;
+    }
+    int msb = 63 - Long.numberOfLeadingZeros(bytes);
+    return ((long) msb << 3) | ((bytes >>> (msb - 3)) & 7);
+  }
 }

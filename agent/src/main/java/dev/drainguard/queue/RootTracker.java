@@ -5,11 +5,8 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryIteratorException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -17,9 +14,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +32,8 @@ import org.slf4j.LoggerFactory;
  * across the walk cannot make it look empty.
  *
  * <p>Events are batched: {@link #take} only records which paths were touched; {@link #settle}
- * re-stats each touched path once, so a burst of events costs one pass. Paths are stat'ed without
- * following symlinks: a symlink (to a file or a directory) counts as nothing and is not followed;
- * so do sockets, pipes and devices. The root itself may be a symlink to a directory.
+ * re-stats each touched path once (in its {@link RootTree}), so a burst of events costs one pass.
+ * The root itself may be a symlink to a directory.
  */
 final class RootTracker {
 
@@ -52,6 +46,7 @@ final class RootTracker {
     OVERFLOW,
     INVALID_KEY,
     RECHECK,
+    RESCAN,
     IO_ERROR,
     POLL,
     WATCH_RETRY
@@ -59,14 +54,10 @@ final class RootTracker {
 
   private final Path root;
   private final long residualBytes;
-  private final DirWatches watches;
-  private final CountedFiles files;
+  private final RootTree tree;
 
   /** Why the root is polled instead of watched; null while it is watched. */
   private String polled;
-
-  /** Whether walks register watches: while watched, and during a polled root's retry. */
-  private boolean registering = true;
 
   /** A polled walk found the root empty after it held data: the next walk must agree. */
   private boolean emptyUnconfirmed;
@@ -75,6 +66,16 @@ final class RootTracker {
   private final Map<Path, Boolean> touched = new LinkedHashMap<>();
 
   private final List<WatchKey> toReset = new ArrayList<>();
+
+  /** Keys signalled and not taken yet: their events keep accumulating (and coalescing) in them. */
+  private final List<WatchKey> arrived = new ArrayList<>();
+
+  /** Test hooks: keys of this directory are held back; runs before each read of the disk. */
+  private Path holdForTest;
+
+  private final List<WatchKey> heldForTest = new ArrayList<>();
+  private Runnable beforeReadsForTest = () -> {};
+
   private Reason reconcileNeeded;
   private String error;
   private RootJudgement judgement;
@@ -82,8 +83,11 @@ final class RootTracker {
   RootTracker(QueueRootSpec spec, WatchService watchService) {
     this.root = spec.root().toAbsolutePath().normalize();
     this.residualBytes = spec.residualBytes();
-    this.files = new CountedFiles(root, new IgnoreRules(root, spec.ignoreGlobs()));
-    this.watches = new DirWatches(watchService);
+    this.tree =
+        new RootTree(
+            root,
+            new DirWatches(watchService),
+            new CountedFiles(root, new IgnoreRules(root, spec.ignoreGlobs())));
     this.judgement =
         RootJudgement.failed(root, residualBytes, "queue root " + root + " not scanned");
   }
@@ -93,7 +97,7 @@ final class RootTracker {
   }
 
   WatchService watchService() {
-    return watches.service();
+    return tree.watches().service();
   }
 
   /** Whether the root is polled (see the class comment). */
@@ -102,11 +106,36 @@ final class RootTracker {
   }
 
   /**
+   * A key this root's watch service returned: its events are left in it, where the JDK coalesces
+   * repeats (a write after a write to the same file is one event), until {@link #takeArrived}.
+   */
+  void arrive(WatchKey key) {
+    arrived.add(key);
+  }
+
+  /** Whether a key arrived since the last {@link #takeArrived}. */
+  boolean hasArrived() {
+    return !arrived.isEmpty();
+  }
+
+  /** Takes the events of every key that arrived; {@link #settle} applies them. */
+  void takeArrived() {
+    for (int i = 0; i < arrived.size(); i++) {
+      take(arrived.get(i));
+    }
+    arrived.clear();
+  }
+
+  /**
    * Records the events of a key this root's watch service returned; keys we cancelled are skipped.
    */
-  void take(WatchKey key) {
+  private void take(WatchKey key) {
+    Path dir = tree.watches().dirOf(key);
+    if (holdForTest != null && holdForTest.equals(dir)) {
+      heldForTest.add(key);
+      return;
+    }
     toReset.add(key);
-    Path dir = watches.dirOf(key);
     for (WatchEvent<?> event : key.pollEvents()) {
       if (dir != null) {
         onEvent(dir, event.kind(), event.context());
@@ -130,12 +159,15 @@ final class RootTracker {
    * Applies what {@link #take} recorded, re-arms the keys, and reconciles when events were lost.
    */
   void settle() {
+    if (!touched.isEmpty()) {
+      beforeReadsForTest.run();
+    }
     if (reconcileNeeded == null && error == null) {
       applyTouched();
     }
     touched.clear();
     for (WatchKey key : toReset) {
-      if (!key.reset() && watches.dirOf(key) != null && reconcileNeeded == null) {
+      if (!key.reset() && tree.watches().dirOf(key) != null && reconcileNeeded == null) {
         reconcileNeeded = Reason.INVALID_KEY; // a watched directory went away unannounced
       }
     }
@@ -155,7 +187,7 @@ final class RootTracker {
       if (Files.isDirectory(root)) {
         reconcile(Reason.RECHECK);
       }
-    } else if (watches.anyInvalid()) {
+    } else if (tree.watches().anyInvalid()) {
       reconcile(Reason.INVALID_KEY);
     }
   }
@@ -172,41 +204,42 @@ final class RootTracker {
 
   /**
    * Rebuilds the state from a walk of the tree, re-registering every directory before listing it
-   * (unless the root is polled and this is a poll).
+   * (unless the root is polled and this is a poll or a rescan).
    */
   void reconcile(Reason reason) {
+    beforeReadsForTest.run();
     reconcileNeeded = null;
     touched.clear();
     RootJudgement before = judgement();
-    CountedFiles.Saved saved = files.save();
-    registering = polled == null || reason != Reason.POLL;
-    boolean allWatched;
-    forgetAll();
+    CountedFiles.Saved saved = tree.files().saveAndClear();
+    boolean registering = polled == null || (reason != Reason.POLL && reason != Reason.RESCAN);
+    tree.registering(registering);
+    tree.forgetAll();
     try {
       BasicFileAttributes attrs = Files.readAttributes(root, BasicFileAttributes.class);
       if (!attrs.isDirectory()) {
         fail("queue root " + root + " is not a directory");
         return;
       }
-      scanTree(root);
-      allWatched = registering; // cleared when the watch limit was hit on the way
+      tree.scan(root);
     } catch (IOException e) {
-      forgetAll();
+      tree.forgetAll();
       fail(describe(root, e));
       return;
     } finally {
-      registering = polled == null;
+      registering &= !checkWatchLimit();
+      tree.registering(polled == null);
     }
-    if (allWatched && polled != null) {
-      log.info("queue root watched again root={} dirs={}", root, watches.size());
+    if (registering && polled != null) {
+      log.info("queue root watched again root={} dirs={}", root, tree.watches().size());
       polled = null;
-      registering = true;
+      tree.registering(true);
       judgement = null;
     }
     boolean seemsDrained =
         polled != null && before.error().isEmpty() && !before.empty() && judgement().empty();
     if (seemsDrained && !emptyUnconfirmed) {
-      files.restore(saved); // a file moved across this walk was not seen: ask the next walk
+      tree.files().restore(saved); // a file moved across this walk was not seen: ask the next walk
       judgement = null;
       emptyUnconfirmed = true;
     } else {
@@ -222,42 +255,58 @@ final class RootTracker {
         "queue root reconciled root={} reason={} dirs={} files={} bytes={}",
         root,
         reason,
-        watches.size(),
+        tree.watches().size(),
         j.files(),
         j.bytes());
   }
 
   /** Puts the root in error with counts zero; it is retried by {@link #healthCheck}. */
   void fail(String reason) {
-    forgetAll();
+    tree.forgetAll();
     emptyUnconfirmed = false;
     if (!reason.equals(error)) {
       log.warn("queue root unavailable root={} reason={}", root, reason);
     }
     error = reason;
+    judgement = null;
   }
 
   RootJudgement judgement() {
-    if (judgement == null) {
-      judgement = files.judge(residualBytes, error, polled);
+    if (tree.takeChanged() || judgement == null) {
+      judgement = tree.files().judge(residualBytes, error, polled);
     }
     return judgement;
   }
 
   /** Test hook: drops the counted files as if their events had been missed. */
   void forgetFiles() {
-    files.clear();
-    judgement = null;
+    tree.files().clear();
+    tree.changed();
+  }
+
+  /** Test hook: holds back the keys of {@code dir}; null applies the held keys, holds no more. */
+  void holdKeys(Path dir) {
+    holdForTest = dir;
+    if (dir == null) {
+      List<WatchKey> held = List.copyOf(heldForTest);
+      heldForTest.clear();
+      held.forEach(this::take);
+    }
+  }
+
+  /** Test hook: {@code action} runs each time this root starts reading the disk. */
+  void beforeReads(Runnable action) {
+    beforeReadsForTest = action;
   }
 
   /** Test hook: inotify refuses watches beyond {@code n} for this root. */
   void limitWatches(int n) {
-    watches.limitForTest(n);
+    tree.watches().limitForTest(n);
   }
 
   void close() {
     try {
-      watches.service().close();
+      tree.watches().service().close();
     } catch (IOException e) {
       log.debug("closing watch service failed root={} error={}", root, e.toString());
     }
@@ -282,109 +331,31 @@ final class RootTracker {
   private void applyTouched() {
     try {
       for (Map.Entry<Path, Boolean> t : touched.entrySet()) {
-        apply(t.getKey(), t.getValue());
+        tree.apply(t.getKey(), t.getValue());
       }
     } catch (IOException e) {
       log.debug("queue event apply failed root={} error={}", root, e.toString());
       reconcileNeeded = Reason.IO_ERROR;
+    } finally {
+      checkWatchLimit();
     }
   }
 
-  private void apply(Path path, boolean structural) throws IOException {
-    BasicFileAttributes attrs = lstat(path);
-    if (attrs == null) {
-      forget(path);
-    } else if (attrs.isDirectory()) {
-      // a created directory may already hold files (or be a different directory than the one
-      // registered at this path): register it afresh and list it, since its events were missed
-      if (structural || !watches.contains(path)) {
-        forget(path);
-        scanTree(path);
-      }
-    } else {
-      forget(path);
-      record(path, attrs);
+  /** Whether the tree met the inotify watch limit: the root is polled from now on. */
+  private boolean checkWatchLimit() {
+    IOException e = tree.takeWatchLimit();
+    if (e == null) {
+      return false;
     }
-  }
-
-  private void scanTree(Path top) throws IOException {
-    Deque<Path> dirs = new ArrayDeque<>();
-    dirs.push(top);
-    while (!dirs.isEmpty()) {
-      Path dir = dirs.pop();
-      try {
-        if (registering) {
-          watch(dir);
-        }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-          for (Path entry : entries) {
-            BasicFileAttributes attrs = lstat(entry);
-            if (attrs != null && attrs.isDirectory()) {
-              dirs.push(entry);
-            } else if (attrs != null) {
-              record(entry, attrs);
-            }
-          }
-        } catch (DirectoryIteratorException e) {
-          throw e.getCause();
-        }
-      } catch (NoSuchFileException | NotDirectoryException e) {
-        if (dir.equals(root)) {
-          throw e;
-        }
-        // gone or replaced since it was listed: its parent's event accounts for it
-      }
+    if (polled == null) {
+      log.warn(
+          "queue root cannot be watched, polling it root={} dirsWatched={} reason=\"{}\"",
+          root,
+          tree.watchedAtLimit(),
+          e.getMessage());
     }
-  }
-
-  /** Registers {@code dir}; at the inotify watch limit, lets go of every watch: polled. */
-  private void watch(Path dir) throws IOException {
-    try {
-      watches.register(dir);
-    } catch (IOException e) {
-      if (!DirWatches.isWatchLimit(e)) {
-        throw e;
-      }
-      if (polled == null) {
-        log.warn(
-            "queue root cannot be watched, polling it root={} dirsWatched={} reason=\"{}\"",
-            root,
-            watches.size(),
-            e.getMessage());
-      }
-      watches.cancelAll();
-      polled = DirWatches.pollingReason(e);
-      registering = false;
-      judgement = null;
-    }
-  }
-
-  private void record(Path file, BasicFileAttributes attrs) {
+    polled = DirWatches.pollingReason(e);
     judgement = null;
-    files.record(file, attrs);
-  }
-
-  /** Drops a path and, when it was a watched directory, everything under it. */
-  private void forget(Path path) {
-    judgement = null;
-    files.remove(path);
-    if (watches.contains(path)) {
-      files.removeUnder(path);
-      watches.cancelUnder(path);
-    }
-  }
-
-  private void forgetAll() {
-    judgement = null;
-    files.clear();
-    watches.cancelAll();
-  }
-
-  private static BasicFileAttributes lstat(Path path) throws IOException {
-    try {
-      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return null; // vanished between the event (or the listing) and now: simply gone
-    }
+    return true;
   }
 }

@@ -51,16 +51,34 @@ public record StatusView(
     String spotInterruptionTime,
     String rebalanceRecommendedAt,
     List<String> eventCommands,
-    Queues queues) {
+    Queues queues,
+    long decisionWakeups) {
 
   /** Every queue root and probe, and the judgement over all of them. */
+  /**
+   * Every queue root and probe, and the judgement over all of them.
+   *
+   * @param drainRateBytesPerSecond the deciding probes' drain rate (negative: growing); null when
+   *     unknown
+   * @param emptyInSeconds the time to empty at that rate; null when unknown or not draining
+   * @param forecastBytesAtRisk bytes still queued at the deadline at that rate; null without one
+   * @param forecast the same in words: {@code draining 45.2 MiB/s, empty in ~2m 10s}
+   * @param atRisk the forecast says data will be left at the deadline
+   * @param stalled no progress for stall-after while data is queued
+   */
   public record Queues(
       boolean empty,
       long totalBytes,
       long totalFiles,
       String emptySince,
       List<Root> roots,
-      List<Probe> probes) {}
+      List<Probe> probes,
+      Double drainRateBytesPerSecond,
+      Double emptyInSeconds,
+      Long forecastBytesAtRisk,
+      String forecast,
+      boolean atRisk,
+      boolean stalled) {}
 
   /**
    * One probe's latest reading.
@@ -90,6 +108,15 @@ public record StatusView(
   /** Builds the view of {@code s} as of {@code now}. */
   public static StatusView of(
       DrainStatus s, String version, long pid, Instant startedAt, Instant now) {
+    return of(s, version, pid, startedAt, now, 0);
+  }
+
+  /**
+   * As above, with how many times the decision thread has woken up since start (events and due
+   * instants; there is no fixed tick): an idle agent wakes once per IMDS poll.
+   */
+  public static StatusView of(
+      DrainStatus s, String version, long pid, Instant startedAt, Instant now, long wakeups) {
     boolean held = s.phase() == Phase.HOLDING || s.phase() == Phase.DRAINED;
     Long heldSeconds =
         s.actionActiveSince()
@@ -139,7 +166,18 @@ public record StatusView(
             s.queues().totalFiles(),
             text(s.emptySince().orElse(null)),
             s.queues().roots().stream().map(StatusView::root).toList(),
-            s.queues().probes().stream().map(StatusView::probe).toList()));
+            s.queues().probes().stream().map(StatusView::probe).toList(),
+            boxed(s.forecast().drainRateBytesPerSecond()),
+            boxed(s.forecast().emptyInSeconds()),
+            s.forecast().bytesAtRisk().isPresent() ? s.forecast().bytesAtRisk().getAsLong() : null,
+            s.forecast().describe(),
+            s.forecast().atRisk(),
+            s.forecast().stalled()),
+        wakeups);
+  }
+
+  private static Double boxed(java.util.OptionalDouble d) {
+    return d.isPresent() ? d.getAsDouble() : null;
   }
 
   /** One line of JSON, absent values left out: what {@code drainguard status --json} prints. */

@@ -110,7 +110,8 @@ class AgentScaleInTest {
         .isNotEmpty()
         .allSatisfy(c -> assertThat(c.errorCode()).isEqualTo("ValidationError"));
 
-    h.advance(Duration.ofSeconds(25));
+    // active at 30 s; the retries back off with jitter, at most a third of the 60 s timeout apart
+    h.advance(Duration.ofSeconds(45));
 
     assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
     assertThat(h.calls(HEARTBEAT).get(h.calls(HEARTBEAT).size() - 1).httpStatus()).isEqualTo(200);

@@ -263,7 +263,9 @@ class AutoScalingFaultTest {
   }
 
   @Test
-  void noActiveAction_whileHolding_endsInLost_withTheBytes_andNeverCompletes() throws IOException {
+  void noActiveAction_whileHolding_isAskedAbout_andTheHoldGoesOn() throws IOException {
+    // Issue 14: "No active Lifecycle Action" while the action is still active (Auto Scaling says
+    // Terminating:Wait) is a blip, not the end: LOST here lost the data that was still queued.
     queued(4096);
     h = new ScaleInHarness(HT, Duration.ZERO, root);
     h.startAgent();
@@ -272,20 +274,16 @@ class AutoScalingFaultTest {
 
     noActive(HEARTBEAT, 1);
     h.advance(Duration.ofSeconds(20), Duration.ofSeconds(1));
+    h.advance(HT.multipliedBy(3), Duration.ofSeconds(5));
 
-    // Documented: once the action has been active, "No active Lifecycle Action" means it is gone.
-    DrainStatus lost = h.awaitStatus(s -> s.phase() == Phase.LOST);
-    assertThat(lost.bytesAtEnd()).isEqualTo(4096);
-    assertThat(lost.endReason())
-        .hasValueSatisfying(r -> assertThat(r).contains("ended while holding"));
-    int heartbeats = h.calls(HEARTBEAT).size();
-    h.advance(HT, Duration.ofSeconds(5));
-    assertThat(h.calls(HEARTBEAT)).hasSize(heartbeats);
+    assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
+    assertThat(h.sim.actionEnd(ScaleInHarness.INSTANCE)).isEmpty();
+    assertThat(h.calls("DescribeAutoScalingInstances")).isNotEmpty();
     assertThat(h.calls(COMPLETE)).isEmpty();
   }
 
   @Test
-  void noActiveAction_onComplete_endsInLost_withNothingQueued() throws IOException {
+  void noActiveAction_onComplete_isAskedAbout_andTheCompleteIsSentAgain() throws IOException {
     Path file = queued(100);
     h = new ScaleInHarness(HT, Duration.ZERO, root);
     h.startAgent();
@@ -294,11 +292,11 @@ class AutoScalingFaultTest {
 
     Files.delete(file);
     h.awaitStatus(s -> s.queues().empty());
-    h.advance(Duration.ofSeconds(11), Duration.ofSeconds(1));
+    h.advance(Duration.ofSeconds(40), Duration.ofSeconds(1));
 
-    DrainStatus lost = h.awaitStatus(s -> s.phase() == Phase.LOST);
-    assertThat(lost.bytesAtEnd()).isZero();
-    assertThat(h.calls(COMPLETE)).hasSize(1); // gone means gone: not retried
+    DrainStatus done = h.awaitStatus(s -> s.phase() == Phase.COMPLETED);
+    assertThat(done.bytesAtEnd()).isZero();
+    assertThat(h.calls(COMPLETE)).hasSize(2); // the first answer was a blip: asked, then sent again
   }
 
   @Test

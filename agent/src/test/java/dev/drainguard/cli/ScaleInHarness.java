@@ -65,9 +65,17 @@ final class ScaleInHarness implements AutoCloseable {
   final Path controlDir;
 
   ScaleInHarness(Duration heartbeatTimeout, Duration deregistration, Path... roots) {
+    this(true, heartbeatTimeout, deregistration, roots);
+  }
+
+  /** As above; without a termination hook when {@code withHook} is false (one made later). */
+  ScaleInHarness(
+      boolean withHook, Duration heartbeatTimeout, Duration deregistration, Path... roots) {
     sim.addGroup(GROUP);
     sim.addInstance(GROUP, INSTANCE, "eu-west-1", true);
-    sim.addTerminationHook(GROUP, HOOK, heartbeatTimeout, "ABANDON");
+    if (withHook) {
+      sim.addTerminationHook(GROUP, HOOK, heartbeatTimeout, "ABANDON");
+    }
     sim.setDeregistrationDelay(deregistration);
     List<String> r = new ArrayList<>();
     for (Path p : roots) {

@@ -151,20 +151,22 @@ class DrainControllerTest {
     assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
     // one try, and one describe, every ACTION_RETRY (5 s) at most
     assertThat(api.count("heartbeat")).isBetween(2L, 361L);
-    assertThat(api.count("describe:i-1")).isEqualTo(api.count("heartbeat"));
+    assertThat(api.count("describe:i-1"))
+        .isBetween(api.count("heartbeat") - 1, api.count("heartbeat"));
   }
 
   @Test
-  void awaitingAction_becomesLostWhenDescribeCannotExplainItForTheGrace() {
+  void awaitingAction_aNoticeAutoScalingNeverBearsOut_goesBackInService_neverLost() {
+    // guards against an agent that ends (LOST) on one wrong IMDS answer and then holds nothing
     api.otherwise = ActionOutcome.NO_ACTIVE_ACTION;
     api.membership = Optional.of(new GroupMembership("asg", "InService"));
     Driver c = holdingOrAwaiting();
     run(c, Duration.ofMinutes(14));
     assertThat(c.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
-    run(c, Duration.ofMinutes(2));
-    assertThat(c.status().phase()).isEqualTo(Phase.LOST);
-    assertThat(c.status().endReason())
-        .hasValueSatisfying(r -> assertThat(r).contains("action-grace").contains("InService"));
+    imds.state = TargetLifecycleState.IN_SERVICE;
+    run(c, Duration.ofMinutes(5));
+    assertThat(c.status().phase()).isEqualTo(Phase.IN_SERVICE);
+    assertThat(c.status().noticedAt()).isEmpty();
   }
 
   @Test
@@ -491,7 +493,9 @@ class DrainControllerTest {
     onTermination = Optional.of("stop-pull-inputs");
     Driver c = holding(Optional.empty());
     run(c, Duration.ofMinutes(1));
-    assertThat(commands.started).containsExactly("on-termination:termination:stop-pull-inputs");
+    // the first event is the notice; a queue that does not move is also at risk (its own event)
+    assertThat(commands.started).first().isEqualTo("on-termination:termination:stop-pull-inputs");
+    assertThat(commands.started).doesNotHaveDuplicates();
     assertThat(commands.envs.get(0))
         .containsEntry("DRAINGUARD_EVENT", "termination")
         .containsEntry("DRAINGUARD_PHASE", "AWAITING_ACTION")

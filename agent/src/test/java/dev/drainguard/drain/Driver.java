@@ -66,7 +66,6 @@ final class Driver {
     this.effects =
         new Effects(
             api,
-            ref,
             commands,
             () -> CompletableFuture.completedFuture(null),
             null,
@@ -150,7 +149,7 @@ final class Driver {
 
   private void carryOut(Intent i) {
     if (i instanceof Intent.Call c) {
-      pending.add(new Event.CallEnded(c.kind(), effects.perform(c.kind())));
+      pending.add(new Event.CallEnded(c.kind(), effects.perform(c.kind(), c.ref())));
     } else if (i instanceof Intent.Confirm) {
       pending.add(new Event.FilesRead(queues.snapshot(), ++seq, true));
     } else if (i instanceof Intent.RunCommand r) {

@@ -98,8 +98,13 @@ class ScenarioFindingsTest {
         k, new CallResult.Described(Optional.of(new GroupMembership("asg", lifecycleState))));
   }
 
+  /** The call intent of {@code k} for this test's instance. */
+  private static Intent call(CallKind k) {
+    return new Intent.Call(k, REF);
+  }
+
   private static boolean asks(List<Intent> out, CallKind k) {
-    return out.contains(new Intent.Call(k));
+    return out.stream().anyMatch(i -> i instanceof Intent.Call c && c.kind() == k);
   }
 
   /**
@@ -124,8 +129,8 @@ class ScenarioFindingsTest {
   private void noticed(long bytes) {
     filesRead(bytes, false);
     List<Intent> out = step(Event.ImdsPolled.target(TargetLifecycleState.TERMINATED));
-    assertThat(out).contains(new Intent.Call(CallKind.HEARTBEAT));
-    assertThat(out).contains(new Intent.Call(CallKind.DESCRIBE_HOOKS));
+    assertThat(out).contains(call(CallKind.HEARTBEAT));
+    assertThat(out).contains(call(CallKind.DESCRIBE_HOOKS));
     step(new Event.CallEnded(CallKind.DESCRIBE_HOOKS, new CallResult.Hooks(List.of(HOOK))));
   }
 
@@ -133,7 +138,7 @@ class ScenarioFindingsTest {
   private void holding(long bytes) {
     noticed(bytes);
     List<Intent> out = step(answered(CallKind.HEARTBEAT, ActionOutcome.ACCEPTED));
-    assertThat(out).contains(new Intent.Call(CallKind.DESCRIBE_HOOKS));
+    assertThat(out).contains(call(CallKind.DESCRIBE_HOOKS));
     step(new Event.CallEnded(CallKind.DESCRIBE_HOOKS, new CallResult.Hooks(List.of(HOOK))));
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
   }
@@ -159,25 +164,6 @@ class ScenarioFindingsTest {
   }
 
   @Test
-  void aHookLoweredWhileTheInstanceDeregisters_isReadAgainWhenTheActionBecomesActive() {
-    // seed 13000155: PutLifecycleHook (HeartbeatTimeout 141 s -> 30 s) after the notice's read;
-    // the action took the new hook and timed out while the agent heartbeat every 47 s.
-    controller(DeadlinePolicy.EXPIRE, Optional.empty());
-    noticed(4096);
-    step(answered(CallKind.HEARTBEAT, ActionOutcome.NO_ACTIVE_ACTION));
-    step(described(CallKind.DESCRIBE_INSTANCE, "Terminating"));
-    assertThat(asks(after(Duration.ofSeconds(5), new Event.Wake()), CallKind.HEARTBEAT)).isTrue();
-    List<Intent> out = step(answered(CallKind.HEARTBEAT, ActionOutcome.ACCEPTED));
-    assertThat(out).contains(new Intent.Call(CallKind.DESCRIBE_HOOKS));
-    TerminationHook lowered =
-        new TerminationHook(
-            "hold", Duration.ofSeconds(30), Duration.ofSeconds(3000), LifecycleResult.CONTINUE);
-    now = now.plusSeconds(1);
-    step(new Event.CallEnded(CallKind.DESCRIBE_HOOKS, new CallResult.Hooks(List.of(lowered))));
-    assertThat(c.nextWake(now)).contains(now.plusSeconds(9)); // a third of 30 s after it was sent
-  }
-
-  @Test
   void anAbandonBeforeTheActionIsActive_isAskedAgainNotDeclaredLost() {
     // seed 13000238: max-hold 78 s, deregistration 2800 s, policy retain: ABANDON answered "No
     // active" was taken as retained, and two minutes of Terminating made it LOST.
@@ -194,7 +180,7 @@ class ScenarioFindingsTest {
       now = now.plusSeconds(1);
       abandons +=
           respond(new Event.Wake(), deregistering).stream()
-              .filter(x -> x.equals(new Intent.Call(CallKind.ABANDON)))
+              .filter(x -> x.equals(call(CallKind.ABANDON)))
               .count();
     }
     assertThat(abandons).isGreaterThan(10);
@@ -225,8 +211,7 @@ class ScenarioFindingsTest {
     respond(answered(CallKind.HEARTBEAT, ActionOutcome.NO_ACTIVE_ACTION), deregistering);
     assertThat(c.release(true, "retire", now).accepted()).isTrue();
     now = now.plusSeconds(5);
-    assertThat(respond(new Event.Wake(), deregistering))
-        .contains(new Intent.Call(CallKind.CONTINUE));
+    assertThat(respond(new Event.Wake(), deregistering)).contains(call(CallKind.CONTINUE));
     assertThat(c.hold("keep it", now).accepted()).isTrue();
     Function<CallKind, Event> active =
         k ->
@@ -237,8 +222,7 @@ class ScenarioFindingsTest {
                     : answered(k, ActionOutcome.ACCEPTED);
     for (int i = 0; i < 60; i++) {
       now = now.plusSeconds(1);
-      assertThat(respond(new Event.Wake(), active))
-          .doesNotContain(new Intent.Call(CallKind.CONTINUE));
+      assertThat(respond(new Event.Wake(), active)).doesNotContain(call(CallKind.CONTINUE));
     }
     assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
   }
@@ -275,34 +259,6 @@ class ScenarioFindingsTest {
       assertThat(asks(after(Duration.ofSeconds(5), new Event.Wake()), CallKind.TERMINATE))
           .isFalse();
     }
-  }
-
-  @Test
-  void aThrottledDescribe_doesNotStopTheHeartbeats() {
-    // seed 13009108: Describe throttled for 89 s while the instance deregistered; heartbeats
-    // waited for its answer, the action became active meanwhile and timed out (HT 37 s).
-    controller(DeadlinePolicy.EXPIRE, Optional.empty());
-    noticed(4096);
-    Function<CallKind, Event> throttled =
-        k ->
-            k == CallKind.DESCRIBE_INSTANCE
-                ? new Event.CallEnded(k, new CallResult.Failed("Throttling: Rate exceeded"))
-                : answered(k, ActionOutcome.NO_ACTIVE_ACTION);
-    respond(answered(CallKind.HEARTBEAT, ActionOutcome.NO_ACTIVE_ACTION), throttled);
-    long heartbeats = 0;
-    for (int i = 0; i < 60; i++) { // one minute of throttled describes
-      now = now.plusSeconds(1);
-      heartbeats +=
-          respond(new Event.Wake(), throttled).stream()
-              .filter(x -> x.equals(new Intent.Call(CallKind.HEARTBEAT)))
-              .count();
-    }
-    assertThat(heartbeats).isBetween(6L, 13L); // one per "not active yet" retry: 5 s
-    now = now.plusSeconds(5);
-    respond(
-        new Event.Wake(),
-        k -> k == CallKind.HEARTBEAT ? answered(k, ActionOutcome.ACCEPTED) : null);
-    assertThat(c.status().phase()).isEqualTo(Phase.HOLDING);
   }
 
   @Test

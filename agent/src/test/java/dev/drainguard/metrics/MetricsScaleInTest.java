@@ -82,6 +82,7 @@ class MetricsScaleInTest {
   DrainLoop loop;
   DrainController controller;
   ImdsPoller poller;
+  Effects effects;
   AgentMetrics metrics;
   MetricsServer server;
 
@@ -160,10 +161,9 @@ class MetricsScaleInTest {
             Duration.ofSeconds(5),
             metrics::onStatus);
     metrics.onStatus(controller.status());
-    Effects effects =
+    effects =
         new Effects(
             api,
-            ref,
             noCommand,
             () ->
                 CompletableFuture.runAsync(
@@ -237,7 +237,10 @@ class MetricsScaleInTest {
       left = left.minus(step);
       Instant now = clock.instant();
       long giveUp = System.nanoTime() + WAIT.toNanos();
-      while (controller.status().evaluatedAt().isBefore(now)) {
+      while (controller.status().evaluatedAt().isBefore(now)
+          || !poller.idle()
+          || effects.outstanding() > 0
+          || !loop.idle()) {
         assertThat(System.nanoTime()).as("controller evaluated %s", now).isLessThan(giveUp);
         LockSupport.parkNanos(1_000_000);
       }
@@ -303,8 +306,8 @@ class MetricsScaleInTest {
                 "ok",
                 "result",
                 "none"))
-        .as("the hook is read at start and again when termination is noticed")
-        .isEqualTo(2.0);
+        .as("the hook is read at start, when termination is noticed and when the action is active")
+        .isEqualTo(3.0);
     assertThat(get("/status").statusCode()).isEqualTo(404);
   }
 

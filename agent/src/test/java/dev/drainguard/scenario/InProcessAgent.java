@@ -23,6 +23,7 @@ final class InProcessAgent implements AutoCloseable {
   private static final Method START;
   private static final Method STATUS;
   private static final Method CLOSE;
+  private static final Method SETTLED;
 
   static {
     try {
@@ -35,8 +36,11 @@ final class InProcessAgent implements AutoCloseable {
               Clock.class,
               Sleeper.class,
               Consumer.class,
-              Duration.class);
+              java.util.Optional.class,
+              Runnable.class);
       STATUS = agent.getDeclaredMethod("status");
+      SETTLED = agent.getDeclaredMethod("settled");
+      SETTLED.setAccessible(true);
       CLOSE = agent.getDeclaredMethod("close");
       START.setAccessible(true);
       STATUS.setAccessible(true);
@@ -67,7 +71,16 @@ final class InProcessAgent implements AutoCloseable {
             clock,
             Sleeper.NONE,
             listener,
-            tick));
+            java.util.Optional.of(tick),
+            (Runnable)
+                () -> {
+                  throw new AssertionError("the agent's decision thread died");
+                }));
+  }
+
+  /** No event waiting, no step running, no call or confirmation in flight. */
+  boolean settled() {
+    return (Boolean) invoke(SETTLED, agent);
   }
 
   DrainStatus status() {

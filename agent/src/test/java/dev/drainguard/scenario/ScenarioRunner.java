@@ -448,7 +448,7 @@ final class ScenarioRunner {
     }
     Instant now = clock.instant();
     await(
-        () -> !agent.status().evaluatedAt().isBefore(now),
+        () -> !agent.status().evaluatedAt().isBefore(now) && agent.settled(),
         () -> "the agent did not evaluate " + at(now) + " within " + WAIT_LIMIT);
   }
 

@@ -65,7 +65,7 @@ public final class CriblApiStub implements AutoCloseable {
   private volatile Answer settings = new Status(200, settings(1, 1));
   private final CountDownLatch closed = new CountDownLatch(1);
   private final List<Request> requests = new CopyOnWriteArrayList<>();
-  private volatile long time = 1_764_633_600L;
+  private volatile long time = Long.MIN_VALUE;
   private volatile boolean itemsEnvelope;
 
   private CriblApiStub(HttpServer server) {
@@ -193,7 +193,9 @@ public final class CriblApiStub implements AutoCloseable {
   }
 
   private String bucketStart() {
-    time += 10;
+    // Cribl's latest bucket is from a few seconds ago; a test that wants old buckets sets them.
+    long now = java.time.Instant.now().getEpochSecond();
+    time = Math.max(time == Long.MIN_VALUE ? now : time + 1, now);
     return "\"_time\":[{\"val\":" + time + "}]";
   }
 

@@ -20,7 +20,9 @@ import java.util.Map;
  *
  * <p>Options: {@code --packaged DIR} (the staged package tree, {@code packaging/target/root}),
  * {@code --work DIR}, {@code --trials N} (100), {@code --lanes N} (2), {@code --window SECONDS}
- * (180), {@code --seed N}, {@code --out FILE} (the table and the details, as Markdown).
+ * (180), {@code --seed N}, {@code --out FILE} (the table and the details, as Markdown), {@code
+ * --load-seconds N} (60, each window of the load section), {@code --soak-seconds N} (600, its heap
+ * and RSS run), {@code --only load} (the load section alone, for a quick run).
  */
 public final class Bench {
 
@@ -37,6 +39,12 @@ public final class Bench {
     Duration window = Duration.ofSeconds(Long.parseLong(a.getOrDefault("window", "180")));
     long seed = Long.parseLong(a.getOrDefault("seed", "20261202"));
     Path out = Path.of(a.getOrDefault("out", "bench/target/benchmarks.md")).toAbsolutePath();
+    Duration loadWindow = Duration.ofSeconds(Long.parseLong(a.getOrDefault("load-seconds", "60")));
+    Duration soak = Duration.ofSeconds(Long.parseLong(a.getOrDefault("soak-seconds", "600")));
+    boolean onlyLoad = "load".equals(a.get("only"));
+    if (a.containsKey("only") && !onlyLoad) {
+      throw new IllegalArgumentException("--only takes 'load': " + a.get("only"));
+    }
     String classpath = System.getProperty("java.class.path");
     Logging.quiet();
     long t0 = System.nanoTime();
@@ -50,28 +58,37 @@ public final class Bench {
     Packaged.LaunchOptions run = pkg.launchOptions("run", work);
     say("launcher JVM options for run: " + String.join(" ", run.jvmOptions()));
 
-    say("micro: JMH, then the watcher's heap in a JVM of its own");
-    Micro.Results micro = new Micro(work, run.jvmOptions(), classpath).run();
+    Report report = null;
+    Reaction.Result reaction = null;
+    if (!onlyLoad) {
+      say("micro: JMH, then the watcher's heap in a JVM of its own");
+      Micro.Results micro = new Micro(work, run.jvmOptions(), classpath).run();
 
-    Footprint.Result footprint;
-    Reaction.Result reaction;
-    try (Footprint fp = new Footprint(pkg, work, window)) {
-      fp.start(classpath);
-      say(
-          "footprint: idle agent, holding agent and bare JVM started; window "
-              + window.toSeconds()
-              + " s, during the reaction trials");
-      say("reaction: " + trials + " trials in " + lanes + " lanes");
-      reaction = new Reaction(pkg, work).run(trials, lanes, seed);
-      say("footprint: waiting for the end of the window, then timing drainguard status");
-      footprint = fp.finish();
-    }
-    if (reaction.trials().isEmpty()) {
-      throw new IllegalStateException("every reaction trial failed: " + reaction.failures());
+      Footprint.Result footprint;
+      try (Footprint fp = new Footprint(pkg, work, window)) {
+        fp.start(classpath);
+        say(
+            "footprint: idle agent, holding agent and bare JVM started; window "
+                + window.toSeconds()
+                + " s, during the reaction trials");
+        say("reaction: " + trials + " trials in " + lanes + " lanes");
+        reaction = new Reaction(pkg, work).run(trials, lanes, seed);
+        say("footprint: waiting for the end of the window, then timing drainguard status");
+        footprint = fp.finish();
+      }
+      if (reaction.trials().isEmpty()) {
+        throw new IllegalStateException("every reaction trial failed: " + reaction.failures());
+      }
+      report = new Report(footprint, micro, reaction, run, seed, lanes);
     }
 
-    Report report = new Report(footprint, micro, reaction, run, seed, lanes);
-    Table table = report.table();
+    Load.Result load;
+    try (Load l = new Load(pkg, work, loadWindow, soak)) {
+      say("load: a writer at " + java.util.Arrays.toString(Load.RATES) + " appends/s");
+      load = l.run();
+    }
+    Table table = report != null ? report.table() : new Table();
+    LoadReport.rows(load, table);
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream md = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       md.println(machine());
@@ -83,7 +100,11 @@ public final class Bench {
       md.println();
       table.print(md);
       md.println();
-      report.notes(md);
+      if (report != null) {
+        report.notes(md);
+        md.println();
+      }
+      LoadReport.notes(load, md);
       md.printf(
           "%nAll benchmarks took %d s.%n", Duration.ofNanos(System.nanoTime() - t0).toSeconds());
     }
@@ -94,7 +115,7 @@ public final class Bench {
     System.out.println("==================== drainguard benchmarks ====================");
     System.out.print(text);
     System.out.println("(also written to " + out + ")");
-    if (!reaction.failures().isEmpty()) {
+    if (reaction != null && !reaction.failures().isEmpty()) {
       System.exit(1);
     }
   }
@@ -131,7 +152,17 @@ public final class Bench {
     List.of(m.keySet().toArray(String[]::new))
         .forEach(
             k -> {
-              if (!List.of("packaged", "work", "trials", "lanes", "window", "seed", "out")
+              if (!List.of(
+                      "packaged",
+                      "work",
+                      "trials",
+                      "lanes",
+                      "window",
+                      "seed",
+                      "out",
+                      "load-seconds",
+                      "soak-seconds",
+                      "only")
                   .contains(k)) {
                 throw new IllegalArgumentException("unknown option --" + k);
               }

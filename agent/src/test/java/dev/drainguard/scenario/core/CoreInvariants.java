@@ -31,6 +31,9 @@ final class CoreInvariants {
   /** After a failed call, how soon the core tries again (Termination.CALL_RETRY). */
   static final long RETRY_MS = 5_000;
 
+  /** The longest "not active yet" pause (net.JitteredBackoff.NOT_ACTIVE_YET's cap). */
+  static final long MAX_NOT_ACTIVE_PAUSE_MS = 180_000;
+
   private final Plan plan;
   private final Plan.Params p;
   private final Timeline t;
@@ -208,6 +211,10 @@ final class CoreInvariants {
     if (global && alive.get().start() > t.terminationStart) {
       return; // documented: a restarted agent counts its deadline from its own start
     }
+    if (hookLoweredUnseen(inc, activation, at)) {
+      t.excused.add("(b) hook lowered while deregistering, after the agent's last read");
+      return;
+    }
     long blocked = longestBlocked(at - ht.toMillis(), at, activation, inc);
     long e = p.every(ht).toMillis();
     long l = p.maxLatency().toMillis();
@@ -233,6 +240,40 @@ final class CoreInvariants {
         ht.toSeconds(),
         blocked,
         deadline(inc, at));
+  }
+
+  /**
+   * Known limitation, reported: PutLifecycleHook lowered the HeartbeatTimeout while the instance
+   * deregistered, after {@code inc} last read the hook; the action took the lowered timeout, and no
+   * heartbeat was accepted after it became active (the "not active yet" back-off is capped at a
+   * third of the timeout the agent knows, so the first heartbeat after activation can come later
+   * than the lowered timeout).
+   */
+  private boolean hookLoweredUnseen(int inc, long activation, long at) {
+    long lastRead = -1;
+    for (Timeline.Call c : t.calls) {
+      if (c.inc() == inc
+          && c.kind() == CallKind.DESCRIBE_HOOKS
+          && c.real().startsWith("hooks")
+          && c.appliedAt() >= 0
+          && c.appliedAt() <= activation) {
+        lastRead = Math.max(lastRead, c.appliedAt());
+      }
+    }
+    HookVersion inForce = hookAt(activation);
+    boolean accepted =
+        t.calls.stream()
+            .anyMatch(
+                c ->
+                    c.inc() == inc
+                        && c.kind() == CallKind.HEARTBEAT
+                        && "ACCEPTED".equals(c.real())
+                        && c.appliedAt() >= activation
+                        && c.appliedAt() <= at);
+    return lastRead >= 0
+        && inForce.at() > lastRead
+        && inForce.heartbeatTimeout().compareTo(hookAt(lastRead).heartbeatTimeout()) < 0
+        && !accepted;
   }
 
   /**
@@ -338,27 +379,45 @@ final class CoreInvariants {
   // ---- (e) ----
 
   private void fleetManners() {
-    long floor = RETRY_MS;
+    long every = Long.MAX_VALUE;
+    long slowest = 0;
     for (HookVersion h : t.hooks) {
-      floor = Math.min(floor, p.every(h.heartbeatTimeout()).toMillis());
+      every = Math.min(every, p.every(h.heartbeatTimeout()).toMillis());
+      slowest =
+          Math.max(slowest, Math.min(MAX_NOT_ACTIVE_PAUSE_MS, h.heartbeatTimeout().toMillis() / 3));
     }
-    Map<String, Long> last = new HashMap<>();
+    Map<String, Timeline.Call> previous = new HashMap<>();
     Map<Integer, Long> hookReads = new HashMap<>();
-    for (Emitted e : t.emitted) {
-      if (!(e.intent() instanceof Intent.Call c)) {
+    for (Timeline.Call c : t.calls) {
+      if (c.kind() == CallKind.DESCRIBE_HOOKS) {
+        hookReads.merge(c.inc(), 1L, Long::sum);
+      }
+      Timeline.Call before = previous.put(c.inc() + ":" + c.kind(), c);
+      if (before == null) {
         continue;
       }
-      if (c.kind() == CallKind.DESCRIBE_HOOKS) {
-        hookReads.merge(e.inc(), 1L, Long::sum);
-        continue; // judged by its budget below
-      }
-      Long before = last.put(e.inc() + ":" + c.kind(), e.at());
-      if (before != null && e.at() - before < floor - 1) {
+      // A "No active" answer in between draws the back-off again, which may be shorter.
+      boolean redrawn =
+          t.calls.stream()
+              .anyMatch(
+                  x ->
+                      x.inc() == c.inc()
+                          && x.told().equals("NO_ACTIVE_ACTION")
+                          && x.answeredAt() > before.answeredAt()
+                          && x.answeredAt() <= c.sentAt());
+      long floor =
+          before.told().startsWith("failed") && !redrawn
+              ? before.answeredAt() + RETRY_MS
+              : c.kind() == CallKind.HEARTBEAT && before.told().equals("ACCEPTED")
+                  ? before.sentAt() + every
+                  : Long.MIN_VALUE; // "not active yet": a jittered pause, from zero up
+      if (floor != Long.MIN_VALUE && c.sentAt() < floor - 1) {
         add(
-            "(e) incarnation %d sent %s at +%dms, %dms after the previous one (floor %dms)",
-            e.inc(), c.kind(), e.at(), e.at() - before, floor);
+            "(e) incarnation %d sent %s at +%dms, before +%dms (previous sent +%dms, told %s)",
+            c.inc(), c.kind(), c.sentAt(), floor, before.sentAt(), before.told());
       }
     }
+    notActiveRetriesInTime(slowest);
     // The hook is read when termination is noticed, when the action becomes active, after each
     // surprising answer (No active Lifecycle Action) and again after a failed read.
     hookReads.forEach(
@@ -380,6 +439,61 @@ final class CoreInvariants {
                 inc, n, budget);
           }
         });
+  }
+
+  /**
+   * After a heartbeat answered "No active", the next one comes within one back-off step (at most a
+   * third of the HeartbeatTimeout, at most 180 s): the first heartbeat after the action becomes
+   * active is never later than that (issue 14). Before the deadline: after it, the policy's
+   * CONTINUE or ABANDON is what is tried.
+   */
+  private void notActiveRetriesInTime(long slowest) {
+    List<Timeline.Call> beats =
+        t.calls.stream().filter(c -> c.kind() == CallKind.HEARTBEAT).toList();
+    for (Timeline.Call c : beats) {
+      if (!c.told().equals("NO_ACTIVE_ACTION")) {
+        continue;
+      }
+      // Every "No active" (to a heartbeat or a complete) draws the pause again from its answer.
+      long by = c.answeredAt() + slowest + 1;
+      for (Timeline.Call x : t.calls) {
+        if (x.inc() == c.inc()
+            && x.told().equals("NO_ACTIVE_ACTION")
+            && x.answeredAt() > c.answeredAt()
+            && x.answeredAt() < by) {
+          by = Math.max(by, x.answeredAt() + slowest + 1);
+        }
+      }
+      long from = c.answeredAt();
+      long until = by;
+      boolean ended =
+          t.phases.stream()
+              .anyMatch(
+                  x ->
+                      x.inc() == c.inc()
+                          && x.at() >= from
+                          && x.at() <= until
+                          && (x.phase().terminal()
+                              || x.phase() == Phase.RETAINED
+                              || x.phase() == Phase.IN_SERVICE));
+      if (until > t.end
+          || until >= deadline(c.inc(), until) // past it, completing or abandoning takes over
+          || !t.incarnation(c.inc()).aliveThroughout(from, until)
+          || ended
+          || t.phaseAt(c.inc(), from).terminal()
+          || t.phaseAt(c.inc(), from) == Phase.RETAINED) {
+        continue;
+      }
+      boolean next =
+          beats.stream()
+              .anyMatch(d -> d.inc() == c.inc() && d.sentAt() >= from && d.sentAt() <= until);
+      if (!next) {
+        add(
+            "(e) incarnation %d: heartbeat answered \"No active\" at +%dms, none sent again by"
+                + " +%dms (one back-off step)",
+            c.inc(), from, until);
+      }
+    }
   }
 
   // ---- (f) ----

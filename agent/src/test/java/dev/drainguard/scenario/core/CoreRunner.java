@@ -316,7 +316,8 @@ final class CoreRunner {
               queues.snapshot(clock.instant(), first),
               clock.instant(),
               p.probeTimeout().plus(CONFIRM_ALLOWANCE),
-              s -> {});
+              s -> {},
+              new SplittableRandom(plan.seed() * 31 + id)); // the back-off's jitter, reproducible
     }
 
     void start() {

@@ -38,9 +38,11 @@ import org.slf4j.LoggerFactory;
  *       CONTINUE, describes while terminating; TERMINATE only retained; nothing once ended; ABANDON
  *       only with policy retain; each command at most once).
  *   <li>(d) never a call while one of the same slot is in flight (checked live).
- *   <li>(e) fleet manners: two calls of one kind at least min(5 s, heartbeat interval) apart; the
- *       hook read at most at the notice, at activation, and after each surprising answer or failed
- *       read.
+ *   <li>(e) fleet manners: a call of one kind again no sooner than 5 s after it failed, a heartbeat
+ *       no sooner than the heartbeat interval after one was accepted ("not active yet" retries are
+ *       jittered from zero, so they have no floor); the hook read at most at the notice, at
+ *       activation, and after each surprising answer or failed read; and after a heartbeat answered
+ *       "No active", the next within one back-off step (≤ min(180 s, HT/3)).
  *   <li>(f) LOST only when Auto Scaling no longer has the instance terminating, waiting or
  *       retained.
  *   <li>(g) an accepted ABANDON ends RETAINED (group retains) or LOST (it does not).

@@ -81,6 +81,9 @@ final class Coverage {
                 .actionEnd
                 .filter(e -> e.kind() != dev.drainguard.sim.ActionEnd.Kind.COMPLETED)
                 .isPresent());
+    results.stream()
+        .flatMap(r -> r.timeline().excused.stream().distinct())
+        .forEach(e -> c.merge("excused " + e, 1L, Long::sum));
     StringBuilder b = new StringBuilder("scenario coverage (scenarios with):");
     c.forEach((k, v) -> b.append("\n  ").append(k).append(": ").append(v));
     return b.toString();

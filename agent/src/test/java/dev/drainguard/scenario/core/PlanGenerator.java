@@ -190,6 +190,7 @@ final class PlanGenerator {
             + maxLate
             + blipAfter
             + blipLength
+            + 2 * Math.min(180_000, ht * 1000 / 3) // "not active yet" back-off, drawn twice
             + 30_000;
     long horizon = Math.max(last, inService ? 0 : active) + tail;
     changes.sort(Comparator.comparingLong(Change::at));

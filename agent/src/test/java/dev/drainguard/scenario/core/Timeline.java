@@ -101,6 +101,9 @@ final class Timeline {
   final List<Imds> imds = new ArrayList<>();
   final List<HookVersion> hooks = new ArrayList<>();
 
+  /** What the invariants excused, by kind, for the coverage report. */
+  final List<String> excused = new ArrayList<>();
+
   /** What the runner itself found wrong while running (an invariant checked live, a crash). */
   final List<String> problems = new ArrayList<>();
 

@@ -1,0 +1,99 @@
+package dev.drainguard.cli;
+
+import dev.drainguard.config.AgentConfig;
+import dev.drainguard.drain.ControlResult;
+import dev.drainguard.drain.DrainController;
+import dev.drainguard.drain.DrainLoop;
+import dev.drainguard.drain.DrainSettings;
+import dev.drainguard.drain.ProtectionSettings;
+import dev.drainguard.forecast.ForecastSettings;
+import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.queue.CommandProbe;
+import dev.drainguard.queue.CriblApiProbe;
+import dev.drainguard.queue.Probe;
+import dev.drainguard.status.ControlHandler;
+import dev.drainguard.status.StatusView;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The pieces {@link Agent#start} assembles an agent from, built from its configuration. */
+final class AgentParts {
+
+  private AgentParts() {}
+
+  /** The scheduled probes the configuration enables, beside the filesystem watcher. */
+  static List<Probe> probes(AgentConfig cfg, LoopbackGuard guard, Clock clock) {
+    List<Probe> probes = new ArrayList<>();
+    cfg.queueProbeCommand()
+        .ifPresent(c -> probes.add(new CommandProbe(c, cfg.probeTimeout(), clock)));
+    cfg.criblApiUrl()
+        .ifPresent(
+            u ->
+                probes.add(
+                    new CriblApiProbe(
+                        u,
+                        cfg.criblTokenFile(),
+                        cfg.criblWorkerProcesses(),
+                        cfg.probeTimeout(),
+                        guard,
+                        clock)));
+    return probes;
+  }
+
+  /** What the control socket asks, answered on the drain loop's thread. */
+  static ControlHandler handler(DrainLoop loop, DrainController controller, Clock clock) {
+    Instant startedAt = clock.instant();
+    String version = Version.get();
+    long pid = ProcessHandle.current().pid();
+    return new ControlHandler() {
+      @Override
+      public StatusView status() {
+        return StatusView.of(
+            controller.status(), version, pid, startedAt, clock.instant(), loop.wakeups());
+      }
+
+      @Override
+      public ControlResult hold(String reason) {
+        return loop.call(c -> c.hold(reason, clock.instant()), Agent.CONTROL_WAIT);
+      }
+
+      @Override
+      public ControlResult release(boolean force, String reason) {
+        ControlResult r =
+            loop.call(c -> c.release(force, reason, clock.instant()), Agent.CONTROL_WAIT);
+        return r.accepted() ? Releases.awaitEnd(r, controller::status, Agent.RELEASE_WAIT) : r;
+      }
+    };
+  }
+
+  static DrainSettings settings(AgentConfig cfg, boolean initiallyProtected) {
+    return new DrainSettings(
+        cfg.quietPeriod(),
+        cfg.heartbeatInterval(),
+        cfg.actionGrace(),
+        cfg.deadlinePolicy(),
+        cfg.deadlineMargin(),
+        cfg.maxHold(),
+        cfg.imdsPollInterval(),
+        cfg.beforeCompleteCommand(),
+        cfg.commandTimeout(),
+        cfg.onTerminationCommand(),
+        new ProtectionSettings(
+            cfg.protectWhileBusy(),
+            cfg.protectThreshold(),
+            cfg.protectAfter(),
+            cfg.protectInterval(),
+            initiallyProtected),
+        ForecastSettings.of(cfg.stallAfter(), cfg.probeInterval()));
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

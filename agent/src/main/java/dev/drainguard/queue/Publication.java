@@ -1,0 +1,129 @@
+package dev.drainguard.queue;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the watcher has published, readable from any thread, and the listener it tells. Only the
+ * watcher thread publishes.
+ *
+ * <p>Every judgement the watcher reaches is published ({@link QueueWatcher#snapshot()} reads it);
+ * the listener is told less often. It is told every change of emptiness, error, way of watching or
+ * file count at once. Bytes alone: while urgent, every change; in service, a change of {@link
+ * RootJudgement#bucket bucket} (12.5 %) at once, a smaller one at most {@link
+ * QueueWatcher#BYTES_REFRESH} later. A busy writer's every append thus moves no snapshot through
+ * the agent in service, and what the listener holds is never off by more than that.
+ */
+final class Publication {
+
+  private static final Logger log = LoggerFactory.getLogger(Publication.class);
+
+  private final Clock clock;
+  private final Consumer<QueueSnapshot> listener;
+  private volatile Judgements published;
+  private volatile boolean urgent;
+
+  /** What the listener was last told, and when (nanoTime); watcher thread only. */
+  private Judgements told;
+
+  private long toldAt;
+  private boolean withheld;
+
+  /** The instant the watcher started its current piece of work; null while it waits for events. */
+  private volatile Instant busySince;
+
+  Publication(List<QueueRootSpec> specs, Clock clock, Consumer<QueueSnapshot> listener) {
+    this.clock = clock;
+    this.listener = listener;
+    this.published = Judgements.unscanned(specs);
+    this.told = published;
+  }
+
+  /** Whether every byte change is told (see the class comment). */
+  void urgent(boolean on) {
+    urgent = on;
+  }
+
+  boolean urgent() {
+    return urgent;
+  }
+
+  Judgements published() {
+    return published;
+  }
+
+  /**
+   * The instant up to which the published judgement is known to hold: now while the watcher waits
+   * for events, else the instant its current work started.
+   */
+  Instant heldAt() {
+    Instant since = busySince;
+    return since != null ? since : clock.instant();
+  }
+
+  /**
+   * Events arrived that are not applied yet: what was published holds up to now, not after (kept
+   * when already set).
+   */
+  void pending() {
+    if (busySince == null) {
+      busySince = clock.instant();
+    }
+  }
+
+  /** The watcher starts a piece of work (applying events, walking): returns its start instant. */
+  Instant begin() {
+    Instant now = clock.instant();
+    if (busySince == null) {
+      busySince = now;
+    }
+    return now;
+  }
+
+  /** The watcher waits for events again: what it published holds until further notice. */
+  void idle() {
+    busySince = null;
+  }
+
+  /**
+   * Makes {@code next} the published judgement; tells the listener, with the snapshot stamped
+   * {@code takenAt}, when the rules in the class comment say so, or always with {@code tell}.
+   *
+   * @param now {@link System#nanoTime()} now
+   */
+  void publish(Judgements next, Instant takenAt, boolean tell, boolean closed, long now) {
+    if (!next.equals(published)) {
+      published = next;
+    }
+    boolean changed = !next.sameVerdicts(told);
+    boolean worth =
+        tell
+            || (changed && (urgent || now - toldAt >= QueueWatcher.BYTES_REFRESH.toNanos()))
+            || !next.sameBucketedVerdicts(told);
+    withheld = changed && !worth;
+    if (worth && !closed) {
+      told = next;
+      toldAt = now;
+      try {
+        listener.accept(next.snapshot(takenAt));
+      } catch (RuntimeException e) {
+        log.warn("queue snapshot listener failed roots={}", next.roots().size(), e);
+      }
+    }
+  }
+
+  /**
+   * The nanoTime by which a withheld change must be told (a publish then tells it); {@code
+   * Long.MAX_VALUE} when nothing is withheld, or while urgent (the next publish tells it).
+   */
+  long tellDue(long now) {
+    if (!withheld) {
+      return Long.MAX_VALUE;
+    }
+    return urgent ? now : toldAt + QueueWatcher.BYTES_REFRESH.toNanos();
+  }
+}
