@@ -8,6 +8,7 @@ import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.DrainStatus;
+import dev.drainguard.drain.HoldStore;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.drain.ShellCommandRunner;
@@ -21,6 +22,7 @@ import dev.drainguard.metrics.MetricsServer;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
+import dev.drainguard.operator.Caller;
 import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.Probe;
@@ -208,9 +210,18 @@ final class Agent implements AutoCloseable {
       metrics.onStatus(controller.status());
       // Bind the socket (and metrics) before the first tick: a second agent started by mistake
       // must fail before it calls anything.
-      control = ControlServer.start(cfg.controlSocket(), handler(loop, controller, clock));
+      // An operator's hold from before a restart holds again before the first tick can complete.
+      controller.restoreHolds(cfg.stateDirectory().map(HoldStore::in).orElse(HoldStore.NONE));
+      if (cfg.stateDirectory().isEmpty()) {
+        log.warn("no state-directory: an operator's hold does not survive a restart of the agent");
+      }
+      control =
+          ControlServer.start(
+              cfg.controlSocket(), cfg.controlGroup(), handler(loop, controller, clock), clock);
       if (cfg.metricsPort().isPresent()) {
-        metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
+        metricsServer =
+            MetricsServer.start(
+                metrics, cfg.metricsBind(), cfg.metricsPort().get(), cfg.metricsAllowRemote());
       }
       loop.start(controller);
       log.info(
@@ -281,13 +292,13 @@ final class Agent implements AutoCloseable {
       }
 
       @Override
-      public ControlResult hold(String reason) {
-        return loop.call(c -> c.hold(reason), CONTROL_WAIT);
+      public ControlResult hold(Caller caller, String reason) {
+        return loop.call(c -> c.hold(caller, reason), CONTROL_WAIT);
       }
 
       @Override
-      public ControlResult release(boolean force, String reason) {
-        return loop.call(c -> c.release(force, reason), CONTROL_WAIT);
+      public ControlResult release(Caller caller, boolean force, String reason) {
+        return loop.call(c -> c.release(caller, force, reason), CONTROL_WAIT);
       }
     };
   }

@@ -45,11 +45,30 @@ public record AgentConfig(
     boolean loopbackOnly,
     String logLevel,
     Path controlSocket,
+    String controlGroup,
+    Optional<Path> stateDirectory,
     Optional<Integer> metricsPort,
     InetAddress metricsBind,
+    boolean metricsAllowRemote,
     Optional<Path> configFile) {
 
+  /**
+   * @throws ConfigException for a metrics-bind that is not loopback without metrics-allow-remote,
+   *     or at all with loopback-only
+   */
   public AgentConfig {
     queueRoots = List.copyOf(queueRoots);
+    if (!metricsBind.isLoopbackAddress() && (loopbackOnly || !metricsAllowRemote)) {
+      throw new ConfigException(
+          Setting.METRICS_BIND.where()
+              + " "
+              + metricsBind.getHostAddress()
+              + " is not a loopback address: "
+              + (loopbackOnly
+                  ? "loopback-only is set, so metrics stay on this machine (127.0.0.1 or ::1)"
+                  : "other hosts could read the metrics; set "
+                      + Setting.METRICS_ALLOW_REMOTE.flag()
+                      + " true to mean it, or bind 127.0.0.1"));
+    }
   }
 }

@@ -182,6 +182,22 @@ public final class DrainController {
     return operator.release(force, reason, clock.instant());
   }
 
+  /** {@link #hold(String)} by {@code caller}, as the control socket's peer credentials name it. */
+  public ControlResult hold(dev.drainguard.operator.Caller caller, String reason) {
+    return operator.hold(caller, reason, clock.instant());
+  }
+
+  /** {@link #release(boolean, String)} by {@code caller}. */
+  public ControlResult release(
+      dev.drainguard.operator.Caller caller, boolean force, String reason) {
+    return operator.release(caller, force, reason, clock.instant());
+  }
+
+  /** Keeps operator holds in {@code holds} and takes up a saved one; before the loop starts. */
+  public void restoreHolds(HoldStore holds) {
+    operator.restore(holds, clock.instant());
+  }
+
   private void pollTargetState(Instant now) {
     if (now.isBefore(nextImdsPoll)) {
       return;
