@@ -97,8 +97,7 @@ final class OperatorRequests {
       forget();
       return;
     }
-    state.holdReason =
-        "by " + h.caller().describe() + ": " + h.reason() + " (kept across a restart)";
+    state.holdReason = by(h.caller()) + h.reason() + " (kept across a restart)";
     state.holdSince = h.since();
     log.warn(
         "operator hold restored {} uid={} user={} since={} reason=\"{}\"",
@@ -127,7 +126,7 @@ final class OperatorRequests {
       return ControlResult.refused(
           "the drain has ended (phase " + state.phase + "): nothing to hold");
     }
-    state.holdReason = "by " + caller.describe() + ": " + text;
+    state.holdReason = by(caller) + text;
     state.holdSince = now;
     if (state.phase == Phase.DRAINED) {
       state.phase = Phase.HOLDING;
@@ -201,8 +200,8 @@ final class OperatorRequests {
     boolean loses = force && !state.snapshot.empty();
     state.releaseForced = force;
     state.releaseReason =
-        "released by operator "
-            + caller.describe()
+        "released by operator"
+            + (caller.equals(Caller.UNKNOWN) ? "" : " " + caller.describe())
             + (loses ? " with --force, " + bytes + " bytes lost" : "")
             + ": "
             + text;
@@ -251,6 +250,11 @@ final class OperatorRequests {
       log.warn(
           format + "{}", ref, caller.uid(), caller.user(), state.phase, text, suppressed(dropped));
     }
+  }
+
+  /** "by alice (uid 1000): ", or nothing for a caller nobody identified. */
+  private static String by(Caller caller) {
+    return caller.equals(Caller.UNKNOWN) ? "" : "by " + caller.describe() + ": ";
   }
 
   private static String suppressed(long dropped) {

@@ -60,8 +60,11 @@ class ConfigFaultTest {
         Arguments.of(Setting.LOOPBACK_ONLY, "perhaps", "true or false"),
         Arguments.of(Setting.LOG_LEVEL, "loud", "one of error, warn, info, debug"),
         Arguments.of(Setting.CONTROL_SOCKET, "control.sock", "an absolute path"),
+        Arguments.of(Setting.CONTROL_GROUP, "Operators!", "a group name"),
+        Arguments.of(Setting.STATE_DIRECTORY, "var/lib/drainguard", "an absolute path"),
         Arguments.of(Setting.METRICS_PORT, "70000", "a port from 1 to 65535"),
-        Arguments.of(Setting.METRICS_BIND, "localhost", "a literal IPv4 or IPv6 address"));
+        Arguments.of(Setting.METRICS_BIND, "localhost", "a literal IPv4 or IPv6 address"),
+        Arguments.of(Setting.METRICS_ALLOW_REMOTE, "perhaps", "true or false"));
   }
 
   /**
