@@ -58,19 +58,32 @@ final class SocketTrust {
     return Optional.empty();
   }
 
-  /** The directory, or one above it, that users other than root and {@code owner} may change. */
+  /**
+   * The directory, or one above it, in which users other than root and {@code owner} may replace
+   * what leads to the socket: one they own, or one they may write to, unless it is sticky (like
+   * /tmp) and what the path takes from it belongs to root or {@code owner} (only they may rename or
+   * delete it there).
+   */
   private static Optional<Path> exposed(Path dir, long owner) throws IOException {
+    long childOwner = -1;
     for (Path p = dir; p != null; p = p.getParent()) {
       PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class);
       long uid = Caller.uidOf(a.owner()).orElse(-1);
       boolean othersWrite =
           a.permissions().contains(PosixFilePermission.GROUP_WRITE)
               || a.permissions().contains(PosixFilePermission.OTHERS_WRITE);
-      if (othersWrite || (uid != 0 && uid != owner)) {
+      boolean guardedBySticky =
+          !p.equals(dir) && sticky(p) && (childOwner == 0 || childOwner == owner);
+      if ((uid != 0 && uid != owner) || (othersWrite && !guardedBySticky)) {
         return Optional.of(p);
       }
+      childOwner = uid;
     }
     return Optional.empty();
+  }
+
+  private static boolean sticky(Path p) throws IOException {
+    return Files.getAttribute(p, "unix:mode") instanceof Integer m && (m & 01000) != 0;
   }
 
   private static boolean trustedAnywhere(Caller server) {
