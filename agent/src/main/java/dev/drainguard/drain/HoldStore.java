@@ -78,7 +78,7 @@ public final class HoldStore {
       return Optional.of(
           new Saved(
               new Caller(Long.parseLong(required(p, "uid")), required(p, "user")),
-              OperatorText.reason(required(p, "reason")),
+              restoredReason(required(p, "reason")),
               Instant.parse(required(p, "since")),
               OperatorText.clean(required(p, "instance"), 64)));
     } catch (NumberFormatException | DateTimeParseException e) {
@@ -126,6 +126,17 @@ public final class HoldStore {
     if (file != null && Files.deleteIfExists(file)) {
       syncDirectory(file.getParent());
     }
+  }
+
+  /**
+   * The reason as saved: cleaned when it was taken (so not cleaned again, which would escape its
+   * escapes), but a file edited by hand still cannot bring control characters or a novel.
+   */
+  private static String restoredReason(String saved) {
+    String r = OperatorText.display(saved);
+    return r.length() <= OperatorText.MAX_REASON
+        ? r
+        : r.substring(0, OperatorText.MAX_REASON - 1) + "…";
   }
 
   private static String required(Properties p, String key) throws IOException {
