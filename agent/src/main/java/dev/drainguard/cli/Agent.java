@@ -213,7 +213,7 @@ final class Agent implements AutoCloseable {
       // An operator's hold from before a restart holds again before the first tick can complete.
       controller.restoreHolds(cfg.stateDirectory().map(HoldStore::in).orElse(HoldStore.NONE));
       if (cfg.stateDirectory().isEmpty()) {
-        log.warn("no state-directory: an operator's hold does not survive a restart of the agent");
+        log.info("no state-directory: an operator's hold does not survive a restart of the agent");
       }
       control =
           ControlServer.start(
