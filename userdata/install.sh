@@ -1,27 +1,14 @@
 #!/bin/sh
-# drainguard install.sh: EC2 user data that installs drainguard and starts it, on Amazon Linux
-# 2023, Amazon Linux 2, Ubuntu 22.04/24.04 (and Debian). Idempotent: a second run changes
-# nothing. Every step is logged to the console and /var/log/drainguard-install.log; a failure
-# prints "drainguard install: FAILED at step <name>: <reason>" and exits 1. userdata/README.md
-# says more. Set as environment variables before it runs:
-#
-#   DRAINGUARD_PACKAGE_URL     required: the .rpm (Amazon Linux) or .deb (Ubuntu): https://...,
-#                              s3://bucket/key (needs the aws CLI), file:///path or /path
-#   DRAINGUARD_PACKAGE_SHA256  the package's SHA-256; when set, a different file is refused
-#   DRAINGUARD_<KEY>           each key of drainguard.conf (list below, as 'drainguard run
-#                              --help' names them): DRAINGUARD_HOOK_NAME=drain writes
-#                              'hook-name = drain'. Unset keys keep the agent's default;
-#                              queue-root defaults to /opt/cribl/state/queues
-#   DRAINGUARD_CRIBL_USER      owner of a queue root this script creates (default cribl; root
-#                              when no such user exists)
-#   DRAINGUARD_CHECK_STRICT=1  fail when 'drainguard check' fails (default: report, go on)
-# For images, containers, chroots and tests:
-#   DRAINGUARD_ROOT=/dir       install into this root (rpm --root, dpkg-deb -x); no Java
-#                              install, no service start (only 'systemctl --root enable')
-#   DRAINGUARD_SKIP_JAVA=1     install no Java runtime (one must be there, or come with it)
-#   DRAINGUARD_SKIP_CHECK=1    do not run 'drainguard check'
-#   DRAINGUARD_SKIP_SERVICE=1  neither enable nor start the service
-#   DRAINGUARD_OS_RELEASE      the os-release file to read (default /etc/os-release)
+# drainguard install.sh: installs and starts drainguard from EC2 user data on Amazon Linux 2023
+# and 2, Ubuntu and Debian. Idempotent. Logs to the console and /var/log/drainguard-install.log;
+# a failure says "FAILED at step <name>: <reason>" and exits 1. Variables (userdata/README.md):
+#   DRAINGUARD_PACKAGE_URL     required: https://, s3://, file:// or /path of the .rpm or .deb
+#   DRAINGUARD_PACKAGE_SHA256  required: its SHA-256, unless DRAINGUARD_ALLOW_UNVERIFIED=1 (which
+#                              also allows http://; not for production)
+#   DRAINGUARD_<KEY>           a key of drainguard.conf: DRAINGUARD_HOOK_NAME=x writes hook-name = x
+#   DRAINGUARD_CRIBL_USER      owner of queue roots it creates (cribl); DRAINGUARD_CHECK_STRICT=1
+#                              fails when 'drainguard check' fails
+#   DRAINGUARD_ROOT, DRAINGUARD_SKIP_JAVA, _SKIP_CHECK, _SKIP_SERVICE, _OS_RELEASE: images, tests
 set -u
 
 keys="queue-root ignore-glob residual-bytes queue-probe-command cribl-api-url cribl-token-file
@@ -29,11 +16,11 @@ cribl-worker-processes probe-interval probe-timeout drained-when quiet-period re
 heartbeat-interval action-grace deadline-policy deadline-margin max-hold before-complete-command
 on-termination-command command-timeout protect-while-busy protect-threshold protect-after
 protect-interval asg-name asg-from-tags hook-name region imds-endpoint autoscaling-endpoint
-imds-poll-interval imds-startup-timeout loopback-only log-level control-socket metrics-port
-metrics-bind"
+imds-poll-interval imds-startup-timeout loopback-only log-level control-socket control-group
+state-directory metrics-port metrics-bind metrics-allow-remote"
 # this script's own variables, and the agent's config file variable
-own="package-url package-sha256 cribl-user check-strict root skip-java skip-check skip-service
-os-release config"
+own="package-url package-sha256 allow-unverified cribl-user check-strict root skip-java skip-check
+skip-service os-release config"
 
 root=${DRAINGUARD_ROOT:-}
 root=${root%/}
@@ -44,6 +31,7 @@ state_dir=$root/var/lib/drainguard-install
 step=start
 changed=
 warnings=
+pkg_done=
 
 mkdir -p "${log_file%/*}" 2>/dev/null
 
@@ -54,6 +42,11 @@ log() {
 
 fail() {
   log "FAILED at step $step: $*"
+  # after the package step the unit may be enabled with a config that is not ours: disable it
+  if [ -n "$pkg_done" ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl ${root:+--root "$root"} disable --quiet drainguard.service >/dev/null 2>&1
+    log "drainguard is installed but NOT enabled: fix the above and run this script again (or fix $conf, run 'drainguard check', then 'systemctl enable --now drainguard')"
+  fi
   exit 1
 }
 
@@ -86,6 +79,25 @@ if [ -z "$root" ] && [ "$(id -u)" != 0 ]; then
   fail "must run as root (user data does)"
 fi
 case $root in /* | '') ;; *) fail "DRAINGUARD_ROOT must be an absolute path, not $root" ;; esac
+for k in $keys $own; do
+  case $(env_value "$k") in *'
+'*) fail "$(env_name "$k") holds a line break" ;; esac
+done
+for k in allow-unverified check-strict skip-java skip-check skip-service; do
+  case $(env_value "$k") in '' | 0 | 1) ;; *) fail "$(env_name "$k") must be 1 or 0" ;; esac
+done
+unverified=${DRAINGUARD_ALLOW_UNVERIFIED:-}
+want=$(printf '%s' "${DRAINGUARD_PACKAGE_SHA256:-}" | tr 'A-F' 'a-f')
+case $want in
+  '') [ "$unverified" = 1 ] ||
+    fail "DRAINGUARD_PACKAGE_SHA256 is not set (sha256sum of the package); DRAINGUARD_ALLOW_UNVERIFIED=1 installs without it" ;;
+  *[!0-9a-f]*) fail "DRAINGUARD_PACKAGE_SHA256 is not 64 hex digits: $want" ;;
+esac
+[ -z "$want" ] || [ ${#want} = 64 ] || fail "DRAINGUARD_PACKAGE_SHA256 is not 64 hex digits: $want"
+case $DRAINGUARD_PACKAGE_URL in
+  http://*) [ "$unverified" = 1 ] ||
+    fail "plain http:// can be tampered with on the way: use https://, or set DRAINGUARD_ALLOW_UNVERIFIED=1" ;;
+esac
 
 step=detect-os
 os_release=${DRAINGUARD_OS_RELEASE:-/etc/os-release}
@@ -156,12 +168,20 @@ case $name in *.deb | *.rpm) ;; *) name=drainguard.$type ;; esac
 pkg=$work/$name
 case $url in
   https://* | http://*)
-    case $url in http://*) log "warning: plain http; set DRAINGUARD_PACKAGE_SHA256" ;; esac
-    if command -v curl >/dev/null 2>&1; then
-      run curl -fsSL --retry 5 --retry-delay 2 -o "$pkg" "$url"
-    else
-      run wget -q -t 5 -O "$pkg" "$url"
-    fi || fail "could not download $url"
+    case $url in http://*) log "warning: plain http (DRAINGUARD_ALLOW_UNVERIFIED=1)" ;; esac
+    # any failure is tried again (a refused connection, a name not resolving yet while the
+    # network comes up); https:// is never redirected to http://
+    p='=https'
+    case $url in http://*) p='=https,http' ;; esac
+    try=1
+    until if command -v curl >/dev/null 2>&1; then
+      run curl -fsSL --proto "$p" --proto-redir "$p" --connect-timeout 10 -o "$pkg" "$url"
+    else run wget -q -t 1 -T 30 -O "$pkg" "$url"; fi; do
+      [ $try -lt 6 ] || fail "could not download $url ($try tries)"
+      log "fetch: try $try failed; again in $((try * 2)) s"
+      sleep $((try * 2))
+      try=$((try + 1))
+    done
     ;;
   s3://*)
     command -v aws >/dev/null 2>&1 ||
@@ -179,20 +199,63 @@ log "fetch: $url ($(wc -c <"$pkg") bytes)"
 
 step=verify
 sha=$(sha256sum "$pkg" | cut -d' ' -f1) || fail "sha256sum failed"
-want=$(printf '%s' "${DRAINGUARD_PACKAGE_SHA256:-}" | tr 'A-F' 'a-f')
 if [ -z "$want" ]; then
-  log "verify: no DRAINGUARD_PACKAGE_SHA256 given; the package's is $sha"
+  log "warning: verify: NOT verified (DRAINGUARD_ALLOW_UNVERIFIED=1); the package's SHA-256 is $sha"
+  warnings=1
 elif [ "$sha" = "$want" ]; then
   log "verify: sha256 $sha matches"
 else
   fail "sha256 of $url is $sha, expected $want"
 fi
 
-step=package
+step=validate
 case $name in *.deb) ptype=deb ;; *.rpm) ptype=rpm ;; *) ptype=$type ;; esac
 if [ -z "$root" ] && [ "$ptype" != "$type" ]; then
   fail "$name is a .$ptype package; this system ($os) installs .$type"
 fi
+{
+  echo "# Written by drainguard's install.sh from DRAINGUARD_* variables (userdata/README.md)."
+  echo "# A later run rewrites it when they change: change the variables, not this file."
+  for k in $keys; do
+    v=$(env_value "$k")
+    [ "$k" = queue-root ] && v=${v:-/opt/cribl/state/queues}
+    [ -z "$v" ] || echo "$k = $v"
+  done
+} >"$work/drainguard.conf" || fail "cannot write $work/drainguard.conf"
+
+# The queue roots in file $1, one a line, as the agent reads them: a comma followed by a '/'
+# starts the next root; ':ignore=' and ':residual=' rules follow a path. No word splitting.
+queue_roots() {
+  sed -n 's/^queue-root = //p' "$1" | awk '{
+    n = split($0, part, /,[[:space:]]*\//)
+    for (i = 1; i <= n; i++) {
+      p = (i > 1 ? "/" : "") part[i]
+      sub(/:(ignore|residual)=.*/, "", p); sub(/^[[:space:]]+/, "", p); sub(/[[:space:]]+$/, "", p)
+      print p
+    }
+  }'
+}
+# every value checked by the package's agent before anything is installed: 'status' loads the
+# whole config (exit 78 for a wrong value) and needs nothing else
+preview=$work/preview
+mkdir -p "$preview" || fail "cannot make $preview"
+if [ "$ptype" = deb ]; then
+  dpkg-deb -x "$pkg" "$preview" || fail "$name is not a readable .deb"
+elif command -v rpm2cpio >/dev/null 2>&1 && command -v cpio >/dev/null 2>&1; then
+  (cd "$preview" && rpm2cpio "$pkg" | cpio -idm --quiet) || fail "$name is not a readable .rpm"
+fi
+(
+  for k in $keys $own; do unset "$(env_name "$k")"; done
+  "$preview/usr/bin/drainguard" status --config "$work/drainguard.conf" >/dev/null 2>"$work/err"
+)
+case $? in
+  78) fail "$(cat "$work/err")" ;;
+  69 | 127) log "warning: validate: could not run the agent here (no Java 17?): 'drainguard check' checks the values later"; warnings=1 ;;
+  *) log "validate: every value accepted by drainguard $name" ;;
+esac
+rm -rf "$preview"
+
+step=package
 if [ "$ptype" = deb ]; then
   version=$(dpkg-deb -f "$pkg" Version) || fail "$name is not a readable .deb"
   if [ -n "$root" ]; then
@@ -228,23 +291,11 @@ else
       fail "cannot write $state_dir/deb-version"
   fi
   note_change package
+  pkg_done=1
 fi
 [ -x "$launcher" ] || fail "$launcher is missing after the install"
 
 step=config
-for k in $keys; do
-  case $(env_value "$k") in *'
-'*) fail "$(env_name "$k") holds a line break" ;; esac
-done
-{
-  echo "# Written by drainguard's install.sh from DRAINGUARD_* variables (userdata/README.md)."
-  echo "# A later run rewrites it when they change: change the variables, not this file."
-  for k in $keys; do
-    v=$(env_value "$k")
-    [ "$k" = queue-root ] && v=${v:-/opt/cribl/state/queues}
-    [ -z "$v" ] || echo "$k = $v"
-  done
-} >"$work/drainguard.conf" || fail "cannot write $work/drainguard.conf"
 if cmp -s "$work/drainguard.conf" "$conf"; then
   log "config: $conf unchanged"
 else
@@ -264,25 +315,28 @@ owner=${DRAINGUARD_CRIBL_USER:-cribl}
 if ! getent passwd "$owner" >/dev/null 2>&1; then
   owner=root
 fi
-roots=$(sed -n 's/^queue-root = //p' "$conf" | tr ',' ' ')
+queue_roots "$conf" >"$work/roots" || fail "cannot read the queue roots of $conf"
 check_roots=
-for q in $roots; do
+while IFS= read -r q; do
   check_roots="$check_roots${check_roots:+,}$root$q"
   if [ -d "$root$q" ]; then
     log "queue-root: $q exists"
     continue
   fi
   # create the missing directories top down, each owned like Cribl's own
-  d=
-  for part in $(echo "$q" | tr '/' ' '); do
+  d='' rest=${q#/}
+  while [ -n "$rest" ]; do
+    part=${rest%%/*}
+    case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
+    [ -n "$part" ] || continue
     d=$d/$part
     [ -d "$root$d" ] && continue
-    mkdir -m 0755 "$root$d" || fail "cannot create $root$d"
-    [ "$owner" = root ] || chown "$owner:" "$root$d" || fail "cannot chown $root$d to $owner"
+    mkdir -m 0755 -- "$root$d" || fail "cannot create $root$d"
+    [ "$owner" = root ] || chown -- "$owner:" "$root$d" || fail "cannot chown $root$d to $owner"
   done
   log "queue-root: created $q, owned by $owner (Cribl creates it only on first use)"
   note_change queue-root
-done
+done <"$work/roots"
 
 step=check
 if [ "${DRAINGUARD_SKIP_CHECK:-}" = 1 ]; then
@@ -325,13 +379,16 @@ else
   case " $changed " in
     *" config "*)
       if [ -n "$was_active" ]; then
+        # only an agent that says it holds nothing (0 in service, 11 done) is restarted
         "$launcher" status >/dev/null 2>&1
-        if [ $? = 10 ]; then
-          log "warning: drainguard holds a lifecycle action: not restarted for the new config"
-          warnings=1
-        else
-          run systemctl restart drainguard || fail "could not restart drainguard"
-        fi
+        st=$?
+        case $st in
+          0 | 11) run systemctl restart drainguard || fail "could not restart drainguard" ;;
+          *)
+            log "warning: drainguard may hold a lifecycle action ('drainguard status' exits $st): not restarted for the new config"
+            warnings=1
+            ;;
+        esac
       fi
       ;;
   esac

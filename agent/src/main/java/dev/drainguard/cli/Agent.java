@@ -8,6 +8,7 @@ import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Effects;
 import dev.drainguard.drain.Event;
+import dev.drainguard.drain.HoldStore;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
@@ -258,10 +259,22 @@ final class Agent implements AutoCloseable {
       startedLoop = loop;
       // Bind the socket (and metrics) before the first step: a second agent started by mistake
       // must fail before it calls anything.
+      // An operator's hold from before a restart holds again before the first step can complete.
+      controller.restoreHolds(
+          cfg.stateDirectory().map(HoldStore::in).orElse(HoldStore.NONE), clock.instant());
+      if (cfg.stateDirectory().isEmpty()) {
+        log.info("no state-directory: an operator's hold does not survive a restart of the agent");
+      }
       control =
-          ControlServer.start(cfg.controlSocket(), AgentParts.handler(loop, controller, clock));
+          ControlServer.start(
+              cfg.controlSocket(),
+              cfg.controlGroup(),
+              AgentParts.handler(loop, controller, clock),
+              clock);
       if (cfg.metricsPort().isPresent()) {
-        metricsServer = MetricsServer.start(metrics, cfg.metricsBind(), cfg.metricsPort().get());
+        metricsServer =
+            MetricsServer.start(
+                metrics, cfg.metricsBind(), cfg.metricsPort().get(), cfg.metricsAllowRemote());
       }
       if (cfg.statsdAddress().isPresent()) {
         fleet =

@@ -8,6 +8,7 @@ import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.forecast.ForecastSettings;
 import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.operator.Caller;
 import dev.drainguard.queue.CommandProbe;
 import dev.drainguard.queue.CriblApiProbe;
 import dev.drainguard.queue.Probe;
@@ -55,14 +56,14 @@ final class AgentParts {
       }
 
       @Override
-      public ControlResult hold(String reason) {
-        return loop.call(c -> c.hold(reason, clock.instant()), Agent.CONTROL_WAIT);
+      public ControlResult hold(Caller caller, String reason) {
+        return loop.call(c -> c.hold(caller, reason, clock.instant()), Agent.CONTROL_WAIT);
       }
 
       @Override
-      public ControlResult release(boolean force, String reason) {
+      public ControlResult release(Caller caller, boolean force, String reason) {
         ControlResult r =
-            loop.call(c -> c.release(force, reason, clock.instant()), Agent.CONTROL_WAIT);
+            loop.call(c -> c.release(caller, force, reason, clock.instant()), Agent.CONTROL_WAIT);
         return r.accepted() ? Releases.awaitEnd(r, controller::status, Agent.RELEASE_WAIT) : r;
       }
     };

@@ -3,6 +3,7 @@ package dev.drainguard.cli;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
+import dev.drainguard.operator.OperatorText;
 import dev.drainguard.status.ControlClient;
 import dev.drainguard.status.ControlProtocol;
 import java.io.PrintWriter;
@@ -20,6 +21,12 @@ final class ControlOptions {
 
   /** Exit code when the agent cannot be reached. */
   static final int UNREACHABLE = 3;
+
+  /** Exit code when the socket answers, but not as the agent: nothing was sent. */
+  static final int UNTRUSTED = 4;
+
+  /** Exit code when this user may not use the socket (sysexits EX_NOPERM). */
+  static final int NOT_PERMITTED = 77;
 
   @Option(
       names = "--control-socket",
@@ -65,18 +72,36 @@ final class ControlOptions {
     }
   }
 
-  /** Sends {@code request}; empty after printing the hint when the agent is not reachable. */
-  Optional<ControlProtocol.Reply> send(ControlProtocol.Request request, PrintWriter err) {
+  /**
+   * Sends {@code request}. The reply, or the exit code after the reason was printed: {@link
+   * #UNREACHABLE}, {@link #UNTRUSTED} or {@link #NOT_PERMITTED}.
+   */
+  Answer send(ControlProtocol.Request request, PrintWriter err) {
     Path socket = socket(err);
     try {
-      return Optional.of(new ControlClient(socket, ControlClient.REPLY_TIMEOUT).send(request));
+      return new Answer(
+          Optional.of(
+              new ControlClient(socket, ControlClient.REPLY_TIMEOUT, ThreadSleeper.INSTANCE)
+                  .send(request)),
+          0);
+    } catch (ControlClient.NotPermittedException e) {
+      return failed(err, e.getMessage(), NOT_PERMITTED);
+    } catch (ControlClient.UntrustedException e) {
+      return failed(err, e.getMessage(), UNTRUSTED);
     } catch (ControlClient.UnreachableException e) {
-      err.println(
-          "drainguard: "
-              + e.getMessage()
-              + "; is the agent running? See 'systemctl status drainguard'");
-      err.flush();
-      return Optional.empty();
+      return failed(
+          err,
+          e.getMessage() + "; is the agent running? See 'systemctl status drainguard'",
+          UNREACHABLE);
     }
   }
+
+  private static Answer failed(PrintWriter err, String message, int code) {
+    err.println("drainguard: " + OperatorText.clean(message, 2000));
+    err.flush();
+    return new Answer(Optional.empty(), code);
+  }
+
+  /** The agent's reply, or the exit code that says why there is none. */
+  record Answer(Optional<ControlProtocol.Reply> reply, int exitCode) {}
 }

@@ -18,14 +18,25 @@ import picocli.CommandLine.Spec;
       "'drainguard release' or the deadline policy acts. Logged, and shown by status."
     },
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:held", "1:refused (the message says why)", "3:the agent is not reachable"})
+    exitCodeList = {
+      "0:held",
+      "1:refused (the message says why)",
+      "3:the agent is not reachable",
+      "4:the socket is not served by the agent's user: nothing was sent",
+      "77:this user may not use the socket (not root, not in the agent's group)"
+    })
 final class HoldCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
   @Mixin ControlOptions control;
 
-  @Option(names = "--reason", paramLabel = "TEXT", description = "Why; logged and shown.")
+  @Option(
+      names = "--reason",
+      paramLabel = "TEXT",
+      description =
+          "Why; logged and shown with who asked (the agent learns that from the kernel). At most"
+              + " 500 characters.")
   String reason;
 
   @Override
@@ -33,13 +44,7 @@ final class HoldCommand implements Callable<Integer> {
     return ControlReplies.print(
         spec,
         control.send(
-            ControlProtocol.Request.of(ControlProtocol.Op.HOLD, reasonOrUser(reason), false),
+            ControlProtocol.Request.of(ControlProtocol.Op.HOLD, reason, false),
             spec.commandLine().getErr()));
-  }
-
-  /** The reason given, else who asked: an operator's action is never anonymous in the log. */
-  static String reasonOrUser(String reason) {
-    String user = System.getProperty("user.name", "unknown");
-    return reason == null || reason.isBlank() ? "(no reason given, by " + user + ")" : reason;
   }
 }

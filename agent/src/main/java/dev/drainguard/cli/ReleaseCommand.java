@@ -22,7 +22,9 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
       "0:released",
       "1:refused (the message says why)",
-      "3:the agent is not reachable"
+      "3:the agent is not reachable",
+      "4:the socket is not served by the agent's user: nothing was sent",
+      "77:this user may not use the socket (not root, not in the agent's group)"
     })
 final class ReleaseCommand implements Callable<Integer> {
 
@@ -37,7 +39,12 @@ final class ReleaseCommand implements Callable<Integer> {
       description = "Complete even though data is queued: it is lost.")
   boolean force;
 
-  @Option(names = "--reason", paramLabel = "TEXT", description = "Why; logged and shown.")
+  @Option(
+      names = "--reason",
+      paramLabel = "TEXT",
+      description =
+          "Why; logged and shown with who asked (the agent learns that from the kernel). At most"
+              + " 500 characters.")
   String reason;
 
   @Override
@@ -45,8 +52,7 @@ final class ReleaseCommand implements Callable<Integer> {
     return ControlReplies.print(
         spec,
         control.send(
-            ControlProtocol.Request.of(
-                ControlProtocol.Op.RELEASE, HoldCommand.reasonOrUser(reason), force),
+            ControlProtocol.Request.of(ControlProtocol.Op.RELEASE, reason, force),
             spec.commandLine().getErr()));
   }
 }

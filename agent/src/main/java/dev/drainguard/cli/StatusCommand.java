@@ -1,10 +1,10 @@
 package dev.drainguard.cli;
 
+import dev.drainguard.operator.OperatorText;
 import dev.drainguard.status.ControlProtocol;
 import dev.drainguard.status.StatusView;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
       "10:holding or draining a termination (also while retained)",
       "11:the termination is completed, lost or expired",
       "3:the agent is not reachable",
+      "4:the socket is not served by the agent's user: nothing was believed",
+      "77:this user may not use the socket (not root, not in the agent's group)",
       "78:bad configuration"
     })
 final class StatusCommand implements Callable<Integer> {
@@ -57,14 +59,16 @@ final class StatusCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     while (true) {
-      Optional<ControlProtocol.Reply> reply =
+      ControlOptions.Answer answer =
           control.send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false), err);
-      if (reply.isEmpty()) {
-        return ControlOptions.UNREACHABLE;
+      if (answer.reply().isEmpty()) {
+        return answer.exitCode();
       }
-      ControlProtocol.Reply r = reply.get();
+      ControlProtocol.Reply r = answer.reply().get();
       if (!r.ok() || r.status() == null) {
-        err.println("drainguard: the agent answered an error: " + r.error());
+        err.println(
+            "drainguard: the agent answered an error: "
+                + OperatorText.clean(String.valueOf(r.error()), ControlReplies.MAX_MESSAGE));
         return ExitCodes.FAILURE;
       }
       if (watch) {
@@ -87,7 +91,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static int exitCode(StatusView s) {
-    return switch (s.phase()) {
+    return switch (String.valueOf(s.phase())) {
       case "IN_SERVICE" -> IN_SERVICE;
       case "AWAITING_ACTION", "HOLDING", "DRAINED", "RETAINED" -> HOLDING;
       default -> ENDED;

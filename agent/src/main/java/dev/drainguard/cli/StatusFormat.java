@@ -1,5 +1,6 @@
 package dev.drainguard.cli;
 
+import dev.drainguard.operator.OperatorText;
 import dev.drainguard.status.StatusView;
 import java.time.Duration;
 import java.util.List;
@@ -84,7 +85,7 @@ final class StatusFormat {
       line(b, "commands", "on-termination ran for " + String.join(", ", s.eventCommands()));
     }
     if (s.holdReason() != null) {
-      line(b, "hold", "by operator since " + s.holdSince() + ": " + s.holdReason());
+      line(b, "hold", "since " + s.holdSince() + ", " + s.holdReason());
     }
     if (s.releaseRequested()) {
       line(b, "release", "requested by operator");
@@ -100,6 +101,11 @@ final class StatusFormat {
     }
     line(b, "last error", s.lastError() == null ? "none" : s.lastError());
     StatusView.Queues q = s.queues();
+    if (q == null) {
+      line(b, "queues", "not reported");
+      return b.toString();
+    }
+    List<StatusView.Root> roots = q.roots() == null ? List.of() : q.roots();
     line(
         b,
         "queues",
@@ -120,8 +126,8 @@ final class StatusFormat {
                   : "")
               + (q.stalled() ? " (STALLED)" : ""));
     }
-    int width = q.roots().stream().mapToInt(r -> r.path().length()).max().orElse(0);
-    for (StatusView.Root r : q.roots()) {
+    int width = roots.stream().mapToInt(r -> display(r.path()).length()).max().orElse(0);
+    for (StatusView.Root r : roots) {
       String detail =
           r.error() != null
               ? "ERROR: " + r.error()
@@ -134,9 +140,11 @@ final class StatusFormat {
       if (r.polled() != null) {
         detail += "; POLLED, not watched: " + r.polled();
       }
-      b.append(String.format(Locale.ROOT, "  %-" + width + "s  %s%n", r.path(), detail));
+      b.append(
+          String.format(
+              Locale.ROOT, "  %-" + width + "s  %s%n", display(r.path()), display(detail)));
     }
-    probes(b, q.probes());
+    probes(b, q.probes() == null ? List.of() : q.probes());
     return b.toString();
   }
 
@@ -149,7 +157,7 @@ final class StatusFormat {
       return;
     }
     line(b, "probes", probes.size() + ", combined by drained-when (shown ones do not count)");
-    int width = probes.stream().mapToInt(p -> p.name().length()).max().orElse(0);
+    int width = probes.stream().mapToInt(p -> display(p.name()).length()).max().orElse(0);
     for (StatusView.Probe p : probes) {
       String verdict =
           p.unknown() != null
@@ -157,7 +165,7 @@ final class StatusFormat {
               : (p.empty() ? "empty" : "NOT empty")
                   + ", "
                   + bytes(p.bytes())
-                  + (p.queues().isEmpty()
+                  + (p.queues() == null || p.queues().isEmpty()
                       ? ""
                       : p.queues().stream()
                           .limit(MAX_QUEUES)
@@ -167,9 +175,9 @@ final class StatusFormat {
           String.format(
               Locale.ROOT,
               "  %-" + width + "s  %-9s %s%n",
-              p.name(),
+              display(p.name()),
               p.deciding() ? "deciding" : "shown",
-              verdict));
+              display(verdict)));
     }
   }
 
@@ -185,8 +193,16 @@ final class StatusFormat {
     return d.toString();
   }
 
+  /**
+   * One "key value" line. Every value is shown with its control characters escaped: a reason, a
+   * path or a probe's error can never move the terminal's cursor or forge another line.
+   */
   private static void line(StringBuilder b, String key, String value) {
-    b.append(String.format(Locale.ROOT, "%-13s %s%n", key, value));
+    b.append(String.format(Locale.ROOT, "%-13s %s%n", key, display(value)));
+  }
+
+  private static String display(String value) {
+    return value == null ? "" : OperatorText.display(value);
   }
 
   private static String opt(String before, String value, String after) {

@@ -56,17 +56,36 @@ public record AgentConfig(
     boolean loopbackOnly,
     String logLevel,
     Path controlSocket,
+    String controlGroup,
+    Optional<Path> stateDirectory,
     Optional<Integer> metricsPort,
     InetAddress metricsBind,
     Optional<InetSocketAddress> statsdAddress,
     StatsdFlavor statsdFlavor,
     Duration stallAfter,
+    boolean metricsAllowRemote,
     Optional<Path> configFile,
     Optional<CriblHome> criblHome,
     Optional<AutoResolution> queueRootAuto) {
 
+  /**
+   * @throws ConfigException for a metrics-bind that is not loopback without metrics-allow-remote,
+   *     or at all with loopback-only
+   */
   public AgentConfig {
     queueRoots = List.copyOf(queueRoots);
+    if (!metricsBind.isLoopbackAddress() && (loopbackOnly || !metricsAllowRemote)) {
+      throw new ConfigException(
+          Setting.METRICS_BIND.where()
+              + " "
+              + metricsBind.getHostAddress()
+              + " is not a loopback address: "
+              + (loopbackOnly
+                  ? "loopback-only is set, so metrics stay on this machine (127.0.0.1 or ::1)"
+                  : "other hosts could read the metrics; set "
+                      + Setting.METRICS_ALLOW_REMOTE.flag()
+                      + " true to mean it, or bind 127.0.0.1"));
+    }
   }
 
   /** The effective IMDS endpoint ({@link AwsEndpoints#imds()} has where it came from). */

@@ -131,16 +131,10 @@ public final class ConfigLoader {
         parsed(Setting.LOG_LEVEL, "one of " + String.join(", ", LOG_LEVELS), ConfigLoader::level)
             .orElseThrow(),
         parsed(Setting.CONTROL_SOCKET, "an absolute path", ConfigLoader::absolute).orElseThrow(),
-        parsed(
-            Setting.METRICS_PORT,
-            "a port from 1 to 65535",
-            v -> {
-              int port = Integer.parseInt(v.strip());
-              if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("out of range");
-              }
-              return port;
-            }),
+        parsed(Setting.CONTROL_GROUP, "a group name", Values::name).orElseThrow(),
+        parsed(Setting.STATE_DIRECTORY, "an absolute path", ConfigLoader::absolute)
+            .or(this::systemdStateDirectory),
+        parsed(Setting.METRICS_PORT, "a port from 1 to 65535", Values::port),
         parsed(Setting.METRICS_BIND, "a literal IPv4 or IPv6 address", Values::ipLiteral)
             .orElseThrow(),
         StatsdAddress.loopbackUnderLoopbackOnly(
@@ -148,9 +142,17 @@ public final class ConfigLoader {
             bool(Setting.LOOPBACK_ONLY)),
         choice(Setting.STATSD_FLAVOR, StatsdFlavor.class),
         duration(Setting.STALL_AFTER, Duration.ofMinutes(1), Duration.ofHours(24)),
+        bool(Setting.METRICS_ALLOW_REMOTE),
         configFile,
         roots.criblHome(),
         roots.auto());
+  }
+
+  /** Where systemd's StateDirectory= is ($STATE_DIRECTORY; the first, when there are several). */
+  private Optional<Path> systemdStateDirectory() {
+    String dirs = env.getOrDefault("STATE_DIRECTORY", "");
+    String first = dirs.split(":", -1)[0].strip();
+    return first.startsWith("/") ? Optional.of(Path.of(first).normalize()) : Optional.empty();
   }
 
   private Optional<Path> configFile() {

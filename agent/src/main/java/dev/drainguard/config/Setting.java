@@ -238,6 +238,21 @@ public enum Setting {
       false,
       "Unix socket where the agent answers status, hold and release (mode 0660, group"
           + " drainguard)."),
+  CONTROL_GROUP(
+      "control-group",
+      "GROUP",
+      "drainguard",
+      false,
+      "Group given the control socket: its members may use status, hold and release (and"
+          + " release --force loses data: membership is operator power)."),
+  STATE_DIRECTORY(
+      "state-directory",
+      "PATH",
+      null,
+      false,
+      "Directory where an operator's hold is kept across restarts. Default: systemd's"
+          + " $STATE_DIRECTORY (/var/lib/drainguard for the packaged service); without one, a"
+          + " restart forgets a hold."),
   METRICS_PORT(
       "metrics-port",
       "PORT",
@@ -249,7 +264,8 @@ public enum Setting {
       "ADDRESS",
       "127.0.0.1",
       false,
-      "Literal IP address the metrics server binds; loopback unless set explicitly."),
+      "Literal IP address the metrics server binds; loopback unless set explicitly. Any"
+          + " other address needs metrics-allow-remote."),
   STATSD_ADDRESS(
       "statsd-address",
       "[ADDRESS:]PORT",
@@ -271,7 +287,14 @@ public enum Setting {
       "5m",
       false,
       "While holding, a queue whose bytes have not gone down for this long is reported as stalled"
-          + " (log, status, DRAINGUARD_EVENT=drain-stalled) (1m to 24h).");
+          + " (log, status, DRAINGUARD_EVENT=drain-stalled) (1m to 24h)."),
+  METRICS_ALLOW_REMOTE(
+      "metrics-allow-remote",
+      "BOOL",
+      "false",
+      false,
+      "Allow a metrics-bind that is not a loopback address (other hosts can then read the"
+          + " metrics); refused with loopback-only.");
 
   private final String key;
   private final String label;

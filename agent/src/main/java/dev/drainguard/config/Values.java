@@ -99,6 +99,24 @@ final class Values {
   }
 
   /** A literal IP address; a host name is refused (no DNS lookup is made). */
+  /** A TCP port, 1 to 65535. */
+  static int port(String raw) {
+    int port = Integer.parseInt(raw.strip());
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("out of range");
+    }
+    return port;
+  }
+
+  /** A user or group name as useradd and groupadd accept them. */
+  static String name(String raw) {
+    String v = raw.strip();
+    if (!v.matches("[a-z_][a-z0-9_-]{0,31}\\$?")) {
+      throw new IllegalArgumentException("not a name");
+    }
+    return v;
+  }
+
   static InetAddress ipLiteral(String raw) {
     String v = raw.strip();
     boolean ipv4 = v.matches("\\d{1,3}(\\.\\d{1,3}){3}");

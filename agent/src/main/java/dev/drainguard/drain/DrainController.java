@@ -10,6 +10,7 @@ import dev.drainguard.drain.Intent.CallKind;
 import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.TerminationHook;
+import dev.drainguard.operator.Caller;
 import dev.drainguard.queue.DrainedWhen;
 import dev.drainguard.queue.QueueSnapshot;
 import java.time.Duration;
@@ -376,6 +377,21 @@ public final class DrainController {
     }
   }
 
+  /** A hold refused: an irreversible call is in flight and cannot be called back; else null. */
+  private ControlResult tooLateToHold() {
+    for (CallKind k : List.of(CallKind.CONTINUE, CallKind.ABANDON, CallKind.TERMINATE)) {
+      if (state.calls.inFlight(k)) {
+        return new ControlResult(
+            false,
+            "too late to hold: "
+                + k
+                + " has been sent and cannot be called back; 'drainguard status' shows how it"
+                + " ends");
+      }
+    }
+    return null;
+  }
+
   /** The hook by its configured name, or the group's only termination hook. */
   private Optional<TerminationHook> chooseHook(List<TerminationHook> hooks) {
     String name = state.ref.hookName();
@@ -407,15 +423,9 @@ public final class DrainController {
    * #release} or the deadline policy acts. Allowed before termination too.
    */
   public ControlResult hold(String reason, Instant now) {
-    for (CallKind k : List.of(CallKind.CONTINUE, CallKind.ABANDON, CallKind.TERMINATE)) {
-      if (state.calls.inFlight(k)) {
-        return new ControlResult(
-            false,
-            "too late to hold: "
-                + k
-                + " has been sent and cannot be called back; 'drainguard status' shows how it"
-                + " ends");
-      }
+    ControlResult refused = tooLateToHold();
+    if (refused != null) {
+      return refused;
     }
     ControlResult r = operator.hold(reason, now);
     publish();
@@ -432,6 +442,31 @@ public final class DrainController {
     ControlResult r = operator.release(force, reason, now);
     publish();
     return r;
+  }
+
+  /** {@link #hold(String, Instant)} by {@code caller}, as the socket's peer credentials name it. */
+  public ControlResult hold(Caller caller, String reason, Instant now) {
+    ControlResult refused = tooLateToHold();
+    if (refused != null) {
+      return refused;
+    }
+    ControlResult r = operator.hold(caller, reason, now);
+    publish();
+    return r;
+  }
+
+  /** {@link #release(boolean, String, Instant)} by {@code caller}. */
+  public ControlResult release(Caller caller, boolean force, String reason, Instant now) {
+    state.snapshot = state.evidence.verdict(now);
+    ControlResult r = operator.release(caller, force, reason, now);
+    publish();
+    return r;
+  }
+
+  /** Keeps operator holds in {@code holds} and takes up a saved one; before the loop starts. */
+  public void restoreHolds(HoldStore holds, Instant now) {
+    operator.restore(holds, now);
+    publish();
   }
 
   /**

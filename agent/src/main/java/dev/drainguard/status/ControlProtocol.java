@@ -16,14 +16,22 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * → {"v":1,"op":"release","force":false,"reason":"destination fixed"}
  * ← {"v":1,"ok":false,"error":"refused: 4096 bytes in 2 files are still queued; ..."}
  * </pre>
+ *
+ * <p>Who asks is what the kernel says about the connection, never a field of the request. {@code v}
+ * is the number 1; a line holds exactly one object; a connection may carry a few requests, each
+ * sent within seconds (see {@link ControlSession}).
  */
 public final class ControlProtocol {
 
   /** The version this agent speaks; a request with another is answered with an error. */
   public static final int VERSION = 1;
 
-  /** A request line longer than this is refused: requests are a few dozen bytes. */
-  public static final int MAX_LINE = 64 * 1024;
+  /**
+   * A request line longer than this (in characters) is refused: a request is a few dozen bytes, a
+   * reason at most {@link dev.drainguard.operator.OperatorText#MAX_REASON} characters, even with
+   * every one of them escaped.
+   */
+  public static final int MAX_LINE = 8 * 1024;
 
   static final ObjectMapper JSON =
       new ObjectMapper()

@@ -60,11 +60,14 @@ class ConfigFaultTest {
         Arguments.of(Setting.LOOPBACK_ONLY, "perhaps", "true or false"),
         Arguments.of(Setting.LOG_LEVEL, "loud", "one of error, warn, info, debug"),
         Arguments.of(Setting.CONTROL_SOCKET, "control.sock", "an absolute path"),
+        Arguments.of(Setting.CONTROL_GROUP, "Operators!", "a group name"),
+        Arguments.of(Setting.STATE_DIRECTORY, "var/lib/drainguard", "an absolute path"),
         Arguments.of(Setting.METRICS_PORT, "70000", "a port from 1 to 65535"),
         Arguments.of(Setting.METRICS_BIND, "localhost", "a literal IPv4 or IPv6 address"),
         Arguments.of(Setting.STATSD_ADDRESS, "localhost:8125", "a literal IP address and port"),
         Arguments.of(Setting.STATSD_FLAVOR, "graphite", "one of etsy, datadog, telegraf"),
-        Arguments.of(Setting.STALL_AFTER, "10s", "from 1m to 1d"));
+        Arguments.of(Setting.STALL_AFTER, "10s", "from 1m to 1d"),
+        Arguments.of(Setting.METRICS_ALLOW_REMOTE, "perhaps", "true or false"));
   }
 
   /**

@@ -160,7 +160,11 @@ class QueueRootFaultTest {
     Path file = Files.write(queues.resolve("1.pq"), new byte[100]);
     Path run = Files.createDirectories(dir.resolve("run"));
     openUp(dir, "rwxr-xr-x");
-    openUp(run, "rwxrwxrwx");
+    // the socket's directory belongs to the agent's user, as systemd's RuntimeDirectory= does:
+    // clients believe only an agent run by the owner of that directory (or by root)
+    Files.setOwner(
+        run, run.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+    openUp(run, "rwxr-x---");
     try (var all = Files.walk(jars)) {
       all.forEach(p -> openUp(p, Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.drain.Phase;
+import dev.drainguard.operator.Caller;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,9 +117,10 @@ class StatusCommandTest {
     MainTest.Run hold = cli("hold", "--reason", "checking the S3 output");
     assertThat(hold.code()).isZero();
     assertThat(hold.out()).contains("holding");
+    String me = System.getProperty("user.name") + " (uid " + Caller.selfUid() + ")";
     assertThat(cli("status").out())
-        .contains("hold          by operator since")
-        .contains("checking the S3 output");
+        .contains("hold          since ")
+        .contains(", by " + me + ": checking the S3 output");
 
     MainTest.Run refused = cli("release");
     assertThat(refused.code()).isEqualTo(ExitCodes.FAILURE);
@@ -135,7 +137,7 @@ class StatusCommandTest {
     assertThat(j.get("phase").asText()).isEqualTo("COMPLETED");
     assertThat(j.get("bytesAtEnd").asLong()).isEqualTo(4096);
     assertThat(j.get("endReason").asText())
-        .contains("released by operator with --force, 4096 bytes lost")
+        .contains("released by operator " + me + " with --force, 4096 bytes lost")
         .contains("destination retired");
   }
 

@@ -24,9 +24,13 @@ class MetricsServerTest {
   private final AgentMetrics metrics = new AgentMetrics(MutableClock.atNewYear(), "9.9.9");
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
   private MetricsServer server;
+  private final java.util.List<java.net.Socket> slowClients = new java.util.ArrayList<>();
 
   @AfterEach
-  void stop() {
+  void stop() throws IOException {
+    for (java.net.Socket s : slowClients) {
+      s.close();
+    }
     if (server != null) {
       server.close();
     }
@@ -117,6 +121,48 @@ class MetricsServerTest {
             .build();
     assertThatThrownBy(() -> http.send(request, HttpResponse.BodyHandlers.ofString()))
         .isInstanceOf(ConnectException.class);
+  }
+
+  @Test
+  void aClientThatSendsOneByte_doesNotStopAScrape_andIsClosedWithinTheRequestLimit()
+      throws Exception {
+    start();
+    // issue 20: one handler and no timeout: one such client stopped every scrape for 20 s at a
+    // time; now it takes one handler of several, and only for the request limit
+    try (java.net.Socket slow = new java.net.Socket("127.0.0.1", server.port())) {
+      for (int i = 0; i < MetricsServer.HANDLERS - 2; i++) {
+        slowClients.add(new java.net.Socket("127.0.0.1", server.port()));
+        slowClients.get(i).getOutputStream().write('G');
+      }
+      slow.getOutputStream().write('G');
+
+      assertThat(send("GET", "/metrics").statusCode()).isEqualTo(200);
+
+      slow.setSoTimeout((int) MetricsServer.REQUEST_LIMIT.plusSeconds(20).toMillis());
+      assertThat(slow.getInputStream().read()).isEqualTo(-1); // closed by the server
+    }
+  }
+
+  @Test
+  void aHeadLargerThanTheLimit_is431() throws Exception {
+    start();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
+      s.getOutputStream()
+          .write(
+              ("GET /metrics HTTP/1.1\r\nX-Big: " + "x".repeat(MetricsServer.MAX_HEAD) + "\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String answer =
+          new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      assertThat(answer).startsWith("HTTP/1.1 431 ");
+    }
+  }
+
+  @Test
+  void anAddressBeyondLoopback_isRefusedWithoutTheOptIn_beforeAnythingIsBound() {
+    assertThatThrownBy(
+            () -> MetricsServer.start(metrics, InetAddress.getByName("0.0.0.0"), 0, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("metrics-allow-remote");
   }
 
   @Test

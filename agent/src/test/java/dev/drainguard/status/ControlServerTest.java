@@ -2,10 +2,12 @@ package dev.drainguard.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.drain.ControlResult;
+import dev.drainguard.operator.Caller;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -38,6 +40,7 @@ class ControlServerTest {
   ControlServer server;
 
   final AtomicInteger statusCalls = new AtomicInteger();
+  final List<Caller> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   final ControlHandler handler =
       new ControlHandler() {
@@ -48,12 +51,14 @@ class ControlServerTest {
         }
 
         @Override
-        public ControlResult hold(String reason) {
+        public ControlResult hold(Caller caller, String reason) {
+          callers.add(caller);
           return new ControlResult(true, "holding: " + reason);
         }
 
         @Override
-        public ControlResult release(boolean force, String reason) {
+        public ControlResult release(Caller caller, boolean force, String reason) {
+          callers.add(caller);
           return force
               ? new ControlResult(true, "completed")
               : new ControlResult(false, "refused: 10 bytes queued");
@@ -99,6 +104,10 @@ class ControlServerTest {
             "{\"op\":\"status\"}",
             "{\"v\":1,\"op\":\"reboot\"}",
             "[1,2,3]",
+            "{\"v\":\"1\",\"op\":\"status\"}",
+            "{\"v\":1,\"op\":\"status\"} {\"v\":1,\"op\":\"release\",\"force\":true}",
+            "{\"v\":1,\"op\":\"hold\",\"reason\":\"" + "r".repeat(501) + "\"}",
+            "{\"v\":1,\"op\":\"release\",\"force\":\"true\"}",
             "{\"v\":1,\"op\":\"hold\",\"reason\":\"still here\"}");
     assertThat(replies.get(0).get("ok").asBoolean()).isFalse();
     assertThat(replies.get(0).get("error").asText()).contains("malformed request");
@@ -106,8 +115,15 @@ class ControlServerTest {
     assertThat(replies.get(2).get("error").asText()).contains("unsupported protocol version");
     assertThat(replies.get(3).get("error").asText()).contains("unknown op 'reboot'");
     assertThat(replies.get(4).get("ok").asBoolean()).isFalse();
-    assertThat(replies.get(5).get("ok").asBoolean()).isTrue();
-    assertThat(replies.get(5).get("message").asText()).isEqualTo("holding: still here");
+    // issue 20: "v":"1" was taken for 1, and a second object on the line was dropped unseen
+    assertThat(replies.get(5).get("error").asText()).contains("unsupported protocol version '1'");
+    assertThat(replies.get(6).get("error").asText()).contains("exactly one JSON object per line");
+    assertThat(replies.get(7).get("error").asText())
+        .contains("reason is 501 characters long: at most 500");
+    assertThat(replies.get(8).get("error").asText()).isEqualTo("force must be true or false");
+    assertThat(replies.get(9).get("ok").asBoolean()).isTrue();
+    assertThat(replies.get(9).get("message").asText()).isEqualTo("holding: still here");
+    assertThat(callers).hasSize(1); // only the valid hold reached the handler
     assertThat(replies).allSatisfy(r -> assertThat(r.get("v").asInt()).isEqualTo(1));
   }
 
@@ -141,7 +157,11 @@ class ControlServerTest {
               () -> {
                 try {
                   go.await();
-                  return new ControlClient(socket(), Duration.ofSeconds(10))
+                  // more than root's slots at once: the ones told "busy" ask again
+                  return new ControlClient(
+                          socket(),
+                          Duration.ofSeconds(20),
+                          d -> java.util.concurrent.locks.LockSupport.parkNanos(d.toNanos()))
                       .send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false));
                 } catch (Exception e) {
                   throw new RuntimeException(e);
@@ -161,8 +181,9 @@ class ControlServerTest {
     server = ControlServer.start(socket(), handler);
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket())))
         .isEqualTo("rw-rw----");
+    // issue 20: a group-writable directory let a member delete the socket or put up another
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket().getParent())))
-        .isEqualTo("rwxrwx---");
+        .isEqualTo("rwxr-x---");
   }
 
   @Test
@@ -210,22 +231,66 @@ class ControlServerTest {
   }
 
   @Test
-  void aSilentClient_isClosedAfterTheIdleLimit_andOthersAreServed() throws Exception {
+  void theCallerIsWhoTheKernelSays_notWhatTheRequestClaims() throws IOException {
+    server = ControlServer.start(socket(), handler);
+    exchange("{\"v\":1,\"op\":\"hold\",\"reason\":\"r\",\"user\":\"mallory\",\"uid\":0}");
+    assertThat(callers)
+        .containsExactly(new Caller(Caller.selfUid(), System.getProperty("user.name")));
+  }
+
+  @Test
+  void anOwnDirectoryThatOthersMayWrite_isTightened() throws IOException {
+    Files.createDirectories(socket().getParent());
+    Files.setPosixFilePermissions(
+        socket().getParent(), PosixFilePermissions.fromString("rwxrwx-wx"));
+    server = ControlServer.start(socket(), handler);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket().getParent())))
+        .isEqualTo("rwxr-x--x");
+  }
+
+  @Test
+  void silentAndTricklingClients_areCutOffWithinSeconds_andOthersAreServed() throws Exception {
     server = ControlServer.start(socket(), handler);
     List<SocketChannel> idle = new ArrayList<>();
-    for (int i = 0; i < ControlServer.MAX_CLIENTS; i++) {
+    for (int i = 0; i < Admission.ROOT; i++) {
       SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
       ch.connect(UnixDomainSocketAddress.of(socket()));
+      // half of them trickle a byte now and then, as a slowloris does: a whole request never comes
+      ch.write(java.nio.ByteBuffer.wrap(i % 2 == 0 ? new byte[0] : new byte[] {'{'}));
       idle.add(ch);
     }
-    // Every slot is taken by a client that says nothing; once they are closed, a real one is
-    // answered (within the idle limit plus a margin).
+    await().atMost(Duration.ofSeconds(2)).until(() -> server.open() == Admission.ROOT);
+    // every slot this uid may have is taken: the next client is told so at once, not kept waiting
+    JsonNode busy = exchange("{\"v\":1,\"op\":\"status\"}").get(0);
+    assertThat(busy.get("error").asText()).startsWith("busy:");
+    // issue 20: clients that asked every 9 s kept their slots for ever; now they are closed
+    await().atMost(ControlSession.READ_LIMIT.plusSeconds(10)).until(() -> server.open() == 0);
+    for (SocketChannel ch : idle) {
+      assertThat(ch.read(java.nio.ByteBuffer.allocate(16))).isEqualTo(-1); // closed by the agent
+      ch.close();
+    }
     ControlProtocol.Reply r =
-        new ControlClient(socket(), ControlServer.IDLE_LIMIT.plusSeconds(10))
+        new ControlClient(socket(), Duration.ofSeconds(10))
             .send(ControlProtocol.Request.of(ControlProtocol.Op.HOLD, "r", false));
     assertThat(r.ok()).isTrue();
-    for (SocketChannel ch : idle) {
-      ch.close();
+  }
+
+  @Test
+  void aConnection_servesAtMostMaxRequests() throws IOException {
+    server = ControlServer.start(socket(), handler);
+    String[] lines = new String[ControlSession.MAX_REQUESTS];
+    java.util.Arrays.fill(lines, "{\"v\":1,\"op\":\"status\"}");
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(socket()));
+      OutputStream out = Channels.newOutputStream(ch);
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+      for (String line : lines) {
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        assertThat(in.readLine()).contains("\"ok\":true");
+      }
+      assertThat(in.readLine()).isNull(); // closed by the agent after the last one
     }
   }
 }

@@ -42,7 +42,7 @@ class HoldingAgentIT {
         work.resolve("fakes/systemctl"),
         """
         echo "systemctl $*" >>"$FAKE_LOG"
-        case "$1" in is-system-running) echo running ;; esac
+        case "$1" in is-system-running) echo running ;; is-active) echo active ;; esac
         """);
   }
 
@@ -63,7 +63,12 @@ class HoldingAgentIT {
   }
 
   Pkg.Result maintainer(String step) {
+    return maintainer(step, Map.of());
+  }
+
+  Pkg.Result maintainer(String step, Map<String, String> extra) {
     Map<String, String> e = new java.util.HashMap<>(installed.env);
+    e.putAll(extra);
     e.put("PATH", work.resolve("fakes") + ":/usr/bin:/bin");
     e.put("FAKE_LOG", calls.toString());
     return Pkg.run(e, installed.root.resolve("usr/libexec/drainguard/maintainer").toString(), step);
@@ -101,6 +106,14 @@ class HoldingAgentIT {
     assertThat(refused.err()).contains("NOT removing drainguard", "holding");
     Pkg.Result upgrade = maintainer("upgrade");
     assertThat(upgrade.err()).contains("NOT restarting drainguard");
+    // issue 20: a socket that does not answer (gone, jammed) while systemd says the service runs
+    // is not "not running": removal and restart are refused all the same
+    Map<String, String> noAnswer =
+        Map.of("DRAINGUARD_CONTROL_SOCKET", work.resolve("gone/control.sock").toString());
+    Pkg.Result blind = maintainer("remove", noAnswer);
+    assertThat(blind.exit()).as(blind.err()).isEqualTo(1);
+    assertThat(blind.err()).contains("NOT removing drainguard", "exited 3");
+    assertThat(maintainer("upgrade", noAnswer).err()).contains("NOT restarting drainguard");
     assertThat(systemctlCalls()).noneMatch(c -> c.contains("stop") || c.contains("restart"));
     assertThat(agent.isAlive()).isTrue();
 

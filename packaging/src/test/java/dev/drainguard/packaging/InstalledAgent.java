@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +42,11 @@ final class InstalledAgent implements AutoCloseable {
 
   /** Unpacks the package into {@code root}, starts the simulator and writes the config. */
   InstalledAgent(Path root, Path work) {
+    this(root, work, new String[0]);
+  }
+
+  /** As {@link #InstalledAgent(Path, Path)}, with more lines for the config file. */
+  InstalledAgent(Path root, Path work, String... moreConfig) {
     this.root = Pkg.extractDeb(root);
     this.work = work;
     this.sim = Simulator.start(Clock.systemUTC());
@@ -69,6 +75,7 @@ final class InstalledAgent implements AutoCloseable {
                 "imds-poll-interval = 1s",
                 "imds-startup-timeout = 20s",
                 "action-grace = 1m",
+                String.join("\n", moreConfig),
                 ""));
     env = Pkg.baseEnv();
     // status, and the maintainer's status calls, read the socket from this config
@@ -84,9 +91,20 @@ final class InstalledAgent implements AutoCloseable {
 
   /** Starts {@code drainguard run} with the installed launcher, its output in agent-N.log. */
   Process start() {
+    return start(List.of());
+  }
+
+  /**
+   * As {@link #start()}, the launcher run by {@code prefix} (e.g. {@code setpriv --reuid=...} to
+   * run the agent as another user).
+   */
+  Process start(List<String> prefix) {
     starts++;
     log = work.resolve("agent-" + starts + ".log");
-    ProcessBuilder pb = new ProcessBuilder(launcher().toString(), "run");
+    List<String> cmd = new java.util.ArrayList<>(prefix);
+    cmd.add(launcher().toString());
+    cmd.add("run");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().clear();
     pb.environment().putAll(env);
     try {
@@ -99,6 +117,15 @@ final class InstalledAgent implements AutoCloseable {
 
   Process process() {
     return agent;
+  }
+
+  /** Stops the agent as systemd would (SIGTERM) and waits for it; the simulator keeps running. */
+  void stop() throws InterruptedException {
+    agent.destroy();
+    if (!agent.waitFor(30, TimeUnit.SECONDS)) {
+      agent.destroyForcibly();
+      throw new AssertionError("the agent did not stop within 30 s after SIGTERM");
+    }
   }
 
   /** The exit code of {@code drainguard status}: 0 in service, 10 holding, 11 over. */

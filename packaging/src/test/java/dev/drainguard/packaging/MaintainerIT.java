@@ -49,7 +49,8 @@ class MaintainerIT {
         echo "systemctl $*" >>"$FAKE_LOG"
         case "$1" in
           is-system-running) echo "$FAKE_SYSTEMD"; [ "$FAKE_SYSTEMD" = running ] ;;
-          is-active) [ "$FAKE_ACTIVE" = yes ] ;;
+          is-active)
+            case "$FAKE_ACTIVE" in yes) echo active ;; no) echo inactive; exit 3 ;; *) echo "$FAKE_ACTIVE"; exit 3 ;; esac ;;
         esac
         """);
     Pkg.script(
@@ -122,9 +123,34 @@ class MaintainerIT {
         .containsSubsequence(
             "drainguard  cds=dump",
             "systemctl daemon-reload",
-            "systemctl is-active --quiet drainguard.service",
+            "systemctl is-active drainguard.service",
             "drainguard status cds=",
             "systemctl try-restart drainguard.service");
+  }
+
+  @ParameterizedTest(name = "status exit {0}")
+  @ValueSource(ints = {3, 4, 77})
+  void upgradeLeavesARunningAgentThatCannotSayWhetherItHoldsRunning(int status) {
+    // issue 20: a jammed or removed socket (exit 3) made a holding agent look idle
+    env.put("FAKE_ACCOUNT", "present");
+    env.put("FAKE_STATUS", String.valueOf(status));
+
+    Pkg.Result r = maintainer("upgrade").ok();
+
+    assertThat(calls()).noneMatch(c -> c.contains("restart") || c.contains("stop"));
+    assertThat(r.err()).contains("NOT restarting drainguard", "exited " + status);
+  }
+
+  @Test
+  void upgradeWithForceRestartsEvenAHoldingAgentAndSaysSo() {
+    env.put("FAKE_ACCOUNT", "present");
+    env.put("FAKE_STATUS", "10");
+    env.put("DRAINGUARD_FORCE", "1");
+
+    Pkg.Result r = maintainer("upgrade").ok();
+
+    assertThat(calls()).contains("systemctl try-restart drainguard.service");
+    assertThat(r.err()).contains("DRAINGUARD_FORCE=1: restarting drainguard although");
   }
 
   @Test
@@ -149,8 +175,8 @@ class MaintainerIT {
   }
 
   @ParameterizedTest(name = "status exit {0}")
-  @ValueSource(ints = {0, 3, 11})
-  void removeStopsAnAgentInServiceNotRunningOrDoneAndDropsTheArchives(int status) {
+  @ValueSource(ints = {0, 11})
+  void removeStopsAnAgentInServiceOrDoneAndDropsTheArchives(int status) {
     env.put("FAKE_STATUS", String.valueOf(status));
     Pkg.write(cache.resolve("some-runtime.jsa"), "x");
 
@@ -184,9 +210,37 @@ class MaintainerIT {
     assertThat(calls()).noneMatch(c -> c.contains("stop"));
   }
 
+  @ParameterizedTest(name = "systemd says {0}")
+  @ValueSource(strings = {"yes", "activating", "deactivating", "reloading"})
+  void removeRefusesWhenSystemdSaysTheAgentRunsButItsSocketDoesNotAnswer(String active) {
+    // issue 20: exit 3 ("not reachable") was read as "not running" without asking systemd, so a
+    // removal stopped an agent that held a lifecycle action behind a jammed or deleted socket
+    env.put("FAKE_STATUS", "3");
+    env.put("FAKE_ACTIVE", active);
+
+    Pkg.Result r = maintainer("remove");
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("NOT removing drainguard", "systemd says the agent runs", "exited 3");
+    assertThat(calls()).noneMatch(c -> c.contains("stop"));
+  }
+
   @Test
-  void removeGoesAheadWhenTheServiceIsStoppedWhateverStatusSays() {
-    env.put("FAKE_STATUS", "69");
+  void removeWithForceGoesAheadWhileHoldingAndSaysSo() {
+    env.put("FAKE_STATUS", "10");
+    env.put("DRAINGUARD_FORCE", "1");
+
+    Pkg.Result r = maintainer("remove").ok();
+
+    assertThat(r.err()).contains("DRAINGUARD_FORCE=1: removing drainguard although");
+    assertThat(calls()).contains("systemctl stop drainguard.service");
+  }
+
+  @ParameterizedTest(name = "status exit {0}")
+  @ValueSource(ints = {3, 69})
+  void removeGoesAheadWhenTheServiceIsStoppedWhateverStatusSays(int status) {
+    env.put("FAKE_STATUS", String.valueOf(status));
     env.put("FAKE_ACTIVE", "no");
 
     maintainer("remove").ok();

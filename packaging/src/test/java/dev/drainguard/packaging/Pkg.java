@@ -130,6 +130,21 @@ final class Pkg {
     return jars;
   }
 
+  /**
+   * {@code script} without its comment lines, the first (#!) excepted: the copy of install.sh that
+   * userdata/embed.sh puts into the user data (EC2 takes at most 16 KiB).
+   */
+  static String uncommented(String script) {
+    StringBuilder b = new StringBuilder();
+    String[] lines = script.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      if (i == 0 || !lines[i].strip().startsWith("#")) {
+        b.append(lines[i]).append(i < lines.length - 1 ? "\n" : "");
+      }
+    }
+    return b.toString();
+  }
+
   static String read(Path file) {
     try {
       return Files.readString(file, StandardCharsets.UTF_8);

@@ -63,7 +63,7 @@ class SystemdUnitIT {
   }
 
   @Test
-  void runsAsDrainguardWithOnlyTheRuntimeDirectoryWritableAndTheAgentsAddressFamilies() {
+  void runsAsDrainguardWithOnlyItsOwnDirectoriesWritableAndTheAgentsAddressFamilies() {
     Map<String, List<String>> s = settings(Pkg.read(root.resolve(UNIT)));
 
     assertThat(s.get("User")).containsExactly("drainguard");
@@ -71,7 +71,10 @@ class SystemdUnitIT {
     assertThat(s.get("ProtectSystem")).containsExactly("strict");
     assertThat(s.get("ReadWritePaths")).containsExactly("/run/drainguard");
     assertThat(s.get("RuntimeDirectory")).containsExactly("drainguard");
-    assertThat(s.get("RuntimeDirectoryMode")).containsExactly("0770");
+    // issue 20: 0770 let a group member delete the socket or put up one of their own
+    assertThat(s.get("RuntimeDirectoryMode")).containsExactly("0750");
+    assertThat(s.get("StateDirectory")).containsExactly("drainguard");
+    assertThat(s.get("StateDirectoryMode")).containsExactly("0700");
     assertThat(s.get("RestrictAddressFamilies")).containsExactly("AF_UNIX AF_INET AF_INET6");
     assertThat(s.get("CapabilityBoundingSet")).containsExactly("CAP_DAC_READ_SEARCH");
     assertThat(s.get("AmbientCapabilities")).containsExactly("CAP_DAC_READ_SEARCH");

@@ -177,7 +177,7 @@ class UserDataInstallIT {
     Map<String, String> env = env();
     env.put("DRAINGUARD_OS_RELEASE", osRelease("amzn", "2023").toString());
     env.put("DRAINGUARD_PACKAGE_URL", Pkg.RPM.toAbsolutePath().toString());
-    env.remove("DRAINGUARD_PACKAGE_SHA256");
+    env.put("DRAINGUARD_PACKAGE_SHA256", sha256(Pkg.RPM));
     env.put("DRAINGUARD_SKIP_CHECK", "1");
 
     Pkg.Result first = install(env).ok();
@@ -185,7 +185,7 @@ class UserDataInstallIT {
     assertThat(first.out())
         .contains(
             "system amzn:2023: dnf, .rpm packages",
-            "verify: no DRAINGUARD_PACKAGE_SHA256 given; the package's is " + sha256(Pkg.RPM),
+            "verify: sha256 " + sha256(Pkg.RPM) + " matches",
             "rpm --root " + root,
             "check: skipped (DRAINGUARD_SKIP_CHECK=1)");
     String version = Pkg.VERSION + "-" + Pkg.RELEASE;

@@ -81,13 +81,16 @@ class UserDataLintIT {
     assertThat(env.get("path")).isEqualTo("/etc/drainguard/install.env");
     assertThat((String) env.get("content"))
         .startsWith("DRAINGUARD_PACKAGE_URL=https://")
-        .contains("DRAINGUARD_PACKAGE_SHA256=", "DRAINGUARD_QUEUE_ROOT=/opt/cribl/state/queues")
+        .contains(
+            "# required: sha256sum of that file",
+            "DRAINGUARD_PACKAGE_SHA256=",
+            "DRAINGUARD_QUEUE_ROOT=/opt/cribl/state/queues")
         .doesNotContain("DRAINGUARD_SKIP_", "DRAINGUARD_ROOT");
     assertThat(script.get("path")).isEqualTo("/usr/local/sbin/drainguard-install");
     assertThat(script.get("permissions")).isEqualTo("0755");
     assertThat(script.get("content"))
         .as("the copy of install.sh in cloud-config.yaml; run sh userdata/embed.sh")
-        .isEqualTo(Pkg.read(USERDATA.resolve("install.sh")));
+        .isEqualTo(Pkg.uncommented(Pkg.read(USERDATA.resolve("install.sh"))));
     assertThat(UserDataTemplateIT.list(cloudConfig().get("runcmd")))
         .containsExactly(
             List.of(

@@ -356,10 +356,10 @@ class UserDataTemplateIT {
     String script = (String) parts.get(1);
     String footer = (String) parts.get(2);
 
-    // the script is install.sh itself (userdata/embed.sh keeps the copy)
+    // the script is install.sh itself, without its comments (userdata/embed.sh keeps the copy)
     assertThat(script)
         .as("the copy of install.sh in cloudformation.yaml; run sh userdata/embed.sh")
-        .isEqualTo(Pkg.read(INSTALL_SH));
+        .isEqualTo(Pkg.uncommented(Pkg.read(INSTALL_SH)));
     assertThat(script).contains("run systemctl enable --now drainguard");
     assertThat(header)
         .startsWith("#!/bin/bash\n")
@@ -378,6 +378,10 @@ class UserDataTemplateIT {
     assertThat(footer).isEqualTo("DRAINGUARD_INSTALL_SH\nsh /usr/local/sbin/drainguard-install\n");
     assertThat(parameter("DrainguardPackageUrl").get("AllowedPattern"))
         .isEqualTo("^https://[^'\\s]+$");
+    // issue 20: the checksum was optional (empty by default), so nothing was verified
+    assertThat(parameter("DrainguardPackageSha256"))
+        .doesNotContainKey("Default")
+        .containsEntry("AllowedPattern", "^[0-9a-fA-F]{64}$");
   }
 
   @Test
