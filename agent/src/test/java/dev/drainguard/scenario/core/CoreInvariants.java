@@ -75,11 +75,16 @@ final class CoreInvariants {
 
   private record OpState(Op op, long at) {}
 
-  /** The operator's request in force for {@code inc} at {@code at}. */
+  /**
+   * The operator's request in force for {@code inc} at {@code at}. A hold is kept across restarts
+   * (the state directory's hold file), so it holds for every later incarnation until a release; a
+   * release lives only in the agent that took it.
+   */
   private OpState operator(int inc, long at) {
     OpState s = new OpState(Op.NONE, 0);
+    int releasedBy = -1;
     for (Timeline.Operator o : t.operator) {
-      if (o.inc() != inc || o.at() > at || !o.accepted()) {
+      if (o.at() > at || !o.accepted()) {
         continue;
       }
       if (o.hold()) {
@@ -88,9 +93,11 @@ final class CoreInvariants {
         s = new OpState(Op.NONE, o.at()); // clears a hold; nothing to release yet
       } else {
         s = new OpState(o.force() ? Op.FORCED : Op.RELEASE, o.at());
+        releasedBy = o.inc();
       }
     }
-    return s;
+    boolean elsewhere = (s.op() == Op.RELEASE || s.op() == Op.FORCED) && releasedBy != inc;
+    return elsewhere ? new OpState(Op.NONE, s.at()) : s;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.drainguard.scenario.core;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainSettings;
 import dev.drainguard.drain.Event;
+import dev.drainguard.drain.HoldStore;
 import dev.drainguard.drain.Intent;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.drain.ProtectionSettings;
@@ -14,9 +15,14 @@ import dev.drainguard.scenario.core.Plan.Params;
 import dev.drainguard.scenario.core.Timeline.Kind;
 import dev.drainguard.sim.InProcessAutoScaling;
 import dev.drainguard.testing.MutableClock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +61,11 @@ final class CoreRunner {
   final Queues queues;
   final Timeline tl = new Timeline();
   final List<Change.Window> windows = new ArrayList<>();
+
+  /** Where an operator's hold outlives an agent (as cli.Agent's state directory); see run(). */
+  private HoldStore holds = HoldStore.NONE;
+
+  private Path holdDir;
   private final PriorityQueue<Pending> agenda =
       new PriorityQueue<>(
           (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
@@ -115,6 +126,26 @@ final class CoreRunner {
   }
 
   Timeline run() {
+    try {
+      if (plan.changes().stream().anyMatch(c -> c instanceof Change.Hold)) {
+        holdDir = Files.createTempDirectory("drainguard-holds");
+        holds = HoldStore.in(holdDir);
+      }
+      return runAgenda();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (holdDir != null) {
+        try (var files = Files.walk(holdDir)) {
+          files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+          // best effort: a temporary directory
+        }
+      }
+    }
+  }
+
+  private Timeline runAgenda() {
     end = p.horizon().toMillis();
     for (Change c : plan.changes()) {
       if (c instanceof Change.Window w) {
@@ -321,6 +352,7 @@ final class CoreRunner {
     }
 
     void start() {
+      c.restoreHolds(holds, clock.instant()); // as cli.Agent: a kept hold holds again
       deliver(new Event.Wake());
       sources.start();
     }
