@@ -24,7 +24,7 @@ import java.util.Set;
  *       deadline, and said so with the bytes.
  *   <li>(b) When the queues drain while the action is active (or the instance is retained), the
  *       agent ends it within the quiet period + one poll (+ a clock step, + 5 s per injected
- *       failure).
+ *       failure, + one "not active yet" back-off step when it drained as the action became active).
  *   <li>(c) The action never times out while data is queued and an agent is alive, unless policy
  *       expire stopped heartbeats at its deadline, or (global timeout only) the agent was restarted
  *       after the termination started and so counts its deadline from its own start (documented).
@@ -40,6 +40,9 @@ final class Invariants {
 
   /** One poll of the action (AWAITING_ACTION retries every 5 s) or of IMDS. */
   static final Duration POLL = Duration.ofSeconds(ScenarioGenerator.CALL_RETRY_S);
+
+  /** The longest "not active yet" pause (net.JitteredBackoff.NOT_ACTIVE_YET's cap). */
+  static final Duration NOT_ACTIVE_CAP = Duration.ofSeconds(180);
 
   /** A clock step at the fine pace, twice: once for the drain, once for the decision. */
   static final Duration STEPS = ScenarioRunner.FINE.multipliedBy(2);
@@ -185,6 +188,13 @@ final class Invariants {
         continue; // the agent already ended it by policy, or by completing
       }
       Duration allowance = p.quietPeriod().plus(POLL).plus(STEPS);
+      // "Not active yet" retries back off with jitter, each pause at most min(180 s, HT/3): the
+      // first call after the action becomes active may come that long after it (issue 14).
+      Duration third = p.heartbeatTimeout().dividedBy(3);
+      Duration backoff = third.compareTo(NOT_ACTIVE_CAP) < 0 ? third : NOT_ACTIVE_CAP;
+      if (!from.isAfter(actionStart.plus(backoff))) {
+        allowance = allowance.plus(backoff);
+      }
       Instant quietEnd = from.plus(allowance);
       long injected = injectedBetween(from.minus(POLL), quietEnd.plusSeconds(60));
       // Each failed call costs one retry pause, and the retry lands on the next step.

@@ -21,21 +21,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Model-based randomized testing of the whole promise (issue 7): hundreds of scale-ins, each built
+ * Model-based randomized testing of the whole promise (issue 7): a hundred scale-ins, each built
  * from a seed ({@link ScenarioGenerator}), driven through the real agent against the simulator
- * ({@link ScenarioRunner}) and judged afterwards ({@link Invariants}).
+ * ({@link ScenarioRunner}) and judged afterwards ({@link Invariants}). The decision core alone is
+ * driven through thousands more by {@code scenario.core.CoreScenariosTest}.
  *
- * <p>{@code -Dscenarios=N} runs N seeds instead of the default 500; {@code -Dscenario.seed=S}
- * replays one seed and prints its whole trace. A failing scenario is printed with its seed and a
- * shortest schedule that still fails. The last line on stdout is always {@code scenarios: N run, M
- * invariant violations}.
+ * <p>{@code -Dagent.scenarios=N} runs N seeds instead of the default 100; {@code
+ * -Dagent.scenario.seed=S} replays one seed and prints its whole trace (the properties differ from
+ * the core runner's {@code -Dscenarios} and {@code -Dscenario.seed}, so that a long run of one does
+ * not start the other's). A failing scenario is printed with its seed and a shortest schedule that
+ * still fails. The last line on stdout is always {@code agent scenarios (real agent, HTTP
+ * simulator): N run, M invariant violations}.
  */
 class RandomScenariosTest {
 
   /** The fixed seed set of CI: seeds BASE_SEED + 1 … BASE_SEED + N. */
   static final long BASE_SEED = 7_000_000;
 
-  static final int DEFAULT_SCENARIOS = 500;
+  /**
+   * Each drives a whole agent over HTTP: slow. The decision core's thousands of scenarios run in
+   * {@code scenario.core.CoreScenariosTest}; these keep the assembly and the wire honest.
+   */
+  static final int DEFAULT_SCENARIOS = 100;
 
   /** How many failing scenarios are shrunk; the others are printed with their full schedule. */
   static final int SHRINK_AT_MOST = 3;
@@ -58,14 +65,14 @@ class RandomScenariosTest {
 
   @Test
   void everyRandomScenario_keepsEveryInvariant() throws InterruptedException {
-    String replay = System.getProperty("scenario.seed");
-    int count = Integer.getInteger("scenarios", DEFAULT_SCENARIOS);
+    String replay = System.getProperty("agent.scenario.seed");
+    int count = Integer.getInteger("agent.scenarios", DEFAULT_SCENARIOS);
     List<Long> seeds =
         replay != null
             ? List.of(Long.parseLong(replay.strip()))
             : LongStream.rangeClosed(1, count).map(i -> BASE_SEED + i).boxed().toList();
     // Scenarios mostly wait (on the agent's tick, on loopback HTTP): 4 run well on 2 cores.
-    int threads = Integer.getInteger("scenario.threads", 4);
+    int threads = Integer.getInteger("agent.scenario.threads", 4);
     long started = System.nanoTime();
     List<Result> results = runAll(seeds, threads);
     long millis = (System.nanoTime() - started) / 1_000_000;
@@ -80,7 +87,8 @@ class RandomScenariosTest {
         report.append("\n  shortest failing schedule:\n  ").append(shrink(r).replace("\n", "\n  "));
       }
       report
-          .append("\n  replay: ./mvnw -pl agent test -Dtest=RandomScenariosTest -Dscenario.seed=")
+          .append(
+              "\n  replay: ./mvnw -pl agent test -Dtest=RandomScenariosTest -Dagent.scenario.seed=")
           .append(r.scenario().seed())
           .append('\n');
     }
@@ -102,7 +110,7 @@ class RandomScenariosTest {
             .max(Comparator.comparingLong(Result::millis))
             .map(r -> r.scenario().seed() + " (" + r.millis() + " ms)")
             .orElse("-"));
-    if (Boolean.getBoolean("scenario.debug")) {
+    if (Boolean.getBoolean("agent.scenario.debug")) {
       System.err.println("steps " + results.stream().mapToLong(r -> r.trace().steps()).sum());
       results.stream()
           .sorted(Comparator.comparingLong(Result::millis).reversed())
@@ -116,7 +124,9 @@ class RandomScenariosTest {
                           + " "
                           + r.scenario().describe()));
     }
-    System.out.printf("scenarios: %d run, %d invariant violations%n", results.size(), violations);
+    System.out.printf(
+        "agent scenarios (real agent, HTTP simulator): %d run, %d invariant violations%n",
+        results.size(), violations);
     assertThat(violations).as(report.toString()).isZero();
   }
 

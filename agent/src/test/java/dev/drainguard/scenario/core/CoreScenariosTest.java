@@ -99,7 +99,7 @@ class CoreScenariosTest {
           continue;
         }
         report.append("\nFAILED scenario ").append(describe(r.plan(), r.violations()));
-        if (replay == null && shrunk++ < SHRINK_AT_MOST) {
+        if (shrunk++ < SHRINK_AT_MOST) {
           report
               .append("\n  shortest failing schedule:\n  ")
               .append(shrink(r).replace("\n", "\n  "));
