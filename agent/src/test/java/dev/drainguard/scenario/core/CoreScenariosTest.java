@@ -66,7 +66,11 @@ class CoreScenariosTest {
 
   static final int SHRINK_RUNS = 150;
 
-  record Result(Plan plan, Timeline timeline, List<String> violations) {}
+  /**
+   * One scenario's outcome; {@code timeline} is dropped (null) once counted, so that a long run
+   * keeps only plans and violations.
+   */
+  record Result(Plan plan, Timeline timeline, List<String> violations, long steps) {}
 
   @Test
   void everyRandomScenario_keepsEveryInvariant() throws InterruptedException {
@@ -82,15 +86,18 @@ class CoreScenariosTest {
     }
     long started = System.nanoTime();
     List<Result> results = new ArrayList<>();
+    Coverage coverage = new Coverage();
     StringBuilder report = new StringBuilder();
     long millis;
     try {
       if (replay != null) {
-        results.add(run(PlanGenerator.generate(Long.parseLong(replay.strip()))));
-        System.err.println(Trace.of(results.get(0).plan(), results.get(0).timeline()));
-        System.err.println("steps " + results.get(0).timeline().stepKinds);
+        Result r = run(PlanGenerator.generate(Long.parseLong(replay.strip())));
+        coverage.add(r);
+        results.add(r);
+        System.err.println(Trace.of(r.plan(), r.timeline()));
+        System.err.println("steps " + r.timeline().stepKinds);
       } else {
-        results = runAll(count, threads);
+        results = runAll(count, threads, coverage);
       }
       millis = (System.nanoTime() - started) / 1_000_000;
       int shrunk = 0;
@@ -117,23 +124,30 @@ class CoreScenariosTest {
     }
     long violations = results.stream().mapToLong(r -> r.violations().size()).sum();
     long failed = results.stream().filter(r -> !r.violations().isEmpty()).count();
-    System.err.println(Coverage.of(results));
+    System.err.println(coverage);
     System.err.printf(
         "scenario timing: %d ms, %d threads, %d core steps%n",
-        millis, threads, results.stream().mapToLong(r -> r.timeline().steps).sum());
+        millis, threads, results.stream().mapToLong(Result::steps).sum());
     System.out.printf(
         "scenarios: %d run, %d invariant violations%s%n",
         results.size(), violations, failed == 0 ? "" : " in " + failed + " scenarios");
     assertThat(violations).as(report.toString()).isZero();
   }
 
-  private static List<Result> runAll(int count, int threads) throws InterruptedException {
+  private static List<Result> runAll(int count, int threads, Coverage coverage)
+      throws InterruptedException {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<Result>> futures = new ArrayList<>();
       for (long i = 1; i <= count; i++) {
         long seed = BASE_SEED + i;
-        futures.add(pool.submit(() -> run(PlanGenerator.generate(seed))));
+        futures.add(
+            pool.submit(
+                () -> {
+                  Result r = run(PlanGenerator.generate(seed));
+                  coverage.add(r);
+                  return new Result(r.plan(), null, r.violations(), r.steps());
+                }));
       }
       List<Result> results = new ArrayList<>();
       for (Future<Result> f : futures) {
@@ -151,7 +165,7 @@ class CoreScenariosTest {
 
   static Result run(Plan plan) {
     Timeline t = new CoreRunner(plan).run();
-    return new Result(plan, t, CoreInvariants.check(plan, t));
+    return new Result(plan, t, CoreInvariants.check(plan, t), t.steps);
   }
 
   /** The first violation's invariant, e.g. "(a)": a shrunk schedule must still break that one. */

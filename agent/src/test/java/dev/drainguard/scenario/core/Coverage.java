@@ -7,13 +7,18 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 
-/** How often each kind of fault and outcome occurred in a run of scenarios: what was exercised. */
+/**
+ * How often each kind of fault and outcome occurred in a run of scenarios: what was exercised.
+ * Counted as each scenario ends, so that a long run keeps no timelines.
+ */
 final class Coverage {
 
-  private Coverage() {}
+  private final Map<String, Long> counts = new TreeMap<>();
 
-  static String of(List<CoreScenariosTest.Result> results) {
-    Map<String, Long> c = new TreeMap<>();
+  /** Counts one scenario's features; from any thread. */
+  synchronized void add(CoreScenariosTest.Result one) {
+    List<CoreScenariosTest.Result> results = List.of(one);
+    Map<String, Long> c = counts;
     count(
         c,
         results,
@@ -82,10 +87,14 @@ final class Coverage {
                 .filter(e -> e.kind() != dev.drainguard.sim.ActionEnd.Kind.COMPLETED)
                 .isPresent());
     results.stream()
-        .flatMap(r -> r.timeline().excused.stream().distinct())
+        .flatMap(x -> x.timeline().excused.stream().distinct())
         .forEach(e -> c.merge("excused " + e, 1L, Long::sum));
+  }
+
+  @Override
+  public synchronized String toString() {
     StringBuilder b = new StringBuilder("scenario coverage (scenarios with):");
-    c.forEach((k, v) -> b.append("\n  ").append(k).append(": ").append(v));
+    counts.forEach((k, v) -> b.append("\n  ").append(k).append(": ").append(v));
     return b.toString();
   }
 
@@ -98,6 +107,6 @@ final class Coverage {
       List<CoreScenariosTest.Result> results,
       String name,
       Predicate<CoreScenariosTest.Result> p) {
-    c.put(name, results.stream().filter(p).count());
+    c.merge(name, results.stream().filter(p).count(), Long::sum);
   }
 }
