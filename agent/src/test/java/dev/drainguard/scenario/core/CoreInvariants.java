@@ -102,6 +102,14 @@ final class CoreInvariants {
    * margin; or max-hold after its notice. Long.MAX_VALUE before it noticed the termination.
    */
   long deadline(int inc, long at) {
+    return deadline(inc, at, false);
+  }
+
+  /**
+   * As {@link #deadline(int, long)}; with {@code fromReads}, counted from when the last poll that
+   * was not Terminated was read rather than when it arrived (the core knows only the arrival).
+   */
+  long deadline(int inc, long at, boolean fromReads) {
     long noticed = -1;
     long lastNot = -1;
     for (Timeline.Imds i : t.imds) {
@@ -112,7 +120,7 @@ final class CoreInvariants {
         noticed = i.deliveredAt();
         break;
       }
-      lastNot = i.deliveredAt();
+      lastNot = fromReads ? i.takenAt() : i.deliveredAt();
     }
     if (noticed < 0) {
       return Long.MAX_VALUE;

@@ -31,9 +31,13 @@ import org.slf4j.LoggerFactory;
  *   <li>(b) the action never times out while data is queued, except: after the deadline when policy
  *       expire stopped heartbeats or the global timeout is due; a spot interruption; no agent
  *       alive, or one restarted within the last HeartbeatTimeout; the global timeout of an agent
- *       restarted after the termination began (documented); or Auto Scaling/IMDS unreachable for a
+ *       restarted after the termination began (documented); Auto Scaling/IMDS unreachable for a
  *       stretch of at least HeartbeatTimeout − (max(interval, latency) + 6 × latency + 2 × 5 s + 1
- *       s).
+ *       s). Two known limitations are excused and counted in the coverage report: a hook lowered
+ *       (PutLifecycleHook) while the instance deregisters, after the agent last read it, with no
+ *       heartbeat accepted since the action became active; and, with deadline-margin 0, a global
+ *       timeout that falls within the latency of the agent's last poll that was not Terminated (the
+ *       deadline counts from that poll's arrival).
  *   <li>(c) no intent outside what the phase allows (protection only in service; heartbeats,
  *       CONTINUE, describes while terminating; TERMINATE only retained; nothing once ended; ABANDON
  *       only with policy retain; each command at most once).
@@ -51,9 +55,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>{@code -Dscenarios=N} runs N seeds instead of 2,000 (a long run: {@code ./mvnw -pl agent test
- * -Dtest=CoreScenariosTest -Dscenarios=100000}); {@code -Dscenario.seed=S} replays one and prints
- * its timeline. A failing seed is printed with the shortest schedule that still fails. The last
- * line on stdout is {@code scenarios: N run, M invariant violations}.
+ * -Dtest=CoreScenariosTest -Dscenarios=100000}; {@code -Dscenario.first=K} starts at the K-th seed,
+ * to run a long range in parts); {@code -Dscenario.seed=S} replays one seed, prints its timeline
+ * and, if it fails, its shortest failing schedule. A failing seed is printed with the shortest
+ * schedule that still fails. The last line on stdout is {@code scenarios: N run, M invariant
+ * violations}.
  */
 class CoreScenariosTest {
 
@@ -97,7 +103,7 @@ class CoreScenariosTest {
         System.err.println(Trace.of(r.plan(), r.timeline()));
         System.err.println("steps " + r.timeline().stepKinds);
       } else {
-        results = runAll(count, threads, coverage);
+        results = runAll(Long.getLong("scenario.first", 1), count, threads, coverage);
       }
       millis = (System.nanoTime() - started) / 1_000_000;
       int shrunk = 0;
@@ -134,12 +140,12 @@ class CoreScenariosTest {
     assertThat(violations).as(report.toString()).isZero();
   }
 
-  private static List<Result> runAll(int count, int threads, Coverage coverage)
+  private static List<Result> runAll(long first, int count, int threads, Coverage coverage)
       throws InterruptedException {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<Result>> futures = new ArrayList<>();
-      for (long i = 1; i <= count; i++) {
+      for (long i = first; i < first + count; i++) {
         long seed = BASE_SEED + i;
         futures.add(
             pool.submit(

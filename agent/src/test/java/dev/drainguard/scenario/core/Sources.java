@@ -107,7 +107,7 @@ final class Sources {
         late(t, Fault.IMDS_DOWN, NORMAL_IMDS_MS),
         () -> {
           if (current()) {
-            r.tl.imds.add(new Timeline.Imds(a.id, r.now(), e.target()));
+            r.tl.imds.add(new Timeline.Imds(a.id, t, r.now(), e.target()));
             a.deliver(e);
           }
         });

@@ -86,8 +86,8 @@ final class Timeline {
     }
   }
 
-  /** One IMDS poll answer that reached an incarnation. */
-  record Imds(int inc, long deliveredAt, Optional<TargetLifecycleState> target) {}
+  /** One IMDS poll answer that reached an incarnation; {@code takenAt} is when it was read. */
+  record Imds(int inc, long takenAt, long deliveredAt, Optional<TargetLifecycleState> target) {}
 
   /** The hook's timeouts from {@code at} on. */
   record HookVersion(long at, Duration heartbeatTimeout, Duration globalTimeout) {}
