@@ -28,13 +28,15 @@ import java.util.TreeSet;
  *   <li>data that no reading delivered to this incarnation by T had counted (a probe read misses
  *       what comes and goes between two reads; the watcher misses a write through a hard link's
  *       other name; a reading may still be on its way) and that was gone by T;
- *   <li>data still queued at T that no reading delivered by T had counted and that appeared after
- *       the start of the latest confirming read of its source — a full rescan asked for by the core
- *       for files, any read for a probe — provided that read started at least a quiet period after
- *       the last reading that told this incarnation something was queued (for {@code any}: after
- *       its start), or, for an operator's release, after the release. This is the one race no
- *       reader can close: between the read that confirms and the call that releases. A core that
- *       releases on an old reading, or without a confirming rescan, gets no excuse.
+ *   <li>data still queued at T that no reading delivered by T had counted, before the latest
+ *       confirming read of its source started (only that read could tell, and it found the source
+ *       within its allowance), and at any time if it appeared after that read started. The
+ *       confirming read is a full rescan asked for by the core for files, any read for a probe, and
+ *       it must have started at least a quiet period after the last reading that told this
+ *       incarnation something was queued (for {@code any}: after its start), or, for an operator's
+ *       release, after the release. Writes after it are the one race no reader can close: between
+ *       the read that confirms and the call that releases. A core that releases on an old reading,
+ *       or without a confirming rescan, gets no excuse.
  * </ul>
  *
  * For {@code any} the window before T is judged on what the readings delivered by each instant had
@@ -164,7 +166,13 @@ final class ReleaseCheck {
           if (any() && c < at) {
             excused = seenAt > c; // any: judged on what the readings had said by then
           } else {
-            excused = seenAt > at && (q.end() <= at || read.isPresent() && q.start() > read.get());
+            // Never counted by a reading that said queued: gone by T; or, before the confirming
+            // read, only that read could tell, and it found its source within the allowance; or
+            // written after it started.
+            excused =
+                seenAt > at
+                    && (q.end() <= at
+                        || read.isPresent() && (c < read.get() || q.start() > read.get()));
           }
           if (!excused) {
             bytes += q.bytes();
