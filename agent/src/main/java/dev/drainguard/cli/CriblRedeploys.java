@@ -87,8 +87,9 @@ final class CriblRedeploys implements AutoCloseable {
   @Override
   public void close() {
     if (watcher != null) {
-      watcher.close();
+      // first: a check waiting for the files probe to walk a new root is interrupted, not awaited
       scheduler.shutdownNow();
+      watcher.close();
     }
   }
 }

@@ -222,13 +222,16 @@ final class WatcherLoop {
 
   /**
    * Watches the roots of {@code specs} not watched yet: opens each one's watch service, walks it
-   * and publishes the result stamped with the instant before the walks, then runs {@code
-   * published}. A root whose watch service cannot be opened is published in error and tried again
-   * at each health check.
+   * and publishes the result, then runs {@code published}. The snapshot is stamped with the instant
+   * before the walks, every root's events up to then applied (those taken before, and those that
+   * came during the walks), as a rescan's. A root whose watch service cannot be opened is published
+   * in error and tried again at each health check.
    */
   void add(List<QueueRootSpec> specs, Runnable published) {
-    Instant start = publication.begin();
     try {
+      trackers.forEach(RootTracker::takeArrived);
+      trackers.forEach(RootTracker::settle);
+      Instant start = publication.begin();
       for (QueueRootSpec spec : specs) {
         Path root = spec.root().toAbsolutePath().normalize();
         if (trackers.stream().noneMatch(t -> t.root().equals(root))
@@ -236,8 +239,13 @@ final class WatcherLoop {
           open(spec);
         }
       }
-    } finally {
+      arrive(0);
+      trackers.forEach(RootTracker::takeArrived);
+      trackers.forEach(RootTracker::settle);
       publish(start, false);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // only when down: the loop ends on it
+    } finally {
       published.run();
     }
   }
@@ -265,7 +273,13 @@ final class WatcherLoop {
       log.info("queue root watch service opened root={}", root);
     }
     trackers.add(t);
-    t.reconcile(RootTracker.Reason.ADDED);
+    try {
+      t.reconcile(RootTracker.Reason.ADDED);
+    } catch (ClosedWatchServiceException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      t.fail("queue root " + root + " walk failed: " + e); // walked again by the health check
+    }
     RootJudgement j = t.judgement();
     log.info(
         "queue root added root={} files={} bytes={} error={}",

@@ -11,6 +11,8 @@ import dev.drainguard.queue.WatcherFixture.Fs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -102,7 +104,7 @@ class QueueWatcherAddRootsTest {
         .hasValueSatisfying(e -> assertThat(e).contains(added.toString()).contains("not scanned"));
     assertThat(during.empty()).isFalse();
     assertThat(during.anyError()).isTrue();
-    assertThat(watcher.rescan(java.time.Duration.ofMillis(50)).empty())
+    assertThat(watcher.rescan(Duration.ofMillis(50)).empty())
         .as("a rescan that cannot run meanwhile is unknown too")
         .isFalse();
     assertThat(adding).isNotDone();
@@ -142,6 +144,32 @@ class QueueWatcherAddRootsTest {
 
     assertThat(rootOf(s, added).orElseThrow().bytes()).isEqualTo(7);
     assertThat(s.empty()).isFalse();
+  }
+
+  /**
+   * Opening the root moves the clock on by a minute, as a slow walk would: the snapshot that tells
+   * the new root must carry the instant before, when its reading started.
+   */
+  @Test
+  void anAddedRootsSnapshot_isStampedBeforeItsWalk() throws Exception {
+    Path first = Files.createDirectories(tmp.resolve("state/queues"));
+    Path added = tmp.resolve("pq-volume");
+    write(added.resolve("0/out/1.pq"), 9);
+    QueueWatcher watcher = fx.start(spec(first));
+    Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
+    WatcherHooks.openWith(
+        watcher,
+        spec -> {
+          fx.clock.advance(Duration.ofMinutes(1));
+          return spec.root().getFileSystem().newWatchService();
+        });
+    fx.clock.set(t0);
+
+    watcher.addRoots(List.of(spec(added)));
+
+    QueueSnapshot told = fx.seen.get(fx.seen.size() - 1);
+    assertThat(told.totalBytes()).isEqualTo(9);
+    assertThat(told.takenAt()).isEqualTo(t0);
   }
 
   @Test
