@@ -65,6 +65,7 @@ final class Agent implements AutoCloseable {
   private final ControlServer control;
   private final MetricsServer metricsServer;
   private final StatsdMetrics fleet;
+  private final CriblRedeploys redeploys;
   private boolean closed;
 
   /** How long the control socket waits for the drain loop to take a hold or release. */
@@ -97,7 +98,8 @@ final class Agent implements AutoCloseable {
       ExecutorService callThreads,
       ControlServer control,
       MetricsServer metricsServer,
-      StatsdMetrics fleet) {
+      StatsdMetrics fleet,
+      CriblRedeploys redeploys) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
@@ -110,6 +112,7 @@ final class Agent implements AutoCloseable {
     this.control = control;
     this.metricsServer = metricsServer;
     this.fleet = fleet;
+    this.redeploys = redeploys;
   }
 
   /**
@@ -143,6 +146,20 @@ final class Agent implements AutoCloseable {
       Consumer<DrainStatus> listener,
       Optional<Duration> clockRecheck,
       Runnable onDeath) {
+    return start(
+        cfg, credentials, clock, sleeper, listener, clockRecheck, onDeath, Optional.empty());
+  }
+
+  /** As above, checking Cribl's configuration every {@code criblEvery} (else its default). */
+  static Agent start(
+      AgentConfig cfg,
+      AwsCredentialsProvider credentials,
+      Clock clock,
+      Sleeper sleeper,
+      Consumer<DrainStatus> listener,
+      Optional<Duration> clockRecheck,
+      Runnable onDeath,
+      Optional<Duration> criblEvery) {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
         new SdkInstanceMetadata(cfg.endpoints().imds(), guard, RetryPolicy.DEFAULT, sleeper);
@@ -309,6 +326,8 @@ final class Agent implements AutoCloseable {
           DrainController.heartbeatInterval(
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
+      CriblRedeploys redeploys =
+          CriblRedeploys.start(cfg.queueRootAuto(), watcher, criblEvery); // last: cannot fail
       return new Agent(
           imds,
           api,
@@ -321,7 +340,8 @@ final class Agent implements AutoCloseable {
           callThreads,
           control,
           metricsServer,
-          fleet);
+          fleet,
+          redeploys);
     } catch (RuntimeException e) {
       if (fleet != null) {
         fleet.close();
@@ -379,6 +399,7 @@ final class Agent implements AutoCloseable {
     control.close();
     poller.close();
     loop.close();
+    redeploys.close();
     watcher.close();
     commandThreads.shutdownNow();
     callThreads.shutdownNow();
