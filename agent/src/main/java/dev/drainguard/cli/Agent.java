@@ -200,16 +200,7 @@ final class Agent implements AutoCloseable {
                       cfg.hookName(),
                       meteredImds,
                       lifecycle));
-      if (!found.missing() && cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
-        throw new ConfigException(
-            "deadline-margin "
-                + cfg.deadlineMargin()
-                + " is not shorter than the global timeout "
-                + found.hook().globalTimeout()
-                + " of hook="
-                + found.hook().name()
-                + ": lower --deadline-margin");
-      }
+      AgentParts.checkDeadlineMargin(cfg, found);
       // With protect-while-busy, protection is the agent's to manage: find out whether an earlier
       // run left the instance protected, so that it is given back once the queues drain.
       boolean initiallyProtected =
@@ -343,35 +334,32 @@ final class Agent implements AutoCloseable {
           fleet,
           redeploys);
     } catch (RuntimeException e) {
-      if (fleet != null) {
-        fleet.close();
-      }
-      if (poller != null) {
-        poller.close();
-      }
-      if (metricsServer != null) {
-        metricsServer.close();
-      }
-      if (control != null) {
-        control.close();
-      }
-      if (startedLoop != null) {
-        startedLoop.close();
-      }
-      if (watcher != null) {
-        watcher.close();
-      }
-      if (callThreads != null) {
-        callThreads.shutdownNow();
-      }
-      if (commandThreads != null) {
-        commandThreads.shutdownNow();
-      }
-      if (api != null) {
-        api.close();
-      }
-      imds.close();
+      // Whatever was started is stopped again, in the reverse order; nothing is sent.
+      closeAll(
+          fleet,
+          poller,
+          metricsServer,
+          control,
+          startedLoop,
+          watcher,
+          callThreads == null ? null : callThreads::shutdownNow,
+          commandThreads == null ? null : commandThreads::shutdownNow,
+          api,
+          imds);
       throw e;
+    }
+  }
+
+  private static void closeAll(AutoCloseable... parts) {
+    for (AutoCloseable c : parts) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception closing) {
+        log.warn("closing after a failed start: {}", closing.toString());
+      }
     }
   }
 
