@@ -75,7 +75,8 @@ public final class Bench {
         say(
             "footprint: idle agent, holding agent and bare JVM started; window "
                 + window.toSeconds()
-                + " s, during the reaction trials");
+                + " s"
+                + (onlyFootprint ? "" : ", during the reaction trials"));
         if (!onlyFootprint) {
           say("reaction: " + trials + " trials in " + lanes + " lanes");
           reaction = new Reaction(pkg, work).run(trials, lanes, seed);
