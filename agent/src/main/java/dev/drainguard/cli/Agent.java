@@ -65,6 +65,7 @@ final class Agent implements AutoCloseable {
   private final ControlServer control;
   private final MetricsServer metricsServer;
   private final StatsdMetrics fleet;
+  private final CriblRedeploys redeploys;
   private boolean closed;
 
   /** How long the control socket waits for the drain loop to take a hold or release. */
@@ -97,7 +98,8 @@ final class Agent implements AutoCloseable {
       ExecutorService callThreads,
       ControlServer control,
       MetricsServer metricsServer,
-      StatsdMetrics fleet) {
+      StatsdMetrics fleet,
+      CriblRedeploys redeploys) {
     this.imds = imds;
     this.api = api;
     this.watcher = watcher;
@@ -110,6 +112,7 @@ final class Agent implements AutoCloseable {
     this.control = control;
     this.metricsServer = metricsServer;
     this.fleet = fleet;
+    this.redeploys = redeploys;
   }
 
   /**
@@ -143,6 +146,20 @@ final class Agent implements AutoCloseable {
       Consumer<DrainStatus> listener,
       Optional<Duration> clockRecheck,
       Runnable onDeath) {
+    return start(
+        cfg, credentials, clock, sleeper, listener, clockRecheck, onDeath, Optional.empty());
+  }
+
+  /** As above, checking Cribl's configuration every {@code criblEvery} (else its default). */
+  static Agent start(
+      AgentConfig cfg,
+      AwsCredentialsProvider credentials,
+      Clock clock,
+      Sleeper sleeper,
+      Consumer<DrainStatus> listener,
+      Optional<Duration> clockRecheck,
+      Runnable onDeath,
+      Optional<Duration> criblEvery) {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
         new SdkInstanceMetadata(cfg.endpoints().imds(), guard, RetryPolicy.DEFAULT, sleeper);
@@ -183,16 +200,7 @@ final class Agent implements AutoCloseable {
                       cfg.hookName(),
                       meteredImds,
                       lifecycle));
-      if (!found.missing() && cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
-        throw new ConfigException(
-            "deadline-margin "
-                + cfg.deadlineMargin()
-                + " is not shorter than the global timeout "
-                + found.hook().globalTimeout()
-                + " of hook="
-                + found.hook().name()
-                + ": lower --deadline-margin");
-      }
+      AgentParts.checkDeadlineMargin(cfg, found);
       // With protect-while-busy, protection is the agent's to manage: find out whether an earlier
       // run left the instance protected, so that it is given back once the queues drain.
       boolean initiallyProtected =
@@ -309,6 +317,8 @@ final class Agent implements AutoCloseable {
           DrainController.heartbeatInterval(
               cfg.heartbeatInterval(), found.hook().heartbeatTimeout()),
           cfg.deadlinePolicy());
+      CriblRedeploys redeploys =
+          CriblRedeploys.start(cfg.queueRootAuto(), watcher, criblEvery); // last: cannot fail
       return new Agent(
           imds,
           api,
@@ -321,37 +331,35 @@ final class Agent implements AutoCloseable {
           callThreads,
           control,
           metricsServer,
-          fleet);
+          fleet,
+          redeploys);
     } catch (RuntimeException e) {
-      if (fleet != null) {
-        fleet.close();
-      }
-      if (poller != null) {
-        poller.close();
-      }
-      if (metricsServer != null) {
-        metricsServer.close();
-      }
-      if (control != null) {
-        control.close();
-      }
-      if (startedLoop != null) {
-        startedLoop.close();
-      }
-      if (watcher != null) {
-        watcher.close();
-      }
-      if (callThreads != null) {
-        callThreads.shutdownNow();
-      }
-      if (commandThreads != null) {
-        commandThreads.shutdownNow();
-      }
-      if (api != null) {
-        api.close();
-      }
-      imds.close();
+      // Whatever was started is stopped again, in the reverse order; nothing is sent.
+      closeAll(
+          fleet,
+          poller,
+          metricsServer,
+          control,
+          startedLoop,
+          watcher,
+          callThreads == null ? null : callThreads::shutdownNow,
+          commandThreads == null ? null : commandThreads::shutdownNow,
+          api,
+          imds);
       throw e;
+    }
+  }
+
+  private static void closeAll(AutoCloseable... parts) {
+    for (AutoCloseable c : parts) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception closing) {
+        log.warn("closing after a failed start: {}", closing.toString());
+      }
     }
   }
 
@@ -379,6 +387,7 @@ final class Agent implements AutoCloseable {
     control.close();
     poller.close();
     loop.close();
+    redeploys.close();
     watcher.close();
     commandThreads.shutdownNow();
     callThreads.shutdownNow();

@@ -1,10 +1,12 @@
 package dev.drainguard.cli;
 
 import dev.drainguard.config.AgentConfig;
+import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
+import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.forecast.ForecastSettings;
 import dev.drainguard.net.LoopbackGuard;
@@ -96,5 +98,21 @@ final class AgentParts {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  /**
+   * @throws ConfigException when deadline-margin is not shorter than the hook's global timeout
+   */
+  static void checkDeadlineMargin(AgentConfig cfg, HookDiscovery.Found found) {
+    if (!found.missing() && cfg.deadlineMargin().compareTo(found.hook().globalTimeout()) >= 0) {
+      throw new ConfigException(
+          "deadline-margin "
+              + cfg.deadlineMargin()
+              + " is not shorter than the global timeout "
+              + found.hook().globalTimeout()
+              + " of hook="
+              + found.hook().name()
+              + ": lower --deadline-margin");
+    }
   }
 }

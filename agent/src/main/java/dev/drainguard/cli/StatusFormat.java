@@ -35,7 +35,12 @@ final class StatusFormat {
             + ", global timeout "
             + ago(s.hookGlobalTimeoutSeconds())
             + ", DefaultResult "
-            + s.hookDefaultResult());
+            + s.hookDefaultResult()
+            + ", read "
+            + s.hookReadAt());
+    if (s.hookProblem() != null) {
+      line(b, "hook", "NOT PROTECTED: " + s.hookProblem());
+    }
     line(
         b,
         "heartbeats",

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each check compares the size, modification time and file identity (inode) of the files Cribl
  * loads with the previous check's: a handful of stat calls, no parsing unless one changed. A
- * changed file is logged and read again; the listener hears of it only when the roots changed.
+ * changed file is logged and read again; the listener hears of it only when the roots changed. The
+ * first check always reads the files: the initial resolution was read at the agent's start, perhaps
+ * minutes before (IMDS and hook discovery retried), and a deployment meanwhile must count.
  *
  * <p>Roots are only ever added while the agent runs. A directory the new configuration no longer
  * names stays watched: the queue of a destination just removed may still hold data, and only a
@@ -48,7 +50,10 @@ public final class CriblConfigWatcher implements AutoCloseable {
   private final Duration interval;
   private final Consumer<AutoResolution> listener;
   private volatile AutoResolution current;
+
+  /** The files' stamps at the last check; null before the first. */
   private Map<Path, String> stamps;
+
   private ScheduledFuture<?> task;
 
   /**
@@ -67,7 +72,6 @@ public final class CriblConfigWatcher implements AutoCloseable {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.interval = Objects.requireNonNull(interval, "interval");
     this.listener = Objects.requireNonNull(listener, "listener");
-    this.stamps = stamps();
   }
 
   /** Checks every {@code interval} from now on. */
@@ -102,6 +106,7 @@ public final class CriblConfigWatcher implements AutoCloseable {
     if (now.equals(stamps)) {
       return false;
     }
+    boolean first = stamps == null;
     stamps = now;
     AutoResolution fresh = request.resolve();
     List<QueueRootSpec> roots = new ArrayList<>(fresh.roots());
@@ -117,8 +122,10 @@ public final class CriblConfigWatcher implements AutoCloseable {
     }
     AutoResolution merged =
         new AutoResolution(request, roots, discovered, fresh.inventory(), fresh.fallback());
-    merged.log("after a configuration change");
     boolean changed = !Set.copyOf(merged.roots()).equals(Set.copyOf(current.roots()));
+    if (!first || changed || !fresh.inventory().equals(current.inventory())) {
+      merged.log("after a configuration change"); // the first check: only if it changed since
+    }
     current = merged;
     if (changed) {
       listener.accept(merged);

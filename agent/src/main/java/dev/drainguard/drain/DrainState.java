@@ -192,6 +192,7 @@ final class DrainState {
         Optional.ofNullable(rebalanceAt),
         eventCommands,
         forecast,
-        Optional.ofNullable(atRiskWarnedAt));
+        Optional.ofNullable(atRiskWarnedAt),
+        hookReadAt);
   }
 }

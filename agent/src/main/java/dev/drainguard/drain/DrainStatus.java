@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param eventCommands the events the on-termination command was started for
  * @param forecast the deciding probes' drain rate, time to empty and bytes at risk at the deadline
  * @param atRiskWarnedAt when the forecast first said data would be left at the deadline
+ * @param hookReadAt when the hook's values in force were read (DescribeLifecycleHooks)
  */
 public record DrainStatus(
     Instant evaluatedAt,
@@ -60,4 +61,5 @@ public record DrainStatus(
     Optional<Instant> rebalanceRecommendedAt,
     List<String> eventCommands,
     Forecast forecast,
-    Optional<Instant> atRiskWarnedAt) {}
+    Optional<Instant> atRiskWarnedAt,
+    Instant hookReadAt) {}

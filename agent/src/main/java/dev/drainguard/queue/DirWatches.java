@@ -67,8 +67,8 @@ final class DirWatches {
         "%s: walked every %d s instead, watches tried again every %d s (raise"
             + " fs.inotify.max_user_watches)",
         e.getMessage(),
-        QueueWatcher.POLL_INTERVAL.toSeconds(),
-        QueueWatcher.WATCH_RETRY_INTERVAL.toSeconds());
+        WatcherLoop.POLL_INTERVAL.toSeconds(),
+        WatcherLoop.WATCH_RETRY_INTERVAL.toSeconds());
   }
 
   /** Test hook: refuse registrations beyond {@code n} keys as inotify does at its limit. */

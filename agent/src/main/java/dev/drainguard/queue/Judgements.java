@@ -14,13 +14,23 @@ record Judgements(List<RootJudgement> roots) {
 
   /** Before the first scan: every root in error, so nothing reads as empty. */
   static Judgements unscanned(List<QueueRootSpec> specs) {
-    List<RootJudgement> roots = new ArrayList<>();
+    return new Judgements(List.of()).plusUnscanned(specs, "not scanned");
+  }
+
+  /**
+   * These judgements and, for each root of {@code specs} they do not judge, that root in error
+   * "queue root R {@code state}": a root added and not scanned yet is never empty.
+   */
+  Judgements plusUnscanned(List<QueueRootSpec> specs, String state) {
+    List<RootJudgement> all = new ArrayList<>(roots);
     for (QueueRootSpec spec : specs) {
       Path root = spec.root().toAbsolutePath().normalize();
-      roots.add(
-          RootJudgement.failed(root, spec.residualBytes(), "queue root " + root + " not scanned"));
+      if (all.stream().noneMatch(j -> j.root().equals(root))) {
+        all.add(
+            RootJudgement.failed(root, spec.residualBytes(), "queue root " + root + " " + state));
+      }
     }
-    return new Judgements(roots);
+    return all.size() == roots.size() ? this : new Judgements(all);
   }
 
   /** Every root in error "queue watcher for root R {@code state}", counts dropped. */

@@ -115,6 +115,15 @@ public final class ProbeSet implements AutoCloseable {
     return files.snapshot();
   }
 
+  /**
+   * The files probe watches {@code roots} too, from now on; see {@link QueueWatcher#addRoots}.
+   *
+   * @return the roots that were not watched yet
+   */
+  public List<QueueRootSpec> addRoots(List<QueueRootSpec> roots) {
+    return files.addRoots(roots);
+  }
+
   /** Starts the watcher and each probe's schedule (first read at once, on its own thread). */
   public void start() {
     files.start();

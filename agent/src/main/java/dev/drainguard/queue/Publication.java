@@ -1,6 +1,7 @@
 package dev.drainguard.queue;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Consumer;
@@ -14,13 +15,19 @@ import org.slf4j.LoggerFactory;
  * <p>Every judgement the watcher reaches is published ({@link QueueWatcher#snapshot()} reads it);
  * the listener is told less often. It is told every change of emptiness, error, way of watching or
  * file count at once. Bytes alone: while urgent, every change; in service, a change of {@link
- * RootJudgement#bucket bucket} (12.5 %) at once, a smaller one at most {@link
- * QueueWatcher#BYTES_REFRESH} later. A busy writer's every append thus moves no snapshot through
- * the agent in service, and what the listener holds is never off by more than that.
+ * RootJudgement#bucket bucket} (12.5 %) at once, a smaller one at most {@link #BYTES_REFRESH}
+ * later. A busy writer's every append thus moves no snapshot through the agent in service, and what
+ * the listener holds is never off by more than that.
  */
 final class Publication {
 
   private static final Logger log = LoggerFactory.getLogger(Publication.class);
+
+  /**
+   * In service, a change of bytes alone smaller than a bucket (12.5 %) is told to the listener at
+   * most this late; {@link QueueWatcher#snapshot()} has it at once.
+   */
+  static final Duration BYTES_REFRESH = Duration.ofSeconds(5);
 
   private final Clock clock;
   private final Consumer<QueueSnapshot> listener;
@@ -102,7 +109,7 @@ final class Publication {
     boolean changed = !next.sameVerdicts(told);
     boolean worth =
         tell
-            || (changed && (urgent || now - toldAt >= QueueWatcher.BYTES_REFRESH.toNanos()))
+            || (changed && (urgent || now - toldAt >= BYTES_REFRESH.toNanos()))
             || !next.sameBucketedVerdicts(told);
     withheld = changed && !worth;
     if (worth && !closed) {
@@ -124,6 +131,6 @@ final class Publication {
     if (!withheld) {
       return Long.MAX_VALUE;
     }
-    return urgent ? now : toldAt + QueueWatcher.BYTES_REFRESH.toNanos();
+    return urgent ? now : toldAt + BYTES_REFRESH.toNanos();
   }
 }

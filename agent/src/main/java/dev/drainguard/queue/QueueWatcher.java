@@ -2,20 +2,19 @@ package dev.drainguard.queue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchService;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,15 +26,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The JDK watcher is not recursive: every directory under a root is registered, and new ones as
  * they appear (listed at once, since their first events may have been missed). Events are applied
- * in batches, at most one per {@link #IN_SERVICE_WINDOW} ({@link #URGENT_WINDOW} once urgent), each
- * touched path stat'ed once per batch. Files are accounted per file (device and inode), so a file
- * with several names (hard links) counts once and a write through any name is seen. An OVERFLOW, a
- * watch key that became invalid, or the periodic reconcile timer causes a full rescan of the root,
- * so a missed event can delay a decision but never make it wrong. A root that is missing, not a
- * directory or unreadable is reported with an error and is never empty; it is re-checked every
- * {@link #HEALTH_CHECK_INTERVAL} and picked up again when it comes back. A root whose directories
- * cannot all be watched (the inotify watch limit) is polled instead: walked every {@link
- * #POLL_INTERVAL}, and watched again once its watches fit.
+ * in batches, at most one per {@link WatcherLoop#IN_SERVICE_WINDOW} ({@link
+ * WatcherLoop#URGENT_WINDOW} once urgent), each touched path stat'ed once per batch. Files are
+ * accounted per file (device and inode), so a file with several names (hard links) counts once and
+ * a write through any name is seen. An OVERFLOW, a watch key that became invalid, or the periodic
+ * reconcile timer causes a full rescan of the root, so a missed event can delay a decision but
+ * never make it wrong. A root that is missing, not a directory or unreadable is reported with an
+ * error and is never empty; it is re-checked every {@link WatcherLoop#HEALTH_CHECK_INTERVAL} and
+ * picked up again when it comes back. A root whose directories cannot all be watched (the inotify
+ * watch limit) is polled instead: walked every {@link WatcherLoop#POLL_INTERVAL}, and watched again
+ * once its watches fit.
  *
  * <p>One daemon thread, {@value #THREAD_NAME}, owns all state; {@link #snapshot()} reads the latest
  * published judgement from any thread, and {@link #rescan()} has the thread walk every root now.
@@ -53,46 +53,6 @@ public final class QueueWatcher implements QueueProbe {
    * so a periodic walk bounds how long any missed change can go unnoticed.
    */
   public static final Duration DEFAULT_RECONCILE_INTERVAL = Duration.ofSeconds(60);
-
-  /**
-   * How often a root in error is re-checked (one {@code Files.isDirectory}) and a healthy root's
-   * keys are checked for silent cancellation: short, so a recreated root counts again quickly.
-   */
-  static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
-
-  /**
-   * How often a root that cannot be watched (inotify watch limit reached) is walked in full: its
-   * drain is then seen within a second, as with watches, for one walk of the tree per second.
-   */
-  static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
-
-  /**
-   * How often a polled root tries its watches again: each failed try registers up to the limit and
-   * lets go, so not every poll; often enough that it is watched again soon after it fits.
-   */
-  static final Duration WATCH_RETRY_INTERVAL = Duration.ofSeconds(10);
-
-  /**
-   * Several roots mean several watch services, which one thread cannot wait on together: the wait
-   * on the first is cut to this slice so events on the others are picked up promptly.
-   */
-  static final Duration MULTI_ROOT_POLL_SLICE = Duration.ofMillis(100);
-
-  /**
-   * In service, events are applied at most once per this window (the first after a quiet spell at
-   * once): a writer appending thousands of times a second costs five batches a second, and any
-   * change, empty to not empty included, is published within the window.
-   */
-  public static final Duration IN_SERVICE_WINDOW = Duration.ofMillis(200);
-
-  /** The window while {@link #setUrgent urgent}: once termination is noticed, reaction counts. */
-  public static final Duration URGENT_WINDOW = Duration.ofMillis(50);
-
-  /**
-   * In service, a change of bytes alone smaller than a bucket (12.5 %) is told to the listener at
-   * most this late (see {@link Publication}); {@link #snapshot()} has it at once.
-   */
-  static final Duration BYTES_REFRESH = Duration.ofSeconds(5);
 
   /** How long {@link #close()} waits for a scan in progress; the thread is a daemon regardless. */
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
@@ -114,7 +74,9 @@ public final class QueueWatcher implements QueueProbe {
   private final Publication publication;
   private final WatcherMailbox mailbox = new WatcherMailbox();
   private final CountDownLatch started = new CountDownLatch(1);
-  private final List<RootTracker> trackers = new ArrayList<>();
+  private final List<RootTracker> trackers = new CopyOnWriteArrayList<>();
+  private final AddedRoots added;
+
   private WatcherLoop loop;
 
   private volatile boolean closed;
@@ -129,8 +91,9 @@ public final class QueueWatcher implements QueueProbe {
    * @param clock measures file ages and stamps snapshots
    * @param listener called on the watcher thread with the first snapshot, each that changes
    *     emptiness, files, errors or the way of watching, each rescan's, and changes of bytes alone
-   *     as {@link Publication} says (in service by 12.5 % buckets or within {@link #BYTES_REFRESH};
-   *     every one while {@link #setUrgent urgent}); never for age changes
+   *     as {@link Publication} says (in service by 12.5 % buckets or within {@link
+   *     Publication#BYTES_REFRESH}; every one while {@link #setUrgent urgent}); never for age
+   *     changes
    * @throws IllegalArgumentException when there is no root, the interval is not positive or an
    *     ignore glob is malformed
    */
@@ -152,6 +115,7 @@ public final class QueueWatcher implements QueueProbe {
     for (QueueRootSpec spec : specs) {
       new IgnoreRules(spec.root(), spec.ignoreGlobs()); // fail fast on a malformed glob
     }
+    this.added = new AddedRoots(specs);
     this.publication = new Publication(specs, clock, Objects.requireNonNull(listener, "listener"));
   }
 
@@ -205,7 +169,7 @@ public final class QueueWatcher implements QueueProbe {
   @Override
   public QueueSnapshot snapshot() {
     Instant at = publication.heldAt();
-    Judgements judgements = publication.published();
+    Judgements judgements = current();
     if (closed) {
       judgements = judgements.allFailed("is closed");
     } else if (stoppedBy != null) {
@@ -215,15 +179,57 @@ public final class QueueWatcher implements QueueProbe {
   }
 
   /**
-   * Urgent (once termination is noticed): events are applied within {@link #URGENT_WINDOW} instead
-   * of {@link #IN_SERVICE_WINDOW}, and every change of bytes is told to the listener; switching on
-   * tells at once what was held back. Callable from any thread.
+   * Urgent (once termination is noticed): events are applied within {@link
+   * WatcherLoop#URGENT_WINDOW} instead of {@link WatcherLoop#IN_SERVICE_WINDOW}, and every change
+   * of bytes is told to the listener; switching on tells at once what was held back. Callable from
+   * any thread.
    */
   public void setUrgent(boolean urgent) {
     if (publication.urgent() != urgent) {
       publication.urgent(urgent);
       mailbox.nudge();
     }
+  }
+
+  /**
+   * Watches the roots of {@code roots} not watched yet, from now on: the watcher thread opens a
+   * watch service for each, walks it and publishes what it found (a root whose watch service cannot
+   * be opened is published in error and tried again every second). Until its first walk is
+   * published, a new root reads "not scanned yet": never empty. A later {@link #rescan()} walks it
+   * too. Roots are never removed while running: an orphaned queue may still hold data.
+   *
+   * <p>Callable from any thread. Returns once the new roots' first walk is published, or after
+   * {@link #DEFAULT_RESCAN_TIMEOUT} (the walk goes on; the roots read "not scanned yet" meanwhile);
+   * before {@link #start()} at once, the roots then being walked when the thread starts.
+   *
+   * @return the roots that were not watched (nor asked for) yet, in the order given
+   * @throws IllegalArgumentException when an ignore glob is malformed; nothing is added then
+   * @throws IllegalStateException when the watcher is closed or stopped
+   */
+  public List<QueueRootSpec> addRoots(List<QueueRootSpec> roots) {
+    List<QueueRootSpec> fresh;
+    CompletableFuture<Void> taken;
+    synchronized (this) {
+      if (closed || stoppedBy != null) {
+        throw new IllegalStateException("queue watcher cannot add roots: it is closed or stopped");
+      }
+      fresh = added.admit(roots);
+      if (fresh.isEmpty()) {
+        return fresh;
+      }
+      taken = mailbox.submit(() -> loop.add(fresh, () -> added.taken(fresh)));
+    }
+    Thread t = thread;
+    try {
+      if (t != null && t != Thread.currentThread()) {
+        taken.get(DEFAULT_RESCAN_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+      }
+    } catch (TimeoutException | ExecutionException e) {
+      log.warn("queue roots added, first walk not published yet roots={} reason={}", fresh, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return fresh;
   }
 
   /** A full rescan bounded by {@link #DEFAULT_RESCAN_TIMEOUT}; see {@link #rescan(Duration)}. */
@@ -284,45 +290,12 @@ public final class QueueWatcher implements QueueProbe {
     }
   }
 
-  /** Test hook: forget the counted files of {@code root}, as if their events had been missed. */
-  void forgetFilesForTest(Path root) {
-    onWatcherThread(root, RootTracker::forgetFiles);
-  }
-
   /**
-   * Test hook: deliver an OVERFLOW event for {@code root}, as inotify does when its queue fills.
+   * Runs {@code action} on the watcher thread with its loop and root trackers, and returns once it
+   * ran (see the test-side WatcherHooks); a throw there is the watcher thread meeting a bug.
    */
-  void injectOverflowForTest(Path root) {
-    onWatcherThread(root, t -> t.onEvent(t.root(), StandardWatchEventKinds.OVERFLOW, null));
-  }
-
-  /** Test hook: inotify refuses {@code root} more than {@code n} watches, as at its limit. */
-  void limitWatchesForTest(Path root, int n) {
-    onWatcherThread(root, t -> t.limitWatches(n));
-  }
-
-  /**
-   * Test hook: the events of directory {@code dir} under {@code root} are held back, not applied,
-   * until {@link #releaseKeysForTest}; as if the watcher took the other keys first.
-   */
-  void holdKeysForTest(Path root, Path dir) {
-    Path held = dir.toAbsolutePath().normalize();
-    onWatcherThread(root, t -> t.holdKeys(held));
-  }
-
-  /** Test hook: applies the events {@link #holdKeysForTest} held back, and holds no more. */
-  void releaseKeysForTest(Path root) {
-    onWatcherThread(root, t -> t.holdKeys(null));
-  }
-
-  /** Test hook: {@code action} runs on the watcher thread each time a root starts reading disk. */
-  void beforeReadsForTest(Runnable action) {
-    mailbox.call(() -> trackers.forEach(t -> t.beforeReads(action)), TEST_HOOK_TIMEOUT);
-  }
-
-  /** Test hook: returns once the watcher thread has finished what it was doing. */
-  void syncForTest() {
-    mailbox.call(() -> {}, TEST_HOOK_TIMEOUT);
+  void onWatcherThreadForTest(BiConsumer<WatcherLoop, List<RootTracker>> action) {
+    mailbox.call(() -> action.accept(loop, trackers), TEST_HOOK_TIMEOUT);
   }
 
   /** The watcher thread; for tests. */
@@ -336,16 +309,13 @@ public final class QueueWatcher implements QueueProbe {
     return t != null && t.isAlive();
   }
 
-  /** Runs {@code action} on the watcher thread for {@code root}; returns once it ran. */
-  private void onWatcherThread(Path root, Consumer<RootTracker> action) {
-    Path normalized = root.toAbsolutePath().normalize();
-    mailbox.call(
-        () -> trackers.stream().filter(t -> t.root().equals(normalized)).forEach(action),
-        TEST_HOOK_TIMEOUT);
+  private QueueSnapshot unknown(String why, Instant at) {
+    return current().allFailed(why).snapshot(at);
   }
 
-  private QueueSnapshot unknown(String why, Instant at) {
-    return publication.published().allFailed(why).snapshot(at);
+  /** What was published, and every root added since as not scanned yet. */
+  private Judgements current() {
+    return added.over(publication.published());
   }
 
   private void run() {
@@ -369,6 +339,7 @@ public final class QueueWatcher implements QueueProbe {
       }
       mailbox.down(
           closed ? "is closed" : "stopped: " + stoppedBy, why -> unknown(why, clock.instant()));
+      trackers.forEach(RootTracker::close); // those added while close() was closing the others
       started.countDown();
       if (!closed) {
         onDeath.run();
@@ -382,14 +353,5 @@ public final class QueueWatcher implements QueueProbe {
    */
   public void onDeath(Runnable r) {
     this.onDeath = r;
-  }
-
-  /** Test hook: the watcher thread meets {@code e}, as it would a bug. */
-  void failForTest(Path root, Error e) {
-    onWatcherThread(
-        root,
-        t -> {
-          throw e;
-        });
   }
 }

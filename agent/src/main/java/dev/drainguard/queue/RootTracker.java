@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * events and rebuilt by full reconcile scans. Only the watcher thread calls it.
  *
  * <p>When inotify refuses a watch because the user's watches are used up, the root lets go of its
- * watches and is <em>polled</em>: walked in full every {@link QueueWatcher#POLL_INTERVAL}, its
- * watches tried again every {@link QueueWatcher#WATCH_RETRY_INTERVAL}. A polled walk that finds the
+ * watches and is <em>polled</em>: walked in full every {@link WatcherLoop#POLL_INTERVAL}, its
+ * watches tried again every {@link WatcherLoop#WATCH_RETRY_INTERVAL}. A polled walk that finds the
  * root empty after it held data is believed only when the next walk agrees, so that a file moved
  * across the walk cannot make it look empty.
  *
@@ -42,6 +42,7 @@ final class RootTracker {
   /** Why a full scan ran; shown in the DEBUG line. */
   enum Reason {
     START,
+    ADDED,
     PERIODIC,
     OVERFLOW,
     INVALID_KEY,

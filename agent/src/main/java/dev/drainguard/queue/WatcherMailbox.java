@@ -61,6 +61,26 @@ final class WatcherMailbox {
    * @throws IllegalStateException when the watcher is down or did not get to it in time
    */
   void call(Runnable action, Duration bound) {
+    CompletableFuture<Void> done = submit(action);
+    if (down != null) {
+      throw new IllegalStateException("queue watcher is down: " + down);
+    }
+    try {
+      done.get(bound.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the queue watcher", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("queue watcher did not run the call: " + e, e);
+    }
+  }
+
+  /**
+   * Has the watcher thread run {@code action} soon, without waiting for it; the future completes
+   * when it ran (exceptionally when it threw). A call made before the thread starts runs in its
+   * first batch; one made once it is down is dropped, and its future never completes.
+   */
+  CompletableFuture<Void> submit(Runnable action) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     calls.add(
         () -> {
@@ -73,17 +93,7 @@ final class WatcherMailbox {
           }
         });
     wake();
-    if (down != null) {
-      throw new IllegalStateException("queue watcher is down: " + down);
-    }
-    try {
-      done.get(bound.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the queue watcher", e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("queue watcher did not run the call: " + e, e);
-    }
+    return done;
   }
 
   /** Has the watcher thread run a batch soon, without waiting for it. */

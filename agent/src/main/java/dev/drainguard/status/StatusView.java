@@ -27,6 +27,8 @@ public record StatusView(
     long hookHeartbeatTimeoutSeconds,
     long hookGlobalTimeoutSeconds,
     String hookDefaultResult,
+    String hookReadAt,
+    String hookProblem,
     String deadlinePolicy,
     int heartbeats,
     String lastHeartbeat,
@@ -136,6 +138,10 @@ public record StatusView(
         s.hook().heartbeatTimeout().toSeconds(),
         s.hook().globalTimeout().toSeconds(),
         s.hook().defaultResult().name(),
+        s.hookReadAt().toString(),
+        s.hook().name().isEmpty()
+            ? "no termination hook on group " + s.ref().groupName() + ": scale-in will not be held"
+            : null,
         s.policy().name().toLowerCase(java.util.Locale.ROOT),
         s.heartbeats(),
         text(s.lastHeartbeat().orElse(null)),

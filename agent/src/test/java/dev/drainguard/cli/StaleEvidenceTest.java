@@ -53,7 +53,12 @@ class StaleEvidenceTest {
   void aSlowHeartbeat_neverLetsContinueSkipTheQuietPeriod() throws Exception {
     Path root = Files.createDirectories(dir.resolve("q"));
     Path file = Files.write(root.resolve("00001.pq"), new byte[4096]);
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
     try (ScaleInHarness h = new ScaleInHarness(Duration.ofSeconds(60), Duration.ZERO, root)) {
+      h.set(Setting.METRICS_PORT, Integer.toString(port));
       h.startAgent();
       h.scaleInUntilHolding();
       h.advance(Duration.ofSeconds(5));
@@ -63,14 +68,17 @@ class StaleEvidenceTest {
       h.clock.advance(Duration.ofSeconds(20));
       await().atMost(Duration.ofSeconds(10)).until(() -> h.calls(HEARTBEAT).size() > before);
 
+      // While the heartbeat's answer is held back, the queue empties, fills and empties again.
+      // Each change is awaited on the metrics, which follow the watcher whatever the decision
+      // thread does: the old loop, blocked in the call, queued these snapshots behind it.
       Files.delete(file); // empty at t
-      h.awaitStatus(s -> s.queues().empty());
+      awaitQueuedBytes(port, root, 0);
       h.clock.advance(Duration.ofSeconds(1));
       Files.write(file, new byte[4096]); // data again at t + 1 s
-      h.awaitStatus(s -> !s.queues().empty());
+      awaitQueuedBytes(port, root, 4096);
       h.clock.advance(Duration.ofSeconds(12));
       Files.delete(file); // empty again at t + 13 s
-      h.awaitStatus(s -> s.queues().empty());
+      awaitQueuedBytes(port, root, 0);
       Instant lastData = h.clock.instant();
       h.clock.advance(Duration.ofMillis(50));
       h.settle(); // the slow heartbeat has answered by now
@@ -82,6 +90,31 @@ class StaleEvidenceTest {
       DrainStatus done = h.awaitStatus(s -> s.phase() == Phase.COMPLETED);
       assertThat(done.endedAt().orElseThrow()).isAfterOrEqualTo(lastData.plusSeconds(10));
     }
+  }
+
+  /** Waits until the agent's own metrics say {@code root} holds {@code bytes}. */
+  private static void awaitQueuedBytes(int port, Path root, long bytes) {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    String line = "drainguard_queue_bytes{root=\"" + root + "\"} ";
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              String body =
+                  http.send(
+                          java.net.http.HttpRequest.newBuilder(
+                                  java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+                              .timeout(Duration.ofSeconds(5))
+                              .build(),
+                          java.net.http.HttpResponse.BodyHandlers.ofString())
+                      .body();
+              return body.lines()
+                  .anyMatch(
+                      l ->
+                          l.startsWith(line)
+                              && Double.parseDouble(l.substring(line.length())) == bytes);
+            });
   }
 
   /**

@@ -59,12 +59,33 @@ class CriblConfigWatcherTest {
           + "  syslog:\n    type: syslog\n    onBackpressure: queue\n    pqPath: ";
 
   @Test
-  void nothingChanged_nothingIsReadOrHeard() {
+  void nothingChanged_nothingIsHeard() {
     CriblConfigWatcher w = watcher();
 
     assertThat(w.check()).isFalse();
+    assertThat(w.check()).isFalse();
     assertThat(heard).isEmpty();
     assertThat(w.current().rootPaths()).containsExactly(home.resolve("state/queues"));
+  }
+
+  /**
+   * The agent resolves {@code auto} when it loads its configuration, then may retry IMDS and hook
+   * discovery for minutes before it starts watching Cribl's files: a deployment in between must not
+   * become the baseline the first check compares with.
+   */
+  @Test
+  void aDeploymentBeforeTheWatcherIsMade_isNoticedByItsFirstCheck() throws IOException {
+    AutoResolution atLoad =
+        new AutoRoots(new CriblHome(home, Map.of()), List.of(), List.of(), 0).resolve();
+    deploy(WITH_NEW_PQ + home.resolve("big-volume") + "\n");
+    scheduler = Executors.newSingleThreadScheduledExecutor();
+    CriblConfigWatcher w =
+        new CriblConfigWatcher(atLoad, scheduler, Duration.ofMillis(20), heard::add);
+
+    assertThat(w.check()).isTrue();
+    assertThat(heard)
+        .singleElement()
+        .satisfies(r -> assertThat(r.rootPaths()).contains(home.resolve("big-volume")));
   }
 
   @Test

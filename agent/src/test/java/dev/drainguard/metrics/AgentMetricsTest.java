@@ -131,6 +131,21 @@ class AgentMetricsTest {
   }
 
   @Test
+  void queueGauges_aRootAddedWhileRunning_getsItsGaugesFromTheFirstSnapshotNamingIt() {
+    // queue-root auto adds the roots of a configuration deployed while the agent runs
+    metrics.onStatus(Statuses.of(Phase.IN_SERVICE).queues(T0, root("/q/a", 0, 0, null)).build());
+    assertThat(scrape().value("drainguard_queue_bytes", "root", "/pq/new")).isEmpty();
+
+    metrics.onStatus(
+        Statuses.of(Phase.IN_SERVICE)
+            .queues(T0.plusSeconds(1), root("/q/a", 0, 0, null), root("/pq/new", 1, 2048, null))
+            .build());
+
+    assertThat(scrape().get("drainguard_queue_bytes", "root", "/pq/new")).isEqualTo(2048.0);
+    assertThat(scrape().get("drainguard_queue_root_error", "root", "/pq/new")).isZero();
+  }
+
+  @Test
   void onQueues_showsARootErrorTheStatusDidNotCarry_andIgnoresAnOlderSnapshot() {
     metrics.onStatus(Statuses.of(Phase.IN_SERVICE).queues(T0, root("/q/a", 0, 0, null)).build());
     metrics.onQueues(

@@ -131,6 +131,26 @@ class ProbeSetTest {
   }
 
   @Test
+  void addRoots_theListenerHearsTheNewRoot_andConfirmationsRescanIt(@TempDir Path added)
+      throws Exception {
+    Files.write(added.resolve("queued.pq"), new byte[300]);
+    try (ProbeSet set = set(new Settable(), Duration.ofHours(1))) {
+      set.start();
+
+      assertThat(set.addRoots(List.of(new QueueRootSpec(added, List.of(), 0)))).hasSize(1);
+
+      QueueSnapshot told = files.get(files.size() - 1);
+      assertThat(told.roots()).extracting(RootStatus::root).containsExactly(root, added);
+      assertThat(told.totalBytes()).isEqualTo(300);
+      assertThat(set.filesSnapshot().empty()).isFalse();
+      set.confirm().get(10, TimeUnit.SECONDS);
+      QueueSnapshot rescan = files.get(rescans.lastIndexOf(true));
+      assertThat(rescan.roots()).extracting(RootStatus::root).containsExactly(root, added);
+      assertThat(rescan.totalBytes()).isEqualTo(300);
+    }
+  }
+
+  @Test
   void aRuleNamingAProbeThatIsNotConfigured_isRefused() {
     assertThatThrownBy(() -> ProbeSet.checkRule(DrainedWhen.parse("cribl"), List.of()))
         .isInstanceOf(IllegalArgumentException.class)

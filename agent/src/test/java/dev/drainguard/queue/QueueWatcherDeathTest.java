@@ -34,7 +34,7 @@ class QueueWatcherDeathTest {
       w.start();
       assertThat(w.snapshot().empty()).isTrue();
       assertThatThrownBy(
-              () -> w.failForTest(root, new NoClassDefFoundError("a bug in the watcher")))
+              () -> WatcherHooks.fail(w, root, new NoClassDefFoundError("a bug in the watcher")))
           .hasMessageContaining("a bug in the watcher");
       await().atMost(Duration.ofSeconds(10)).until(() -> deaths.get() == 1);
       assertThat(w.snapshot().empty()).isFalse();

@@ -95,7 +95,7 @@ class QueueWatcherEvidenceTest {
     QueueWatcher watcher = fx.start(spec(root));
     awaitTotals(watcher, 1, 1000);
 
-    watcher.holdKeysForTest(root, src);
+    WatcherHooks.holdKeys(watcher, root, src);
     Files.move(src.resolve("d"), dst.resolve("d"));
     // a one-byte file moved in after it: seen once dst's MOVED_TO has been applied
     Files.move(write(base.resolve("staging/marker"), 1), dst.resolve("marker"));
@@ -104,7 +104,7 @@ class QueueWatcherEvidenceTest {
     assertThat(watcher.snapshot().totalFiles()).isEqualTo(2); // d/f once, and the marker
     assertThat(watcher.snapshot().totalBytes()).isEqualTo(1001);
 
-    watcher.releaseKeysForTest(root); // now src's MOVED_FROM
+    WatcherHooks.releaseKeys(watcher, root); // now src's MOVED_FROM
     Files.delete(dst.resolve("d/f"));
     Files.delete(dst.resolve("marker"));
     awaitTotals(watcher, 0, 0);

@@ -76,7 +76,7 @@ class QueueWatcherLoadTest {
 
     awaitTotals(watcher, 1, total);
     settle() // in service the last few bytes may be told up to BYTES_REFRESH later
-        .atMost(QueueWatcher.BYTES_REFRESH.plus(WatcherFixture.SETTLE))
+        .atMost(Publication.BYTES_REFRESH.plus(WatcherFixture.SETTLE))
         .until(() -> fx.seen.get(fx.seen.size() - 1).totalBytes() == total);
     int told = fx.seen.size() - told0;
     long allocated = allocatedBytes(watcherThread) - allocated0;
@@ -156,7 +156,7 @@ class QueueWatcherLoadTest {
 
     Files.write(file, new byte[10], StandardOpenOption.APPEND);
     awaitTotals(watcher, 1, start + 10);
-    watcher.syncForTest(); // the publish that found start + 10 is over
+    WatcherHooks.sync(watcher); // the publish that found start + 10 is over
     assertThat(last().totalBytes()).as("held back in service").isEqualTo(start);
 
     watcher.setUrgent(true);
@@ -166,7 +166,7 @@ class QueueWatcherLoadTest {
     Files.write(file, new byte[10], StandardOpenOption.APPEND);
     awaitTotals(watcher, 1, start + 20);
     settle()
-        .atMost(QueueWatcher.BYTES_REFRESH.plus(WatcherFixture.SETTLE))
+        .atMost(Publication.BYTES_REFRESH.plus(WatcherFixture.SETTLE))
         .until(() -> last().totalBytes() == start + 20);
   }
 

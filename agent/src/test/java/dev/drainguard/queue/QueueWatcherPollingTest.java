@@ -49,8 +49,8 @@ class QueueWatcherPollingTest {
     }
     write(root.resolve("0/out-5/1.pq"), 100);
     QueueWatcher watcher = fx.start(spec(root));
-    watcher.limitWatchesForTest(root, 3);
-    watcher.injectOverflowForTest(root); // a full rescan, which meets the limit
+    WatcherHooks.limitWatches(watcher, root, 3);
+    WatcherHooks.injectOverflow(watcher, root); // a full rescan, which meets the limit
 
     await().atMost(WatcherFixture.SETTLE).until(() -> only(watcher).polled().isPresent());
     RootStatus polled = only(watcher);
@@ -69,9 +69,9 @@ class QueueWatcherPollingTest {
     assertThat(watcher.snapshot().empty()).isTrue();
 
     // Under the limit again: watched within a watch retry interval, and events count again.
-    watcher.limitWatchesForTest(root, Integer.MAX_VALUE);
+    WatcherHooks.limitWatches(watcher, root, Integer.MAX_VALUE);
     await()
-        .atMost(QueueWatcher.WATCH_RETRY_INTERVAL.plus(WatcherFixture.SETTLE))
+        .atMost(WatcherLoop.WATCH_RETRY_INTERVAL.plus(WatcherFixture.SETTLE))
         .until(() -> only(watcher).polled().isEmpty());
     assertThat(fx.seen.get(fx.seen.size() - 1).roots().get(0).polled()).isEmpty();
     write(root.resolve("0/out-1/3.pq"), 7);

@@ -52,11 +52,11 @@ class QueueWatcherRescanTest {
     Path root = Files.createDirectories(fx.base(fs, tmp).resolve("queues"));
     write(root.resolve("out1/chunk"), 7);
     QueueWatcher watcher = fx.start(spec(root));
-    watcher.forgetFilesForTest(root);
+    WatcherHooks.forgetFiles(watcher, root);
     awaitTotals(watcher, 0, 0);
     assertThat(watcher.snapshot().empty()).isTrue(); // wrong, as missed events would make it
     fx.clock.set(T0);
-    watcher.beforeReadsForTest(() -> fx.clock.advance(READING));
+    WatcherHooks.beforeReads(watcher, () -> fx.clock.advance(READING));
     int told = fx.seen.size();
 
     QueueSnapshot s = watcher.rescan();
@@ -103,7 +103,7 @@ class QueueWatcherRescanTest {
     QueueWatcher watcher = fx.start(spec(root));
     Path staged = write(base.resolve("staging/chunk"), 5);
     fx.clock.set(T0);
-    watcher.beforeReadsForTest(() -> fx.clock.advance(READING));
+    WatcherHooks.beforeReads(watcher, () -> fx.clock.advance(READING));
 
     Files.move(staged, root.resolve("chunk"));
 

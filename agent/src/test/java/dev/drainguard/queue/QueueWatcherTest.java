@@ -157,11 +157,11 @@ class QueueWatcherTest {
     QueueWatcher watcher = fx.start(spec(root));
     awaitTotals(watcher, 2, 3);
 
-    watcher.forgetFilesForTest(root);
+    WatcherHooks.forgetFiles(watcher, root);
     awaitTotals(watcher, 0, 0);
     assertThat(watcher.snapshot().empty()).isTrue(); // wrong, as missed events would make it
 
-    watcher.injectOverflowForTest(root);
+    WatcherHooks.injectOverflow(watcher, root);
     awaitTotals(watcher, 2, 3);
   }
 
@@ -173,7 +173,7 @@ class QueueWatcherTest {
     write(root.resolve("sub/b"), 2);
     QueueWatcher watcher = fx.start(Duration.ofMillis(300), spec(root));
 
-    watcher.forgetFilesForTest(root);
+    WatcherHooks.forgetFiles(watcher, root);
 
     settle().until(() -> fx.seen.stream().anyMatch(s -> s.totalFiles() == 0));
     awaitTotals(watcher, 1, 2);

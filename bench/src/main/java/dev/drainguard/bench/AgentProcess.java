@@ -1,5 +1,7 @@
 package dev.drainguard.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.sim.Simulator;
 import dev.drainguard.status.ControlClient;
 import dev.drainguard.status.ControlProtocol;
@@ -7,7 +9,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -149,29 +153,63 @@ final class AgentProcess implements AutoCloseable {
    */
   static Timed timeStatus(Packaged pkg, Map<String, String> env, Path dir)
       throws IOException, InterruptedException {
-    Path out = dir.resolve("status.out");
-    Path times = dir.resolve("status.time");
-    ProcessBuilder pb =
-        new ProcessBuilder(
+    return time(List.of(pkg.launcher().toString(), "status"), env, dir);
+  }
+
+  /** Runs {@code cmd} under bash's {@code time} with exactly {@code env}; it must exit 0. */
+  static Timed time(List<String> cmd, Map<String, String> env, Path dir)
+      throws IOException, InterruptedException {
+    Path out = dir.resolve("timed.out");
+    Path times = dir.resolve("timed.time");
+    List<String> argv = new ArrayList<>();
+    argv.addAll(
+        List.of(
             "bash",
             "-c",
-            "TIMEFORMAT='%3R %3U %3S'; { time \"$0\" status >\"$1\" 2>&1 ; } 2>\"$2\"",
-            pkg.launcher().toString(),
+            "TIMEFORMAT='%3R %3U %3S'; { time \"${@:3}\" >\"$1\" 2>&1 ; } 2>\"$2\"",
+            "bash",
             out.toString(),
-            times.toString());
+            times.toString()));
+    argv.addAll(cmd);
+    ProcessBuilder pb = new ProcessBuilder(argv);
     pb.environment().clear();
     pb.environment().putAll(env);
     Process p = pb.start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();
-      throw new IllegalStateException("drainguard status did not end within 60 s");
+      throw new IllegalStateException(cmd + " did not end within 60 s");
     }
     if (p.exitValue() != 0) {
       throw new IllegalStateException(
-          "drainguard status exited " + p.exitValue() + ": " + Files.readString(out));
+          cmd + " exited " + p.exitValue() + ": " + Files.readString(out));
     }
     String[] f = Files.readString(times).trim().split("\\s+");
     return new Timed(seconds(f[0]), seconds(f[1]).plus(seconds(f[2])));
+  }
+
+  /**
+   * The decision thread's wake-ups since the agent started, as the packaged {@code drainguard
+   * status --json} reports them (field {@code decisionWakeups}). The request itself is answered on
+   * the decision thread, so it counts one wake-up, included in the figure it returns.
+   */
+  static long decisionWakeups(Packaged pkg, Map<String, String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(pkg.launcher().toString(), "status", "--json");
+    pb.environment().clear();
+    pb.environment().putAll(env);
+    Process p = pb.redirectErrorStream(false).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IllegalStateException(
+          "drainguard status --json failed: " + new String(p.getErrorStream().readAllBytes()));
+    }
+    JsonNode n = new ObjectMapper().readTree(out).path("decisionWakeups");
+    if (!n.canConvertToLong()) {
+      throw new IllegalStateException(
+          "drainguard status --json has no decisionWakeups: " + new String(out));
+    }
+    return n.asLong();
   }
 
   private static Duration seconds(String s) {

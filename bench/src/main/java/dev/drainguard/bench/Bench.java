@@ -22,7 +22,8 @@ import java.util.Map;
  * {@code --work DIR}, {@code --trials N} (100), {@code --lanes N} (2), {@code --window SECONDS}
  * (180), {@code --seed N}, {@code --out FILE} (the table and the details, as Markdown), {@code
  * --load-seconds N} (60, each window of the load section), {@code --soak-seconds N} (600, its heap
- * and RSS run), {@code --only load} (the load section alone, for a quick run).
+ * and RSS run), {@code --only load} or {@code --only footprint} (that section alone, for a quick
+ * run; the footprint section alone also reports the fleet rows, which come from its agents).
  */
 public final class Bench {
 
@@ -42,8 +43,9 @@ public final class Bench {
     Duration loadWindow = Duration.ofSeconds(Long.parseLong(a.getOrDefault("load-seconds", "60")));
     Duration soak = Duration.ofSeconds(Long.parseLong(a.getOrDefault("soak-seconds", "600")));
     boolean onlyLoad = "load".equals(a.get("only"));
-    if (a.containsKey("only") && !onlyLoad) {
-      throw new IllegalArgumentException("--only takes 'load': " + a.get("only"));
+    boolean onlyFootprint = "footprint".equals(a.get("only"));
+    if (a.containsKey("only") && !onlyLoad && !onlyFootprint) {
+      throw new IllegalArgumentException("--only takes 'load' or 'footprint': " + a.get("only"));
     }
     String classpath = System.getProperty("java.class.path");
     Logging.quiet();
@@ -61,8 +63,11 @@ public final class Bench {
     Report report = null;
     Reaction.Result reaction = null;
     if (!onlyLoad) {
-      say("micro: JMH, then the watcher's heap in a JVM of its own");
-      Micro.Results micro = new Micro(work, run.jvmOptions(), classpath).run();
+      Micro.Results micro = null;
+      if (!onlyFootprint) {
+        say("micro: JMH, then the watcher's heap in a JVM of its own");
+        micro = new Micro(work, run.jvmOptions(), classpath).run();
+      }
 
       Footprint.Result footprint;
       try (Footprint fp = new Footprint(pkg, work, window)) {
@@ -70,25 +75,32 @@ public final class Bench {
         say(
             "footprint: idle agent, holding agent and bare JVM started; window "
                 + window.toSeconds()
-                + " s, during the reaction trials");
-        say("reaction: " + trials + " trials in " + lanes + " lanes");
-        reaction = new Reaction(pkg, work).run(trials, lanes, seed);
+                + " s"
+                + (onlyFootprint ? "" : ", during the reaction trials"));
+        if (!onlyFootprint) {
+          say("reaction: " + trials + " trials in " + lanes + " lanes");
+          reaction = new Reaction(pkg, work).run(trials, lanes, seed);
+        }
         say("footprint: waiting for the end of the window, then timing drainguard status");
         footprint = fp.finish();
       }
-      if (reaction.trials().isEmpty()) {
+      if (reaction != null && reaction.trials().isEmpty()) {
         throw new IllegalStateException("every reaction trial failed: " + reaction.failures());
       }
       report = new Report(footprint, micro, reaction, run, seed, lanes);
     }
 
-    Load.Result load;
-    try (Load l = new Load(pkg, work, loadWindow, soak)) {
-      say("load: a writer at " + java.util.Arrays.toString(Load.RATES) + " appends/s");
-      load = l.run();
+    Load.Result load = null;
+    if (!onlyFootprint) {
+      try (Load l = new Load(pkg, work, loadWindow, soak)) {
+        say("load: a writer at " + java.util.Arrays.toString(Load.RATES) + " appends/s");
+        load = l.run();
+      }
     }
     Table table = report != null ? report.table() : new Table();
-    LoadReport.rows(load, table);
+    if (load != null) {
+      LoadReport.rows(load, table);
+    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     try (PrintStream md = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
       md.println(machine());
@@ -104,7 +116,9 @@ public final class Bench {
         report.notes(md);
         md.println();
       }
-      LoadReport.notes(load, md);
+      if (load != null) {
+        LoadReport.notes(load, md);
+      }
       md.printf(
           "%nAll benchmarks took %d s.%n", Duration.ofNanos(System.nanoTime() - t0).toSeconds());
     }

@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * Figures are read {@link #WARM_UP} after the agents are ready, over {@code window}, and CPU
- * seconds extrapolated to an hour. Then {@code drainguard status} is timed against the idle agent.
+ * seconds extrapolated to an hour. The idle agent's decision-thread wake-ups are read from {@code
+ * drainguard status --json} just before and just after the window. Then {@code drainguard status}
+ * is timed against the idle agent, each run followed by a bare JVM that prints one line with the
+ * launcher's options for {@code status} (the baseline, in the same conditions).
  */
 final class Footprint implements AutoCloseable {
 
@@ -73,7 +76,15 @@ final class Footprint implements AutoCloseable {
       Duration awaitingFor,
       List<Duration> heartbeatGaps,
       List<AgentProcess.Timed> statusTimes,
-      String loadAverages) {}
+      List<AgentProcess.Timed> bareStatusTimes,
+      long decisionWakeups,
+      Duration wakeupsOver,
+      String loadAverages) {
+    /** The idle agent's decision-thread wake-ups, extrapolated to an hour. */
+    double wakeupsPerHour() {
+      return decisionWakeups * 3600.0 / (wakeupsOver.toMillis() / 1000.0);
+    }
+  }
 
   private final Packaged pkg;
   private final Path work;
@@ -94,6 +105,9 @@ final class Footprint implements AutoCloseable {
   private volatile Usage agentUsage;
   private volatile Usage bareUsage;
   private volatile long inServiceCalls;
+  private volatile long decisionWakeups;
+  private volatile Duration wakeupsOver;
+  private String benchClasspath;
   private volatile String loadAtWindowStart;
   private volatile String loadAtWindowEnd;
   private final long[] peak = new long[2];
@@ -110,6 +124,7 @@ final class Footprint implements AutoCloseable {
 
   /** Starts the three processes and, once they are ready and warm, the window. */
   void start(String benchClasspath) throws IOException, InterruptedException {
+    this.benchClasspath = benchClasspath;
     Packaged.deleteTree(work.resolve("footprint")); // an earlier run's logs and sockets
     idleSim.addGroup(GROUP);
     idleSim.addInstance(GROUP, "i-0000000000000idle", "us-east-1", true);
@@ -160,6 +175,8 @@ final class Footprint implements AutoCloseable {
     try {
       Thread.sleep(WARM_UP.toMillis());
       loadAtWindowStart = Proc.loadAverage();
+      long wakeups0 = AgentProcess.decisionWakeups(pkg, idleEnv);
+      long wakeups0At = System.nanoTime();
       windowStart = System.nanoTime();
       double idleCpu0 = Proc.cpuSeconds(idle.pid());
       Map<String, Double> idleThreads0 = Proc.cpuByThread(idle.pid());
@@ -190,18 +207,19 @@ final class Footprint implements AutoCloseable {
               measured,
               Map.of());
       inServiceCalls = idleSim.calls().size() - idleCalls0;
+      long wakeups1At = System.nanoTime();
+      // minus the end request's own wake-up (the start request's is in wakeups0)
+      decisionWakeups = AgentProcess.decisionWakeups(pkg, idleEnv) - wakeups0 - 1;
+      wakeupsOver = Duration.ofNanos(wakeups1At - wakeups0At);
       loadAtWindowEnd = Proc.loadAverage();
-    } catch (RuntimeException | InterruptedException e) {
+    } catch (RuntimeException | IOException | InterruptedException e) {
       windowFailure = e;
     }
   }
 
   private Process startBareJvm(String benchClasspath) throws IOException, InterruptedException {
     Packaged.LaunchOptions opts = pkg.launchOptions("run", work);
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(opts.jvmOptions());
-    cmd.addAll(List.of("-cp", benchClasspath, IdleJvm.class.getName()));
+    List<String> cmd = bareJvmCommand(opts);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     opts.applyTo(pb.environment());
     long t0 = System.nanoTime();
@@ -213,6 +231,16 @@ final class Footprint implements AutoCloseable {
       throw new IllegalStateException("the bare JVM said " + line + " (command " + cmd + ")");
     }
     return p;
+  }
+
+  /** {@link IdleJvm} with the given launcher options and arguments. */
+  private List<String> bareJvmCommand(Packaged.LaunchOptions opts, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(opts.jvmOptions());
+    cmd.addAll(List.of("-cp", benchClasspath, IdleJvm.class.getName()));
+    cmd.addAll(List.of(args));
+    return cmd;
   }
 
   /** Reads RSS now and then while the caller runs other benchmarks. */
@@ -246,10 +274,16 @@ final class Footprint implements AutoCloseable {
 
     String loadAtStatus = Proc.loadAverage();
     List<AgentProcess.Timed> status = new ArrayList<>();
+    List<AgentProcess.Timed> bareStatus = new ArrayList<>();
     Path statusDir = work.resolve("footprint/idle");
-    AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first run: page cache, not counted
+    List<String> bareOnce = bareJvmCommand(pkg.launchOptions("status", work), "once");
+    Map<String, String> bareEnv = new TreeMap<>(idleEnv);
+    pkg.launchOptions("status", work).applyTo(bareEnv);
+    AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first runs: page cache, not counted
+    AgentProcess.time(bareOnce, bareEnv, statusDir);
     for (int i = 0; i < STATUS_RUNS; i++) {
       status.add(AgentProcess.timeStatus(pkg, idleEnv, statusDir));
+      bareStatus.add(AgentProcess.time(bareOnce, bareEnv, statusDir));
     }
     return new Result(
         agentUsage,
@@ -262,6 +296,9 @@ final class Footprint implements AutoCloseable {
         Duration.between(holdTerminated, active),
         gaps,
         status,
+        bareStatus,
+        decisionWakeups,
+        wakeupsOver,
         String.format(
             "%s at the window's start, %s at its end, %s when status was timed",
             loadAtWindowStart, loadAtWindowEnd, loadAtStatus));

@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Turns the measurements into the table's rows and the notes under it. */
+/**
+ * Turns the measurements into the table's rows and the notes under it. {@code micro} and {@code
+ * reaction} are null when only the footprint section ran ({@code --only footprint}).
+ */
 final class Report {
 
   /** Assumed, not published by AWS: sustained Auto Scaling requests per second per account. */
@@ -38,9 +41,13 @@ final class Report {
 
   Table table() {
     Table t = new Table();
-    reaction(t);
-    scan(t);
-    footprint(t);
+    if (reaction != null) {
+      reaction(t);
+    }
+    if (micro != null) {
+      scan(t);
+    }
+    FootprintReport.rows(fp, t);
     fleet(t);
     return t;
   }
@@ -140,52 +147,6 @@ final class Report {
             micro.memory().get("heapFor100kFilesBytes") / 1048576.0));
   }
 
-  private void footprint(Table t) {
-    Footprint.Usage a = fp.agent();
-    Footprint.Usage b = fp.bareJvm();
-    double rss = a.rssKib() / 1024.0;
-    double bareRss = b.rssKib() / 1024.0;
-    t.add(
-        "footprint",
-        "idle RSS, agent as packaged (in service, defaults)",
-        String.format("%.1f MiB (peak %.1f MiB)", rss, a.peakRssKib() / 1024.0),
-        "≤ 48 MiB",
-        rss <= 48);
-    t.add(
-        "footprint",
-        "idle RSS, bare JVM that sleeps, same launcher options",
-        String.format("%.1f MiB (agent − bare: %.1f MiB)", bareRss, rss - bareRss));
-    t.add(
-        "footprint",
-        String.format("idle CPU, agent (window %d s, extrapolated)", a.window().toSeconds()),
-        String.format(
-            "%.1f s/hour (%.2f s in %d s)",
-            a.cpuSecondsPerHour(), a.cpuSeconds(), a.window().toSeconds()),
-        "≤ 1.5 s/hour",
-        a.cpuSecondsPerHour() <= 1.5);
-    t.add(
-        "footprint",
-        "idle CPU, bare JVM",
-        String.format(
-            "%.1f s/hour (%.2f s in %d s)",
-            b.cpuSecondsPerHour(), b.cpuSeconds(), b.window().toSeconds()));
-    t.add(
-        "footprint",
-        "start-up to ready: agent (defaults) / bare JVM to its first line",
-        String.format(
-            "%d ms / %d ms", fp.agentStartup().toMillis(), fp.bareJvmStartup().toMillis()));
-    Stats st = Stats.of(ms(fp.statusTimes().stream().map(AgentProcess.Timed::wall).toList()));
-    Stats cpu = Stats.of(ms(fp.statusTimes().stream().map(AgentProcess.Timed::cpu).toList()));
-    t.add(
-        "footprint",
-        "`drainguard status` wall time, agent running (" + st.n() + " runs)",
-        String.format(
-            "p50 %.0f ms (min %.0f, max %.0f); CPU p50 %.0f ms",
-            st.p50(), st.min(), st.max(), cpu.p50()),
-        "≤ 300 ms",
-        st.p50() <= 300);
-  }
-
   private void fleet(Table t) {
     double perHour = fp.inServiceCalls() * 3600.0 / fp.window().toSeconds();
     t.add(
@@ -267,6 +228,22 @@ final class Report {
     FleetModel shortHook = d.withHeartbeatTimeout(Duration.ofSeconds(30));
     out.println("How each figure was taken:");
     out.println();
+    if (reaction != null) {
+      reactionNotes(out);
+    }
+    if (micro != null) {
+      scanNotes(out);
+    }
+    footprintNotes(out);
+    fleetNotes(out, d, noLb, shortHook);
+    if (reaction != null && !reaction.failures().isEmpty()) {
+      out.println();
+      out.println("Failed trials:");
+      reaction.failures().forEach(f -> out.println("- " + f));
+    }
+  }
+
+  private void reactionNotes(PrintStream out) {
     out.printf(
         "- Reaction: %d trials, each a fresh `drainguard run` started by the packaged launcher against"
             + " the simulator on 127.0.0.1 (%d lanes, each with its own simulator, so that one"
@@ -283,6 +260,9 @@ final class Report {
             + " check after the drain; if the HeartbeatTimeout came first the hook would run out"
             + " instead (with data, if it had not drained). drainguard's own figure is measured; with"
             + " the default quiet period it is the measured time beyond the 1 s quiet period plus 10 s.");
+  }
+
+  private void scanNotes(PrintStream out) {
     out.println(
         "- Scan: JMH 1.37, one fork with the launcher's JVM options for `run` ("
             + String.join(" ", run.jvmOptions())
@@ -296,18 +276,26 @@ final class Report {
             + " iterations of 2 s. Heap: the heap in use after full collections, before and after a"
             + " watcher started on 1,011 empty directories, then on the 100,000-file tree, in a JVM of"
             + " its own; the kernel's ~1 KiB per inotify watch is not included.");
+  }
+
+  private void footprintNotes(PrintStream out) {
     out.printf(
         "- Footprint: an idle agent in service with every setting at its default (IMDS poll 5 s), a"
             + " JVM that only sleeps started with the same options and environment as the launcher gives"
             + " `run` (MALLOC_ARENA_MAX=%s), and the holding agent below, all started together; RSS is"
             + " VmRSS from /proc/PID/status at the end of the window (peak of 1 s samples in brackets);"
             + " CPU is utime + stime from /proc/PID/stat (10 ms resolution) over a %d s window that"
-            + " starts %d s after the agents were ready, times 3600 / window. The reaction trials"
-            + " run during the window: they do not change the idle processes' own CPU time, only add"
-            + " noise (load average %s)."
+            + " starts %d s after the agents were ready, times 3600 / window. The reaction trials (if"
+            + " run) run during the window: they do not change the idle processes' own CPU time, only"
+            + " add noise (load average %s). Decision-thread wake-ups: `decisionWakeups` of"
+            + " `drainguard status --json` just before and just after the window, minus the end"
+            + " request's own wake-up (a status request is answered on the decision thread), times"
+            + " 3600 / the time between the two."
             + " `drainguard status`: the packaged launcher with its CDS archive, against the idle agent"
             + " after the trials, one unmeasured run first, then %d runs, each timed by bash's `time`"
-            + " (wall time, and user + system CPU time of every thread).%n",
+            + " (wall time, and user + system CPU time of every thread), each followed by the bare"
+            + " JVM printing one line (`IdleJvm once`, the launcher's JVM options for `status`, no"
+            + " CDS archive of its own beyond the JDK's default one), timed the same way.%n",
         run.mallocArenaMax(),
         fp.agent().window().toSeconds(),
         Footprint.WARM_UP.toSeconds(),
@@ -322,6 +310,9 @@ final class Report {
                 .map(e -> String.format("%s %.2f s", e.getKey(), e.getValue()))
                 .collect(java.util.stream.Collectors.joining(", "))
             + ".");
+  }
+
+  private void fleetNotes(PrintStream out, FleetModel d, FleetModel noLb, FleetModel shortHook) {
     out.printf(
         "- Fleet cost: the simulator's record of Auto Scaling requests. In service: the idle agent"
             + " over the window. Holding: an agent with data queued whose scale-in starts with a %d s"
@@ -373,11 +364,6 @@ final class Report {
         noLb.sustainedPeakRate(),
         shortHook.holdingRate(),
         d.seedsPeakRate());
-    if (!reaction.failures().isEmpty()) {
-      out.println();
-      out.println("Failed trials:");
-      reaction.failures().forEach(f -> out.println("- " + f));
-    }
   }
 
   private static List<Double> ms(List<Duration> ds) {
