@@ -42,7 +42,8 @@ final class Releases {
     long lost = s.bytesAtEnd();
     String what =
         s.result().orElse(null) == LifecycleResult.ABANDON
-            ? "completed: the retained instance was terminated"
+            ? "terminated: the retained instance was terminated"
+                + " (TerminateInstanceInAutoScalingGroup sent)"
             : "completed: CONTINUE sent";
     return new ControlResult(true, what + (lost > 0 ? ", " + lost + " queued bytes lost" : ""));
   }

@@ -236,7 +236,8 @@ class AutoScalingFaultTest {
     assertThat(h.status().phase()).isEqualTo(Phase.AWAITING_ACTION);
     // And "briefly after" the action became active, Auto Scaling may still say so.
     noActive(HEARTBEAT, 2);
-    h.advance(Duration.ofSeconds(20), Duration.ofSeconds(1));
+    // each "No active" is followed by a jittered pause of at most a third of the 60 s timeout
+    h.advance(Duration.ofSeconds(60), Duration.ofSeconds(1));
 
     assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
     drainAndExpectCompletion(file);
