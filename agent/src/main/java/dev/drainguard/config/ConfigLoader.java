@@ -133,7 +133,7 @@ public final class ConfigLoader {
         parsed(Setting.CONTROL_SOCKET, "an absolute path", ConfigLoader::absolute).orElseThrow(),
         parsed(Setting.CONTROL_GROUP, "a group name", Values::name).orElseThrow(),
         parsed(Setting.STATE_DIRECTORY, "an absolute path", ConfigLoader::absolute)
-            .or(this::systemdStateDirectory),
+            .or(() -> Values.systemdStateDirectory(env)),
         parsed(Setting.METRICS_PORT, "a port from 1 to 65535", Values::port),
         parsed(Setting.METRICS_BIND, "a literal IPv4 or IPv6 address", Values::ipLiteral)
             .orElseThrow(),
@@ -146,13 +146,6 @@ public final class ConfigLoader {
         configFile,
         roots.criblHome(),
         roots.auto());
-  }
-
-  /** Where systemd's StateDirectory= is ($STATE_DIRECTORY; the first, when there are several). */
-  private Optional<Path> systemdStateDirectory() {
-    String dirs = env.getOrDefault("STATE_DIRECTORY", "");
-    String first = dirs.split(":", -1)[0].strip();
-    return first.startsWith("/") ? Optional.of(Path.of(first).normalize()) : Optional.empty();
   }
 
   private Optional<Path> configFile() {

@@ -4,11 +4,14 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -172,5 +175,12 @@ final class Values {
     }
     out.add(raw.substring(start).strip());
     return out;
+  }
+
+  /** Where systemd's StateDirectory= is ($STATE_DIRECTORY; the first, when there are several). */
+  static Optional<Path> systemdStateDirectory(Map<String, String> env) {
+    String dirs = env.getOrDefault("STATE_DIRECTORY", "");
+    String first = dirs.split(":", -1)[0].strip();
+    return first.startsWith("/") ? Optional.of(Path.of(first).normalize()) : Optional.empty();
   }
 }

@@ -1,7 +1,6 @@
 package dev.drainguard.drain;
 
 import dev.drainguard.drain.Event.CallEnded;
-import dev.drainguard.drain.Event.CallResult;
 import dev.drainguard.drain.Event.CommandEnded;
 import dev.drainguard.drain.Event.FilesRead;
 import dev.drainguard.drain.Event.ImdsPolled;
@@ -48,15 +47,7 @@ public final class DrainController {
   private final SpotNotices notices;
   private final OperatorRequests operator;
   private final Forecasting forecasting;
-
-  /** While the group has no termination hook, how often its hooks are read again. */
-  static final Duration HOOK_LOOK_EVERY = Duration.ofMinutes(5);
-
-  /** While the group has no termination hook, how often that is said at ERROR. */
-  static final Duration HOOK_ERROR_EVERY = Duration.ofHours(1);
-
-  private Instant nextHookLook = Instant.MIN;
-  private Instant nextHookError = Instant.MIN;
+  private final HookWatch hooks;
 
   /** When IMDS last read a target state other than Terminated; null before the first such read. */
   private Instant lastNotTerminated;
@@ -115,9 +106,17 @@ public final class DrainController {
     Evidence evidence = new Evidence(rule, settings.quietPeriod(), probeAges, firstFiles, start);
     this.state = new DrainState(ref, hook, evidence, start);
     state.heartbeatEvery = heartbeatInterval(settings.heartbeatInterval(), hook.heartbeatTimeout());
+    this.hooks =
+        new HookWatch(
+            state,
+            settings.heartbeatInterval(),
+            () -> {
+              state.deadlineWanted = false;
+              state.deadline = deadlineFrom(state.noticedAt);
+            });
     state.hookMissing = hook.name().isEmpty() || !hook.name().equals(ref.hookName());
     if (state.hookMissing) {
-      state.lastError = missingHook();
+      state.lastError = hooks.missingHook();
     }
     this.protection = new ScaleInProtection(settings.protection(), settings.quietPeriod(), ref);
     this.events = new EventCommands(settings.onTerminationCommand(), settings.commandTimeout());
@@ -172,7 +171,7 @@ public final class DrainController {
         case IN_SERVICE -> {
           protection.evaluate(
               now, state.snapshot, state.evidence.lastNotEmpty(), state.calls, state.out);
-          lookForMissingHook(now);
+          hooks.lookForMissingHook(now);
         }
         case AWAITING_ACTION, HOLDING, DRAINED -> {
           if (state.deadlineWanted) {
@@ -205,9 +204,7 @@ public final class DrainController {
     List<Instant> due = new ArrayList<>();
     if (state.phase == Phase.IN_SERVICE) {
       protection.nextDue(now, state.evidence.lastNotEmpty()).ifPresent(due::add);
-      if (state.hookMissing) {
-        due.add(nextHookLook);
-      }
+      hooks.nextLook().ifPresent(due::add);
     } else if (!state.phase.terminal()) {
       termination.heartbeatDue().ifPresent(due::add);
       if (state.evidence.verdict(now).empty()) {
@@ -222,31 +219,6 @@ public final class DrainController {
       }
     }
     return due.stream().filter(now::isBefore).min(Instant::compareTo);
-  }
-
-  /**
-   * While the group has no termination hook, scale-in is not held: said at ERROR once an hour, and
-   * the hooks are read again every {@link #HOOK_LOOK_EVERY}.
-   */
-  private void lookForMissingHook(Instant now) {
-    if (!state.hookMissing) {
-      return;
-    }
-    if (!now.isBefore(nextHookError)) {
-      nextHookError = now.plus(HOOK_ERROR_EVERY);
-      log.error(
-          "{} asg={} instance={}", missingHook(), state.ref.groupName(), state.ref.instanceId());
-    }
-    if (!now.isBefore(nextHookLook) && state.calls.start(CallKind.DESCRIBE_HOOKS, now, state.out)) {
-      nextHookLook = now.plus(HOOK_LOOK_EVERY);
-    }
-  }
-
-  private String missingHook() {
-    return "no termination hook on group "
-        + state.ref.groupName()
-        + (state.ref.hookName().isEmpty() ? "" : " named " + state.ref.hookName())
-        + ": scale-in will not be held";
   }
 
   private void onImds(ImdsPolled i, Instant now) {
@@ -306,7 +278,7 @@ public final class DrainController {
     }
     switch (c.kind()) {
       case PROTECT, UNPROTECT -> protection.onCall(c.kind(), c.result(), now, state.calls);
-      case DESCRIBE_HOOKS -> onHooks(c.result(), now);
+      case DESCRIBE_HOOKS -> hooks.onHooks(c.result(), now);
       case ABANDON, TERMINATE -> retention.onCall(c.kind(), c.result(), now);
       case DESCRIBE_INSTANCE -> {
         if (state.phase == Phase.RETAINED) {
@@ -323,60 +295,6 @@ public final class DrainController {
     }
   }
 
-  private void onHooks(CallResult result, Instant now) {
-    if (result instanceof CallResult.Failed f) {
-      state.error("describe lifecycle hooks of asg=" + state.ref.groupName(), f.message());
-      state.calls.coolDown(CallKind.DESCRIBE_HOOKS, now.plus(Termination.CALL_RETRY));
-      state.hookRereadWanted = true; // asked again when cooled down
-      return;
-    }
-    if (!(result instanceof CallResult.Hooks h)) {
-      return;
-    }
-    Optional<TerminationHook> current = chooseHook(h.hooks());
-    if (current.isEmpty()) {
-      if (!state.hookMissing) {
-        log.error(
-            "termination hook {} is no longer on asg={}: Auto Scaling will not wait for this"
-                + " instance",
-            state.ref.hookName(),
-            state.ref.groupName());
-      }
-      state.hookMissing = true;
-      state.lastError = missingHook();
-      return;
-    }
-    if (state.hookMissing) {
-      state.hookMissing = false;
-      state.ref =
-          new LifecycleHookRef(state.ref.groupName(), current.get().name(), state.ref.instanceId());
-      state.lastError = null;
-      log.warn(
-          "termination hook found {} heartbeatTimeout={}: scale-in is held from now on",
-          state.ref,
-          current.get().heartbeatTimeout());
-    }
-    TerminationHook before = state.hook;
-    state.hook = current.get();
-    state.hookReadAt = now;
-    state.heartbeatEvery =
-        heartbeatInterval(settings.heartbeatInterval(), state.hook.heartbeatTimeout());
-    if (!before.equals(state.hook)) {
-      if (state.noticedAt != null && state.phase != Phase.RETAINED) {
-        state.deadline = deadlineFrom(state.noticedAt);
-      }
-      log.warn(
-          "termination hook changed since start {} heartbeatTimeout={} globalTimeout={}"
-              + " defaultResult={} heartbeatEvery={} deadline={}",
-          state.ref,
-          state.hook.heartbeatTimeout(),
-          state.hook.globalTimeout(),
-          state.hook.defaultResult(),
-          state.heartbeatEvery,
-          state.deadline);
-    }
-  }
-
   /** A hold refused: an irreversible call is in flight and cannot be called back; else null. */
   private ControlResult tooLateToHold() {
     for (CallKind k : List.of(CallKind.CONTINUE, CallKind.ABANDON, CallKind.TERMINATE)) {
@@ -390,24 +308,6 @@ public final class DrainController {
       }
     }
     return null;
-  }
-
-  /** The hook by its configured name, or the group's only termination hook. */
-  private Optional<TerminationHook> chooseHook(List<TerminationHook> hooks) {
-    String name = state.ref.hookName();
-    if (!name.isEmpty()) {
-      return hooks.stream().filter(x -> x.name().equals(name)).findFirst();
-    }
-    if (hooks.size() > 1) {
-      state.lastError =
-          "asg="
-              + state.ref.groupName()
-              + " has "
-              + hooks.size()
-              + " termination hooks: choose one with --hook-name";
-      return Optional.empty();
-    }
-    return hooks.stream().findFirst();
   }
 
   private void onCommand(CommandEnded c, Instant now) {

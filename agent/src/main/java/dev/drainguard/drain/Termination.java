@@ -44,7 +44,7 @@ final class Termination {
   /** "Not active yet" answers in a row: how far the jittered back-off has grown. */
   private int notActiveYet;
 
-  private boolean deadlineLogged;
+  private final AtDeadline deadline;
 
   /** Set when a "no active action" answer is being explained by DescribeAutoScalingInstances. */
   private String askingWhy;
@@ -59,6 +59,7 @@ final class Termination {
       Confirmation confirmation,
       RandomGenerator random) {
     this.random = random;
+    this.deadline = new AtDeadline(state, settings, confirmation, retention, this::complete);
     this.state = state;
     this.settings = settings;
     this.retention = retention;
@@ -385,44 +386,6 @@ final class Termination {
   }
 
   private void onDeadline(Instant now) {
-    if (state.holdReason == null && state.evidence.quiet(now)) {
-      if (confirmation.drained(now)) {
-        complete(now, "queues drained; deadline reached");
-        return;
-      }
-      if (confirmation.pending(now)) {
-        return; // the confirmation of empty queues is on its way: the policy can wait for it
-      }
-    }
-    long bytes = state.snapshot.totalBytes();
-    String known =
-        state.snapshot.anyError() ? " (some queue probes cannot tell: more may be at risk)" : "";
-    switch (settings.deadlinePolicy()) {
-      case COMPLETE -> {
-        if (!deadlineLogged) {
-          deadlineLogged = true;
-          log.error(
-              "deadline reached with data queued, policy=complete sends CONTINUE: {} bytes will"
-                  + " be lost{} {} deadline={}",
-              bytes,
-              known,
-              state.ref,
-              state.deadline);
-        }
-        complete(now, "deadline reached, policy complete");
-      }
-      case RETAIN -> retention.abandon(now);
-      case EXPIRE ->
-          state.end(
-              now,
-              Phase.EXPIRED,
-              null,
-              "deadline reached, policy expire: heartbeats stopped, the hook's DefaultResult="
-                  + state.hook.defaultResult()
-                  + " applies at its timeout with "
-                  + bytes
-                  + " bytes queued"
-                  + known);
-    }
+    deadline.reached(now);
   }
 }

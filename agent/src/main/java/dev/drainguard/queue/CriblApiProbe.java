@@ -47,12 +47,6 @@ public final class CriblApiProbe implements Probe {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /**
-   * How old Cribl's latest metrics bucket may be before its figures are not believed: Cribl writes
-   * a bucket every few seconds, so a minute without one means the worker process is not reporting.
-   */
-  static final Duration STALE_BUCKET = Duration.ofMinutes(1);
-
   private final URI base;
   private final Optional<Path> tokenFile;
   private final int workerProcesses;
@@ -164,7 +158,7 @@ public final class CriblApiProbe implements Probe {
           throw new Unknown(status(wp, a.status()));
         }
         try {
-          measured = measuredBy(wp, a.body(), started, measured);
+          measured = CriblBuckets.measuredBy(wp, a.body(), started, measured);
           queues.addAll(parse(wp, a.body()));
         } catch (IllegalArgumentException e) {
           throw new Unknown(
@@ -182,7 +176,7 @@ public final class CriblApiProbe implements Probe {
   }
 
   /** Why a reading cannot tell; the message never holds the token. */
-  private static final class Unknown extends Exception {
+  static final class Unknown extends Exception {
     Unknown(String message) {
       super(message);
     }
@@ -296,51 +290,6 @@ public final class CriblApiProbe implements Probe {
           + " was refused";
     }
     return what;
-  }
-
-  /**
-   * The instant the answer's figures were measured, when that is before the read started: Cribl
-   * answers from its latest metrics bucket, which may be old (a stuck worker process). The reading
-   * carries the bucket's time, so its age is honest; a bucket more than {@link #STALE_BUCKET} old
-   * is no reading at all.
-   */
-  private static Instant measuredBy(int wp, String body, Instant started, Instant sofar)
-      throws Unknown {
-    long t;
-    try {
-      t = latestTime(JSON.readTree(body));
-    } catch (IOException e) {
-      return sofar; // parse() says what is wrong with it
-    }
-    if (t == Long.MIN_VALUE) {
-      return sofar;
-    }
-    Instant bucket = Instant.ofEpochSecond(t);
-    if (bucket.isBefore(started.minus(STALE_BUCKET))) {
-      throw new Unknown(
-          "worker process "
-              + wp
-              + ": its latest metrics bucket is from "
-              + bucket
-              + ", more than "
-              + STALE_BUCKET.toSeconds()
-              + " s before the read: the worker process is not reporting");
-    }
-    return bucket.isBefore(sofar) ? bucket : sofar;
-  }
-
-  private static long latestTime(JsonNode root) {
-    JsonNode buckets = root == null ? null : root.path("results").path("metrics");
-    if (buckets == null || !buckets.isArray()) {
-      buckets = root == null ? null : root.path("items");
-    }
-    long latest = Long.MIN_VALUE;
-    if (buckets != null && buckets.isArray()) {
-      for (JsonNode bucket : buckets) {
-        latest = Math.max(latest, bucket.path("_time").path(0).path("val").asLong(Long.MIN_VALUE));
-      }
-    }
-    return latest;
   }
 
   /**
