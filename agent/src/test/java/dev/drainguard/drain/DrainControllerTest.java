@@ -381,7 +381,8 @@ class DrainControllerTest {
     api.script.add(ActionOutcome.NO_ACTIVE_ACTION);
     ControlResult r = c.release(false, null);
     assertThat(r.message()).contains("as soon as the lifecycle action is active");
-    run(c, Duration.ofSeconds(11));
+    // two "not active" answers: two jittered pauses, each at most 5 s and 10 s
+    run(c, Duration.ofSeconds(31));
     assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
   }
 

@@ -62,7 +62,8 @@ final class Driver {
             queues.snapshot(),
             clock.instant(),
             Duration.ofSeconds(5),
-            listener);
+            listener,
+            new java.util.SplittableRandom(1)); // the back-off's jitter, the same every run
     this.effects =
         new Effects(
             api,
