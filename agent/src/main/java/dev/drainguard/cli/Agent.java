@@ -236,6 +236,7 @@ final class Agent implements AutoCloseable {
                   sink.accept(new Event.ProbeRead(r, seq));
                 }
               });
+      ProbeSet probeSet = watcher;
       watcher.onDeath(onDeath);
       watcher.start();
       commandThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-command"));
@@ -251,6 +252,8 @@ final class Agent implements AutoCloseable {
               clock.instant(),
               cfg.probeTimeout().plus(CONFIRM_ALLOWANCE),
               s -> {
+                // once termination is noticed the watcher reports every change at once
+                probeSet.setUrgent(s.phase() != Phase.IN_SERVICE);
                 metrics.onStatus(s);
                 metrics.onQueues(s.queues());
                 metrics.onForecast(s.forecast());
@@ -259,10 +262,9 @@ final class Agent implements AutoCloseable {
       // The controller reports changes only: the metrics start from its first status.
       metrics.onStatus(controller.status());
       callThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-aws-call"));
-      ProbeSet confirmer = watcher;
       Effects effects =
           new Effects(
-              lifecycle, runner, confirmer::confirm, callThreads, Effects.CALL_DEADLINE, sink);
+              lifecycle, runner, probeSet::confirm, callThreads, Effects.CALL_DEADLINE, sink);
       DrainLoop loop = new DrainLoop(controller, effects::execute, clock, clockRecheck, onDeath);
       startedLoop = loop;
       // Bind the socket (and metrics) before the first step: a second agent started by mistake

@@ -110,6 +110,11 @@ public final class ProbeSet implements AutoCloseable {
     files.onDeath(r);
   }
 
+  /** Whether termination has been noticed: the watcher then reports every change at once. */
+  public void setUrgent(boolean urgent) {
+    files.setUrgent(urgent);
+  }
+
   /** The watcher's view now; cheap. */
   public QueueSnapshot filesSnapshot() {
     return files.snapshot();
