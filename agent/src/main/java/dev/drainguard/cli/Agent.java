@@ -279,7 +279,7 @@ final class Agent implements AutoCloseable {
           ControlServer.start(
               cfg.controlSocket(),
               cfg.controlGroup(),
-              AgentParts.handler(loop, controller, clock),
+              AgentParts.handler(loop, controller, clock, AgentParts.criblBuffers(cfg)),
               clock);
       if (cfg.metricsPort().isPresent()) {
         metricsServer =

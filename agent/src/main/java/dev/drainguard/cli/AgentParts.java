@@ -2,6 +2,7 @@ package dev.drainguard.cli;
 
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
+import dev.drainguard.cribl.CriblBuffer;
 import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
@@ -46,7 +47,8 @@ final class AgentParts {
   }
 
   /** What the control socket asks, answered on the drain loop's thread. */
-  static ControlHandler handler(DrainLoop loop, DrainController controller, Clock clock) {
+  static ControlHandler handler(
+      DrainLoop loop, DrainController controller, Clock clock, List<String> criblBuffers) {
     Instant startedAt = clock.instant();
     String version = Version.get();
     long pid = ProcessHandle.current().pid();
@@ -54,7 +56,8 @@ final class AgentParts {
       @Override
       public StatusView status() {
         return StatusView.of(
-            controller.status(), version, pid, startedAt, clock.instant(), loop.wakeups());
+                controller.status(), version, pid, startedAt, clock.instant(), loop.wakeups())
+            .withCriblBuffers(criblBuffers);
       }
 
       @Override
@@ -114,5 +117,27 @@ final class AgentParts {
               + found.hook().name()
               + ": lower --deadline-margin");
     }
+  }
+
+  /**
+   * Cribl's local buffers as {@code queue-root auto} found them at start, one line each with the
+   * root that covers it: what status shows beside the roots.
+   */
+  static List<String> criblBuffers(AgentConfig cfg) {
+    return cfg.queueRootAuto()
+        .map(
+            a ->
+                a.inventory().buffers().stream()
+                    .map(
+                        b ->
+                            b.describe()
+                                + b.coveredBy(a.rootPaths())
+                                    .map(r -> ", covered by " + r)
+                                    .orElse(
+                                        b.exposure() == CriblBuffer.Exposure.HELD
+                                            ? ", NOT covered by any queue root"
+                                            : ", listed only"))
+                    .toList())
+        .orElse(List.of());
   }
 }

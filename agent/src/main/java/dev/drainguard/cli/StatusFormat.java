@@ -105,6 +105,11 @@ final class StatusFormat {
               + opt(": ", s.endReason(), ""));
     }
     line(b, "last error", s.lastError() == null ? "none" : s.lastError());
+    if (s.criblBuffers() != null) {
+      for (String buffer : s.criblBuffers()) {
+        line(b, "cribl", buffer);
+      }
+    }
     StatusView.Queues q = s.queues();
     if (q == null) {
       line(b, "queues", "not reported");

@@ -54,9 +54,62 @@ public record StatusView(
     String rebalanceRecommendedAt,
     List<String> eventCommands,
     Queues queues,
-    long decisionWakeups) {
+    long decisionWakeups,
+    List<String> criblBuffers) {
 
-  /** Every queue root and probe, and the judgement over all of them. */
+  /**
+   * The same view with Cribl's local buffers as {@code queue-root auto} found them, each with the
+   * root covering it; null (absent in JSON) without {@code auto}.
+   */
+  public StatusView withCriblBuffers(List<String> buffers) {
+    if (buffers.isEmpty()) {
+      return this;
+    }
+    return new StatusView(
+        version,
+        pid,
+        startedAt,
+        uptimeSeconds,
+        evaluatedAt,
+        phase,
+        targetLifecycleState,
+        group,
+        hook,
+        instance,
+        hookHeartbeatTimeoutSeconds,
+        hookGlobalTimeoutSeconds,
+        hookDefaultResult,
+        hookReadAt,
+        hookProblem,
+        deadlinePolicy,
+        heartbeats,
+        lastHeartbeat,
+        nextHeartbeat,
+        noticedAt,
+        actionActiveSince,
+        heldSeconds,
+        deadline,
+        deadlineInSeconds,
+        holdReason,
+        holdSince,
+        releaseRequested,
+        lastError,
+        result,
+        endReason,
+        endedAt,
+        bytesAtEnd,
+        retainedSince,
+        scaleInProtected,
+        protectionChangedAt,
+        spotInterruptionAction,
+        spotInterruptionTime,
+        rebalanceRecommendedAt,
+        eventCommands,
+        queues,
+        decisionWakeups,
+        List.copyOf(buffers));
+  }
+
   /**
    * Every queue root and probe, and the judgement over all of them.
    *
@@ -179,7 +232,8 @@ public record StatusView(
             s.forecast().describe(),
             s.forecast().atRisk(),
             s.forecast().stalled()),
-        wakeups);
+        wakeups,
+        null);
   }
 
   private static Double boxed(java.util.OptionalDouble d) {

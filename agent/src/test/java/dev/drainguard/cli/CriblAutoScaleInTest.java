@@ -95,6 +95,12 @@ class CriblAutoScaleInTest {
     AgentConfig cfg = start("auto");
     assertThat(cfg.queueRoots().stream().map(QueueRootSpec::root))
         .containsExactlyInAnyOrder(volume, home.resolve("state/queues"));
+    // status lists Cribl's buffers, each with the root that covers it (issue 19)
+    MainTest.Run status = MainTest.execute("status", "--control-socket", h.socket().toString());
+    assertThat(status.out())
+        .contains("cribl")
+        .contains("syslog_siem")
+        .contains("covered by " + volume);
 
     h.scaleInUntilHolding();
     h.advance(HT.multipliedBy(3));
