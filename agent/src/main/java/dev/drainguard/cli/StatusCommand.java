@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
       "0:the agent runs and the instance is in service",
       "10:holding or draining a termination (also while retained)",
       "11:the termination is completed, lost or expired",
+      "12:the agent runs but the group has no termination hook: scale-in is not held",
       "3:the agent is not reachable",
       "4:the socket is not served by the agent's user: nothing was believed",
       "77:this user may not use the socket (not root, not in the agent's group)",
@@ -32,6 +33,7 @@ final class StatusCommand implements Callable<Integer> {
   static final int IN_SERVICE = 0;
   static final int HOLDING = 10;
   static final int ENDED = 11;
+  static final int NOT_PROTECTED = 12;
 
   /** How often --watch redraws. */
   static final Duration WATCH_EVERY = Duration.ofSeconds(1);
@@ -91,6 +93,9 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static int exitCode(StatusView s) {
+    if (s.hookProblem() != null) {
+      return NOT_PROTECTED;
+    }
     return switch (String.valueOf(s.phase())) {
       case "IN_SERVICE" -> IN_SERVICE;
       case "AWAITING_ACTION", "HOLDING", "DRAINED", "RETAINED" -> HOLDING;

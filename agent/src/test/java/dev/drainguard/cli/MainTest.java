@@ -123,23 +123,30 @@ class MainTest {
   }
 
   @Test
-  void aGroupWithoutTerminationHook_exits78() {
+  void aGroupWithoutTerminationHook_runs_andStatusSaysItIsNotProtected() throws IOException {
+    // issue 14: a hook made after the group (a separate resource) is a state, not exit 78
     try (Simulator sim = Simulator.start(Clock.systemUTC())) {
       sim.addGroup("g");
       sim.addInstance("g", "i-1", "us-east-1", true);
-      Run r =
-          execute(
-              "run",
-              "--imds-endpoint",
-              sim.imdsEndpoint().toString(),
-              "--autoscaling-endpoint",
-              sim.autoScalingEndpoint().toString(),
-              "--queue-root",
-              dir.toString(),
-              "--control-socket",
-              dir.resolve("control.sock").toString());
-      assertThat(r.code()).isEqualTo(ExitCodes.CONFIG);
-      assertThat(r.err()).contains("asg=g has no autoscaling:EC2_INSTANCE_TERMINATING");
+      CommandLine cl = Main.commandLine();
+      CompletableFuture<Run> running =
+          CompletableFuture.supplyAsync(
+              () -> execute(cl, runAgainst(sim, dir).toArray(String[]::new)));
+      Path socket = dir.resolve("control.sock");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  execute("status", "--control-socket", socket.toString())
+                      .out()
+                      .contains("no termination hook on group g: scale-in will not be held"));
+      Run status = execute("status", "--control-socket", socket.toString());
+      assertThat(status.out()).contains("NOT PROTECTED");
+      assertThat(status.code()).isEqualTo(StatusCommand.NOT_PROTECTED);
+
+      RunCommand run = cl.getSubcommands().get("run").getCommand();
+      run.stop.countDown();
+      assertThat(running.join().code()).isZero();
     }
   }
 
