@@ -17,7 +17,8 @@ heartbeat-interval action-grace deadline-policy deadline-margin max-hold before-
 on-termination-command command-timeout protect-while-busy protect-threshold protect-after
 protect-interval asg-name asg-from-tags hook-name region imds-endpoint autoscaling-endpoint
 imds-poll-interval imds-startup-timeout loopback-only log-level control-socket control-group
-state-directory metrics-port metrics-bind metrics-allow-remote"
+state-directory metrics-port metrics-bind statsd-address statsd-flavor stall-after
+metrics-allow-remote"
 # this script's own variables, and the agent's config file variable
 own="package-url package-sha256 allow-unverified cribl-user check-strict root skip-java skip-check
 skip-service os-release config"
