@@ -100,6 +100,12 @@ final class LifecycleChecks {
       return;
     }
     out.add(answered(api));
+    if (found.missing()) {
+      // the agent runs without one (and looks again), but a scale-in would not be held
+      out.add(noHook(found.ref().groupName()));
+      Checks.skipAll(out, "no termination hook to send it for", Checks.HEARTBEAT);
+      return;
+    }
     out.add(hook(found));
     out.add(heartbeat(api, found));
   }

@@ -61,6 +61,10 @@ class SigtermTest {
                         || sim.calls("RecordLifecycleActionHeartbeat").stream()
                             .anyMatch(c -> c.httpStatus() == 200));
         assertThat(agent.isAlive()).as(Files.readString(log)).isTrue();
+        // the accepted heartbeat's answer is taken in by the agent, not only sent
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> Files.readString(log).contains("lifecycle action active, holding"));
 
         agent.destroy(); // SIGTERM
 
