@@ -54,45 +54,4 @@ public record CheckSettings(
     queueRoots = List.copyOf(queueRoots);
     probes = List.copyOf(probes);
   }
-
-  /** Without Cribl: its checks are skipped. */
-  public CheckSettings(
-      String configSource,
-      Endpoint imdsEndpoint,
-      Function<String, Endpoint> autoScalingEndpoint,
-      Optional<String> region,
-      Optional<String> groupName,
-      boolean groupFromTags,
-      Optional<String> hookName,
-      Duration heartbeatInterval,
-      Duration deadlineMargin,
-      List<QueueRootSpec> queueRoots,
-      List<Probe> probes,
-      DrainedWhen drainedWhen,
-      Duration quietPeriod,
-      Duration probeInterval,
-      boolean probeHeartbeat,
-      Path maxUserWatches,
-      String user) {
-    this(
-        configSource,
-        imdsEndpoint,
-        autoScalingEndpoint,
-        region,
-        groupName,
-        groupFromTags,
-        hookName,
-        heartbeatInterval,
-        deadlineMargin,
-        queueRoots,
-        probes,
-        drainedWhen,
-        quietPeriod,
-        probeInterval,
-        probeHeartbeat,
-        maxUserWatches,
-        user,
-        Optional.empty(),
-        Optional.empty());
-  }
 }

@@ -77,7 +77,7 @@ final class Termination {
 
   private void awaiting(Instant now) {
     if (!now.isBefore(state.deadline)) {
-      onDeadline(now);
+      deadline.reached(now);
       return;
     }
     if (state.releaseReason != null && confirmation.releaseStands(now)) {
@@ -90,7 +90,7 @@ final class Termination {
 
   private void holding(Instant now) {
     if (!now.isBefore(state.deadline) && settings.deadlinePolicy() == DeadlinePolicy.EXPIRE) {
-      onDeadline(now); // heartbeats stop: the hook's DefaultResult applies at its timeout
+      deadline.reached(now); // heartbeats stop: the hook's DefaultResult applies at its timeout
       return;
     }
     heartbeatIfDue(now); // also while a complete or an abandon is being retried
@@ -101,7 +101,7 @@ final class Termination {
       return;
     }
     if (!now.isBefore(state.deadline)) {
-      onDeadline(now);
+      deadline.reached(now);
       return;
     }
     if (state.holdReason != null) {
@@ -383,9 +383,5 @@ final class Termination {
     }
     completeReason = reason;
     state.calls.start(CallKind.CONTINUE, now, state.out);
-  }
-
-  private void onDeadline(Instant now) {
-    deadline.reached(now);
   }
 }

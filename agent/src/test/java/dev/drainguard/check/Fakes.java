@@ -70,7 +70,9 @@ final class Fakes {
           probeInterval,
           probeHeartbeat,
           maxUserWatches,
-          "drainguard");
+          "drainguard",
+          Optional.empty(),
+          Optional.empty());
     }
   }
 
