@@ -267,9 +267,8 @@ final class Agent implements AutoCloseable {
               lifecycle, runner, probeSet::confirm, callThreads, Effects.CALL_DEADLINE, sink);
       DrainLoop loop = new DrainLoop(controller, effects::execute, clock, clockRecheck, onDeath);
       startedLoop = loop;
-      // Bind the socket (and metrics) before the first step: a second agent started by mistake
-      // must fail before it calls anything.
-      // An operator's hold from before a restart holds again before the first step can complete.
+      // Holds from before a restart apply before the first step; the socket (and metrics) is bound
+      // before it too, so that a second agent started by mistake fails before it calls anything.
       controller.restoreHolds(
           cfg.stateDirectory().map(HoldStore::in).orElse(HoldStore.NONE), clock.instant());
       if (cfg.stateDirectory().isEmpty()) {
@@ -337,7 +336,7 @@ final class Agent implements AutoCloseable {
           redeploys);
     } catch (RuntimeException e) {
       // Whatever was started is stopped again, in the reverse order; nothing is sent.
-      closeAll(
+      AgentParts.closeAll(
           fleet,
           poller,
           metricsServer,
@@ -352,21 +351,13 @@ final class Agent implements AutoCloseable {
     }
   }
 
-  private static void closeAll(AutoCloseable... parts) {
-    for (AutoCloseable c : parts) {
-      if (c == null) {
-        continue;
-      }
-      try {
-        c.close();
-      } catch (Exception closing) {
-        log.warn("closing after a failed start: {}", closing.toString());
-      }
-    }
-  }
-
   DrainStatus status() {
     return controller.status();
+  }
+
+  /** When the decision thread next wakes on its own: test clocks must not step past it. */
+  Optional<java.time.Instant> plannedWake() {
+    return loop.plannedWake();
   }
 
   /** No event waiting, no step running, no call or confirmation in flight; for tests. */

@@ -21,9 +21,13 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The pieces {@link Agent#start} assembles an agent from, built from its configuration. */
 final class AgentParts {
+
+  private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
   private AgentParts() {}
 
@@ -139,5 +143,19 @@ final class AgentParts {
                                             : ", listed only"))
                     .toList())
         .orElse(List.of());
+  }
+
+  /** Closes what a failed start had started, in the order given; nulls are skipped. */
+  static void closeAll(AutoCloseable... parts) {
+    for (AutoCloseable c : parts) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception closing) {
+        log.warn("closing after a failed start: {}", closing.toString());
+      }
+    }
   }
 }

@@ -51,6 +51,7 @@ public final class DrainLoop implements AutoCloseable {
   private final Thread thread;
   private volatile boolean stopped;
   private volatile boolean stepping;
+  private volatile Optional<Instant> plannedWake = Optional.empty();
 
   /**
    * @param effects carries out the intents of every step; must not block
@@ -87,6 +88,14 @@ public final class DrainLoop implements AutoCloseable {
   /** Nothing queued and no step running: for tests that wait for the agent to settle. */
   public boolean idle() {
     return !stepping && inbox.isEmpty();
+  }
+
+  /**
+   * The instant the decision thread last planned to wake at on its own (empty: only an event wakes
+   * it): for test clocks that must not step past it, as real time would not.
+   */
+  public Optional<Instant> plannedWake() {
+    return plannedWake;
   }
 
   /** How many times the decision thread has woken up (events, due instants, test rechecks). */
@@ -138,6 +147,7 @@ public final class DrainLoop implements AutoCloseable {
         } catch (Throwable t) { // one bad step must not end the decisions
           log.error("drain step failed, continuing: {}", t.toString(), t);
         } finally {
+          plannedWake = controller.nextWake(clock.instant()); // before idle() can say true
           stepping = false;
         }
       }
@@ -162,11 +172,10 @@ public final class DrainLoop implements AutoCloseable {
 
   private long waitNanos() {
     Instant now = clock.instant();
+    Optional<Instant> due = controller.nextWake(now);
+    plannedWake = due;
     long wait =
-        controller
-            .nextWake(now)
-            .map(d -> Math.max(1, Duration.between(now, d).toNanos()))
-            .orElse(Long.MAX_VALUE);
+        due.map(d -> Math.max(1, Duration.between(now, d).toNanos())).orElse(Long.MAX_VALUE);
     if (clockRecheck.isPresent()) {
       wait = Math.min(wait, clockRecheck.get().toNanos());
     }

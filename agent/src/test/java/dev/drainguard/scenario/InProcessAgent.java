@@ -24,6 +24,7 @@ final class InProcessAgent implements AutoCloseable {
   private static final Method STATUS;
   private static final Method CLOSE;
   private static final Method SETTLED;
+  private static final Method PLANNED_WAKE;
 
   static {
     try {
@@ -41,6 +42,8 @@ final class InProcessAgent implements AutoCloseable {
       STATUS = agent.getDeclaredMethod("status");
       SETTLED = agent.getDeclaredMethod("settled");
       SETTLED.setAccessible(true);
+      PLANNED_WAKE = agent.getDeclaredMethod("plannedWake");
+      PLANNED_WAKE.setAccessible(true);
       CLOSE = agent.getDeclaredMethod("close");
       START.setAccessible(true);
       STATUS.setAccessible(true);
@@ -81,6 +84,12 @@ final class InProcessAgent implements AutoCloseable {
   /** No event waiting, no step running, no call or confirmation in flight. */
   boolean settled() {
     return (Boolean) invoke(SETTLED, agent);
+  }
+
+  /** When the agent's decision thread next wakes on its own (a retry, a heartbeat, a deadline). */
+  @SuppressWarnings("unchecked")
+  java.util.Optional<java.time.Instant> plannedWake() {
+    return (java.util.Optional<java.time.Instant>) invoke(PLANNED_WAKE, agent);
   }
 
   DrainStatus status() {

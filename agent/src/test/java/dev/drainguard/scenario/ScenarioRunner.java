@@ -48,7 +48,7 @@ import java.util.function.Supplier;
  *
  * <p>The clock moves by the scenario's coarse step, by 1 s for a while after anything that starts a
  * quiet period (the queues emptying, an agent starting, the action becoming active), and always
- * lands exactly on scheduled events.
+ * lands exactly on scheduled events and on the instants the agent's decision thread plans to wake.
  */
 final class ScenarioRunner {
 
@@ -200,6 +200,8 @@ final class ScenarioRunner {
         next = earliest(next, s.deadline().orElse(null), now);
         next = earliest(next, s.emptySince().map(e -> e.plus(p.quietPeriod())).orElse(null), now);
       }
+      // Any other timer of the decision thread: a "not active yet" retry, a call's cool-down.
+      next = earliest(next, agent.plannedWake().orElse(null), now);
     }
     return next;
   }
