@@ -81,7 +81,8 @@ final class CountedFiles {
    * @return whether the file's size or modification time changed (or it is new)
    */
   boolean record(Path file, BasicFileAttributes attrs) {
-    if (!attrs.isRegularFile() || ignore.ignores(root.relativize(file))) {
+    if (!attrs.isRegularFile()
+        || (!ignore.ignoresNothing() && ignore.ignores(root.relativize(file)))) {
       boolean counted = byName.containsKey(file);
       remove(file);
       return counted;
@@ -132,8 +133,14 @@ final class CountedFiles {
   }
 
   void clear() {
-    byName = new HashMap<>();
-    byKey = new HashMap<>();
+    // sized for as many files as before: a rescan of a large root rebuilds the maps without
+    // growing them step by step (each step a copy, garbage for the collector)
+    byName = new HashMap<>(capacityFor(byName.size()));
+    byKey = new HashMap<>(capacityFor(byKey.size()));
+  }
+
+  private static int capacityFor(int entries) {
+    return Math.max(16, (int) (entries / 0.75f) + 1);
   }
 
   /** What was counted at one moment, to be put back by {@link #restore}. */

@@ -40,6 +40,11 @@ public final class IgnoreRules {
   }
 
   /** Whether the file at {@code relative} (a path relative to the root) never counts. */
+  /** True when there is no rule: callers need not build the relative path. */
+  boolean ignoresNothing() {
+    return matchers.isEmpty();
+  }
+
   public boolean ignores(Path relative) {
     for (PathMatcher matcher : matchers) {
       if (matcher.matches(relative)) {
