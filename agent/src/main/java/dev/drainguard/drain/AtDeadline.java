@@ -20,7 +20,7 @@ final class AtDeadline {
   private final Confirmation confirmation;
   private final Retention retention;
   private final BiConsumer<Instant, String> complete;
-  private boolean deadlineLogged;
+  private long loggedBytes = -1; // the bytes the last "will be lost" line gave
 
   /**
    * @param complete sends CONTINUE, with the reason it is sent
@@ -53,8 +53,8 @@ final class AtDeadline {
         state.snapshot.anyError() ? " (some queue probes cannot tell: more may be at risk)" : "";
     switch (settings.deadlinePolicy()) {
       case COMPLETE -> {
-        if (!deadlineLogged) {
-          deadlineLogged = true;
+        if (bytes != loggedBytes) { // again before a retry when more was queued since
+          loggedBytes = bytes;
           log.error(
               "deadline reached with data queued, policy=complete sends CONTINUE: {} bytes will"
                   + " be lost{} {} deadline={}",

@@ -314,6 +314,43 @@ class DrainControllerTest {
   }
 
   @Test
+  void policyComplete_moreDataQueuedBeforeARetry_isLoggedAgainWithTheNewBytes() {
+    // found by the agent-level scenarios (seed 7000966): a CONTINUE refused at the deadline was
+    // sent again after more data arrived, and the only line said the bytes of the first attempt
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    ch.qos.logback.classic.Logger log =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(DrainController.class);
+    log.addAppender(lines);
+    try {
+      Driver c =
+          holding(
+              controller(
+                  Optional.empty(), DeadlinePolicy.COMPLETE, Optional.of(Duration.ofMinutes(2))));
+      run(c, Duration.ofMinutes(2).minusSeconds(1));
+      for (int i = 0; i < 100; i++) {
+        api.script.add(FakePorts.Api.throttled());
+      }
+      run(c, Duration.ofSeconds(3)); // the deadline: CONTINUE refused
+      fill(c, 2, 4321);
+      run(c, Duration.ofSeconds(20)); // retried with the new bytes queued
+      assertThat(
+              lines.list.stream()
+                  .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR)
+                  .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                  .filter(m -> m.contains("bytes will be lost")))
+          .as("one line per figure, the last one the bytes the retry lets go")
+          .hasSize(2)
+          .last()
+          .asString()
+          .contains("4321 bytes will be lost");
+    } finally {
+      log.detachAppender(lines);
+    }
+  }
+
+  @Test
   void stop_meansNothingIsCompletedAnyMore() {
     Driver c = holding(Optional.empty());
     drain(c);

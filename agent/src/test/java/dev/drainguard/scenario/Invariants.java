@@ -115,8 +115,11 @@ final class Invariants {
         continue; // the policy's documented data loss, logged with the bytes
       }
       if (abandon && p.policy().equals("retain") && atDeadline) {
-        if (p.groupRetains() || loggedWithBytes(bytes)) {
-          continue; // into retention; or the misconfigured group, logged with the bytes
+        // Into retention; or, in a group that does not retain, the loss is learnt (and logged
+        // with the bytes) once an ABANDON is accepted. One refused ("No active") lets nothing go:
+        // the agent cannot know beforehand whether the group retains (README, known gaps).
+        if (p.groupRetains() || !c.succeeded() || loggedWithBytes(bytes)) {
+          continue;
         }
       }
       violations.add(
