@@ -45,12 +45,20 @@ import java.util.stream.Stream;
  * {@link Main#execute} in this JVM, and {@code status} against a socket nobody serves, then stops
  * the server and deletes the directory. It touches nothing else: no IMDS, no AWS, no network, no
  * other socket. Exits 0 when every command exited as expected; otherwise 1, saying which did not.
+ *
+ * <p>The server logs nowhere ({@value #NO_LOGGING}): the commands load no logging backend, and on
+ * Java 25 every class in the AOT cache is loaded at start-up, so the server's Logback (some 500
+ * classes) would slow every command down.
  */
 public final class ArchiveTraining {
+
+  /** SLF4J's provider that drops every line, chosen by its {@code slf4j.provider} property. */
+  static final String NO_LOGGING = "org.slf4j.helpers.NOP_FallbackServiceProvider";
 
   private ArchiveTraining() {}
 
   public static void main(String[] args) throws IOException {
+    System.setProperty("slf4j.provider", NO_LOGGING);
     PrintStream realErr = System.err;
     List<String> failures;
     Path dir = Files.createTempDirectory("drainguard-training");
