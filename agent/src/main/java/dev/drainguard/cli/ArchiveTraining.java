@@ -46,19 +46,16 @@ import java.util.stream.Stream;
  * the server and deletes the directory. It touches nothing else: no IMDS, no AWS, no network, no
  * other socket. Exits 0 when every command exited as expected; otherwise 1, saying which did not.
  *
- * <p>The server logs nowhere ({@value #NO_LOGGING}): the commands load no logging backend, and on
- * Java 25 every class in the AOT cache is loaded at start-up, so the server's Logback (some 500
- * classes) would slow every command down.
+ * <p>The archive also takes the server's own classes and the logging backend its first log line
+ * starts (the client starts it too, today: {@code ControlClient} asks {@code ControlServer.peer}).
+ * Should the control commands stop loading Logback, note that on Java 25 every class in the AOT
+ * cache is loaded at start-up: the server could then log through SLF4J's NOP provider here.
  */
 public final class ArchiveTraining {
-
-  /** SLF4J's provider that drops every line, chosen by its {@code slf4j.provider} property. */
-  static final String NO_LOGGING = "org.slf4j.helpers.NOP_FallbackServiceProvider";
 
   private ArchiveTraining() {}
 
   public static void main(String[] args) throws IOException {
-    System.setProperty("slf4j.provider", NO_LOGGING);
     PrintStream realErr = System.err;
     List<String> failures;
     Path dir = Files.createTempDirectory("drainguard-training");
@@ -76,10 +73,15 @@ public final class ArchiveTraining {
   /** Runs the exchanges against a server in {@code dir}; what went otherwise than expected. */
   static List<String> train(Path dir) throws IOException {
     Path socket = dir.resolve("run/control.sock");
+    // an operator's config names queue roots too: reading them is part of every status call
     Path config =
         Files.writeString(
             dir.resolve("drainguard.conf"),
-            Setting.CONTROL_SOCKET.key() + " = " + socket + "\n",
+            String.join(
+                "\n",
+                Setting.CONTROL_SOCKET.key() + " = " + socket,
+                Setting.QUEUE_ROOT.key() + " = " + dir.resolve("queues") + ":ignore=*.idx",
+                ""),
             StandardCharsets.UTF_8);
     String viaSocket = "--control-socket=" + socket;
     // The operator's usual call reads the socket from the config file; an environment variable
