@@ -55,14 +55,18 @@ public final class ArchiveTraining {
 
   private ArchiveTraining() {}
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) {
     PrintStream realErr = System.err;
     List<String> failures;
-    Path dir = Files.createTempDirectory("drainguard-training");
     try {
-      failures = train(dir);
-    } finally {
-      deleteTree(dir);
+      Path dir = Files.createTempDirectory("drainguard-training");
+      try {
+        failures = train(dir);
+      } finally {
+        deleteTree(dir);
+      }
+    } catch (IOException | RuntimeException e) {
+      failures = List.of("cannot train in a temporary directory: " + e);
     }
     for (String f : failures) {
       realErr.println("drainguard: archive training: " + f);

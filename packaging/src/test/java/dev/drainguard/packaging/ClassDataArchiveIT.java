@@ -128,6 +128,28 @@ class ClassDataArchiveIT {
     return archive;
   }
 
+  /**
+   * A training that cannot run (here: its temporary directory cannot be made) fails the dump,
+   * saying why, and leaves no archive: the JVM writes one at exit all the same, which would hold
+   * only the failure.
+   */
+  @Test
+  @Order(0)
+  void aFailedTrainingFailsTheDumpSayingWhyAndLeavesNoArchive() throws IOException {
+    Map<String, String> env = env(Pkg.JAVA_HOME);
+    env.put("DRAINGUARD_CDS", "dump");
+    env.put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + work.resolve("no-such-directory"));
+
+    Pkg.Result r = Pkg.run(env, installed.launcher().toString());
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("drainguard: archive training: cannot train in a temporary directory")
+        .contains("drainguard: no class-data archive written for Java")
+        .contains("(training exited 1)");
+    assertThat(cacheFiles()).isEmpty();
+  }
+
   /** Runs {@code drainguard status} with class loading logged; the log's lines. */
   static List<String> statusLoading(Map<String, String> env, String name) {
     Path log = work.resolve("class-load-" + name + ".log");
