@@ -49,13 +49,13 @@ class ArchiveTrainingTest {
             socket, ControlServer.GROUP, new ArchiveTraining.HoldingAgent(dir, clock), clock)) {
       String via = "--control-socket=" + socket;
       MainTest.Run text = MainTest.execute("status", via);
-      assertThat(text.code()).as(text.err()).isEqualTo(StatusCommand.HOLDING);
+      assertThat(text.code()).as(text.err()).isEqualTo(ArchiveTraining.HOLDING);
       assertThat(text.out()).contains("phase         HOLDING", "i-0123456789abcdef0");
 
       MainTest.Run hold = MainTest.execute("hold", "--reason", "archive training", via);
       assertThat(hold.code()).as(hold.err()).isZero();
       MainTest.Run release = MainTest.execute("release", via);
-      assertThat(release.code()).isEqualTo(ExitCodes.FAILURE);
+      assertThat(release.code()).isEqualTo(ArchiveTraining.REFUSED);
       assertThat(release.err()).contains("still queued");
 
       MainTest.Run json = MainTest.execute("status", "--json", via);
