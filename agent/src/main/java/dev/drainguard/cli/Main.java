@@ -36,7 +36,12 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    System.exit(execute(args));
+  }
+
+  /** Runs one command line and returns its exit code, without exiting the JVM. */
+  public static int execute(String[] args) {
+    return commandLine().execute(args);
   }
 
   /** The whole command line, ready to execute; tests use this too. */

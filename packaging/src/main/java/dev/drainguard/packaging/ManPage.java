@@ -173,9 +173,10 @@ final class ManPage {
         "TP DRAINGUARD_JAVA_OPTS",
         "Extra JVM options, added after the launcher's own (heap size, garbage collector).",
         "TP DRAINGUARD_CDS",
-        "off: start without the class-data sharing archive; dump: (as root) write the archive"
-            + " for the Java runtime the launcher picks, as the package does when it is"
-            + " installed.",
+        "off: start without the class-data archive; dump: (as root) write the archive for the"
+            + " Java runtime the launcher picks, as the package does when it is installed: a CDS"
+            + " archive, or an AOT cache on Java 25 and later, from a training run of status,"
+            + " hold and release against a server of its own.",
       },
       {
         "FILES",
@@ -189,8 +190,8 @@ final class ManPage {
         "TP /usr/share/drainguard/lib",
         "The agent's jars.",
         "TP /var/cache/drainguard",
-        "Class-data sharing archives, one per Java runtime, written by root when the package is"
-            + " installed or upgraded.",
+        "Class-data archives (CDS, or AOT caches on Java 25 and later), one per Java runtime,"
+            + " written by root when the package is installed or upgraded.",
       },
       {
         "SEE ALSO",

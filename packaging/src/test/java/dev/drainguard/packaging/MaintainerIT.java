@@ -179,6 +179,8 @@ class MaintainerIT {
   void removeStopsAnAgentInServiceOrDoneAndDropsTheArchives(int status) {
     env.put("FAKE_STATUS", String.valueOf(status));
     Pkg.write(cache.resolve("some-runtime.jsa"), "x");
+    Pkg.write(cache.resolve("java-25-runtime.aot"), "x");
+    Pkg.write(cache.resolve(".dump.123.aot.config"), "x"); // left by a dump that was cut short
 
     maintainer("remove").ok();
 
