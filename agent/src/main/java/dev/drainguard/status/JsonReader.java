@@ -1,7 +1,6 @@
 package dev.drainguard.status;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,7 +36,7 @@ final class JsonReader {
         BigInteger i = new BigInteger(text);
         return i.bitLength() < 64 ? (Number) i.longValue() : i;
       }
-      return new BigDecimal(text).doubleValue();
+      return Double.parseDouble(text); // as Jackson reads it, -0.0 included
     }
 
     @Override
