@@ -10,9 +10,9 @@ import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The client's JSON codec against the agent's Jackson mapper, over many varied views: {@code status
@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
  */
 class ControlJsonTest {
 
-  /** Texts that stress escaping: quotes, backslashes, every kind of control character, non-ASCII. */
+  /**
+   * Texts that stress escaping: quotes, backslashes, every kind of control character, non-ASCII.
+   */
   static final List<String> TEXTS =
       List.of(
           "",
@@ -36,8 +38,19 @@ class ControlJsonTest {
 
   static final List<Double> DOUBLES =
       List.of(
-          0.1, 1e10, 1e-7, -0.0, 0.0, 123456.789, Double.MAX_VALUE, Double.MIN_VALUE, 2.0E-3,
-          1.0E21, 9007199254740993.0, Double.NaN, Double.POSITIVE_INFINITY,
+          0.1,
+          1e10,
+          1e-7,
+          -0.0,
+          0.0,
+          123456.789,
+          Double.MAX_VALUE,
+          Double.MIN_VALUE,
+          2.0E-3,
+          1.0E21,
+          9007199254740993.0,
+          Double.NaN,
+          Double.POSITIVE_INFINITY,
           Double.NEGATIVE_INFINITY);
 
   static final List<Long> LONGS =
@@ -58,9 +71,11 @@ class ControlJsonTest {
   void manyVariedReplies_readAsJacksonReadsThem() throws Exception {
     Random random = new Random(1515);
     for (int i = 0; i < 2000; i++) {
-      ControlProtocol.Reply reply = (ControlProtocol.Reply) randomRecord(ControlProtocol.Reply.class, random, 0);
+      ControlProtocol.Reply reply =
+          (ControlProtocol.Reply) randomRecord(ControlProtocol.Reply.class, random, 0);
       String line = ControlProtocol.JSON.writeValueAsString(reply);
-      ControlProtocol.Reply jackson = ControlProtocol.JSON.readValue(line, ControlProtocol.Reply.class);
+      ControlProtocol.Reply jackson =
+          ControlProtocol.JSON.readValue(line, ControlProtocol.Reply.class);
       ControlProtocol.Reply mine = ControlJson.read(line, ControlProtocol.Reply.class);
       assertThat(ControlProtocol.JSON.writeValueAsString(mine))
           .isEqualTo(ControlProtocol.JSON.writeValueAsString(jackson));
