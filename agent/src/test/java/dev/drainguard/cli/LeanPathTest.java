@@ -163,6 +163,11 @@ class LeanPathTest {
     assertThat(same(with("release", "--force")).code()).isZero();
     assertThat(same(with("release", "--force=TRUE", "--reason=x")).code()).isZero();
     assertThat(same(with("release", "--force", "true", "--reason", "y")).out()).contains("lost");
+    // values that look like something else to a parser: a subcommand's name, a boolean, '='
+    for (String reason : List.of("help", "status", "run", "true", " spaced ", "a=b", "x@y")) {
+      assertThat(same(with("hold", "--reason", reason)).out()).contains("holding: " + reason);
+      same(with("release", "--reason=" + reason));
+    }
   }
 
   @Test
