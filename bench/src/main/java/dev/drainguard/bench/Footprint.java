@@ -285,19 +285,19 @@ final class Footprint implements AutoCloseable {
     pkg.launchOptions("status", work).applyTo(bareEnv);
     // hold (accepted) and release (refused: data is queued) against the holding agent: real
     // exchanges that change nothing the figures above depend on
-    List<String> hold = List.of(pkg.launcher().toString(), "hold", "--reason", "bench");
-    List<String> release = List.of(pkg.launcher().toString(), "release", "--reason", "bench");
+    List<String> holdCmd = List.of(pkg.launcher().toString(), "hold", "--reason", "bench");
+    List<String> releaseCmd = List.of(pkg.launcher().toString(), "release", "--reason", "bench");
     List<AgentProcess.Timed> holds = new ArrayList<>();
     List<AgentProcess.Timed> releases = new ArrayList<>();
     AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first runs: page cache, not counted
     AgentProcess.time(bareOnce, bareEnv, statusDir);
-    AgentProcess.time(hold, holdEnv, holdDir);
-    AgentProcess.time(release, holdEnv, holdDir, RELEASE_REFUSED);
+    AgentProcess.time(holdCmd, holdEnv, holdDir);
+    AgentProcess.time(releaseCmd, holdEnv, holdDir, RELEASE_REFUSED);
     for (int i = 0; i < STATUS_RUNS; i++) {
       status.add(AgentProcess.timeStatus(pkg, idleEnv, statusDir));
       bareStatus.add(AgentProcess.time(bareOnce, bareEnv, statusDir));
-      holds.add(AgentProcess.time(hold, holdEnv, holdDir));
-      releases.add(AgentProcess.time(release, holdEnv, holdDir, RELEASE_REFUSED));
+      holds.add(AgentProcess.time(holdCmd, holdEnv, holdDir));
+      releases.add(AgentProcess.time(releaseCmd, holdEnv, holdDir, RELEASE_REFUSED));
     }
     return new Result(
         agentUsage,
