@@ -4,6 +4,8 @@ import java.io.BufferedWriter;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.lang.reflect.Modifier;
+import java.nio.channels.spi.SelectorProvider;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -129,6 +131,30 @@ record LeanArgs(
       default -> ControlCalls.release(control, reason, force, out, err);
     };
   }
+
+  /**
+   * Names the platform's own SelectorProvider (what a Unix socket is opened with), unless one is
+   * named already: else the JDK looks for one as a service in every jar of the class path, about 30
+   * ms with the agent's jars, to find none and use the same platform provider. Where that provider
+   * is not there (not Linux), nothing changes.
+   */
+  static void platformSelectorProvider() {
+    if (System.getProperty(SELECTOR_PROVIDER) != null) {
+      return;
+    }
+    try {
+      Class<?> c = Class.forName(EPOLL, false, null);
+      if (SelectorProvider.class.isAssignableFrom(c)
+          && Modifier.isPublic(c.getConstructor().getModifiers())) {
+        System.setProperty(SELECTOR_PROVIDER, EPOLL);
+      }
+    } catch (ReflectiveOperationException | LinkageError e) {
+      // another platform: the JDK looks as it always does
+    }
+  }
+
+  private static final String SELECTOR_PROVIDER = "java.nio.channels.spi.SelectorProvider";
+  private static final String EPOLL = "sun.nio.ch.EPollSelectorProvider";
 
   /**
    * A writer as picocli makes for System.out or System.err: the charset named by {@code

@@ -34,6 +34,7 @@ public final class Main {
   static int execute(String[] args, PrintWriter out, PrintWriter err) {
     Optional<LeanArgs> lean = LeanArgs.parse(args);
     if (lean.isPresent()) {
+      LeanArgs.platformSelectorProvider();
       PrintWriter o = out != null ? out : LeanArgs.writer(System.out, "sun.stdout.encoding");
       PrintWriter e = err != null ? err : LeanArgs.writer(System.err, "sun.stderr.encoding");
       try {
