@@ -2,7 +2,7 @@ package dev.drainguard.cli;
 
 import dev.drainguard.operator.OperatorText;
 import dev.drainguard.status.ControlProtocol;
-import picocli.CommandLine.Model.CommandSpec;
+import java.io.PrintWriter;
 
 /** Prints the agent's answer to a hold or release and turns it into an exit code. */
 final class ControlReplies {
@@ -12,20 +12,18 @@ final class ControlReplies {
 
   private ControlReplies() {}
 
-  static int print(CommandSpec spec, ControlOptions.Answer answer) {
+  static int print(PrintWriter out, PrintWriter err, ControlOptions.Answer answer) {
     if (answer.reply().isEmpty()) {
       return answer.exitCode();
     }
     ControlProtocol.Reply r = answer.reply().get();
     if (r.ok()) {
-      spec.commandLine().getOut().println(OperatorText.clean(r.message(), MAX_MESSAGE));
-      spec.commandLine().getOut().flush();
+      out.println(OperatorText.clean(r.message(), MAX_MESSAGE));
+      out.flush();
       return ExitCodes.OK;
     }
-    spec.commandLine()
-        .getErr()
-        .println("drainguard: " + OperatorText.clean(r.error(), MAX_MESSAGE));
-    spec.commandLine().getErr().flush();
+    err.println("drainguard: " + OperatorText.clean(r.error(), MAX_MESSAGE));
+    err.flush();
     return ExitCodes.FAILURE;
   }
 }

@@ -1,6 +1,5 @@
 package dev.drainguard.cli;
 
-import dev.drainguard.status.ControlProtocol;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,10 +40,7 @@ final class HoldCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return ControlReplies.print(
-        spec,
-        control.send(
-            ControlProtocol.Request.of(ControlProtocol.Op.HOLD, reason, false),
-            spec.commandLine().getErr()));
+    return ControlCalls.hold(
+        control, reason, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 }

@@ -3,74 +3,73 @@ package dev.drainguard.cli;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.net.EndpointRefusedException;
+import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
-/** {@code drainguard}: the agent's command line. */
-@Command(
-    name = "drainguard",
-    mixinStandardHelpOptions = true,
-    versionProvider = Version.class,
-    description = {
-      "Holds an EC2 Auto Scaling termination while local persistent queues still",
-      "hold data, and completes the lifecycle action the moment they have drained."
-    },
-    subcommands = {
-      RunCommand.class,
-      CheckCommand.class,
-      StatusCommand.class,
-      HoldCommand.class,
-      ReleaseCommand.class,
-      DemoCommand.class,
-      CommandLine.HelpCommand.class
-    },
-    exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {
-      "0:success",
-      "1:runtime failure (e.g. IMDS unreachable)",
-      "2:usage error",
-      "78:bad configuration"
-    })
-public final class Main implements Runnable {
+/**
+ * {@code drainguard}: the entry point of the agent's command line ({@link DrainguardCommand} is the
+ * command tree). No public method here names a picocli type: the launcher resolves them all before
+ * main runs, and the lean path must load no picocli.
+ */
+public final class Main {
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  private Main() {}
 
   public static void main(String[] args) {
     System.exit(execute(args));
   }
 
-  /** Runs one command line and returns its exit code, without exiting the JVM. */
+  /**
+   * Runs the command line and returns its exit code; never exits the JVM (the class-data archive's
+   * training run calls it in-process). {@code status}, {@code hold} and {@code release} with
+   * options read exactly as picocli reads them take the lean path ({@link LeanArgs}): no picocli,
+   * no Jackson, no logging backend, no AWS SDK. Everything else goes to picocli.
+   */
   public static int execute(String[] args) {
-    return commandLine().execute(args);
+    return execute(args, null, null);
   }
 
-  /** The whole command line, ready to execute; tests use this too. */
-  public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new Main());
-    SettingOptions.addTo(cl.getSubcommands().get("run").getCommandSpec());
-    SettingOptions.addTo(cl.getSubcommands().get("check").getCommandSpec());
-    cl.setExecutionExceptionHandler(Main::handle);
-    return cl;
+  /** As {@link #execute(String[])}, printing to {@code out} and {@code err} unless null. */
+  static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    Optional<LeanArgs> lean = LeanArgs.parse(args);
+    if (lean.isPresent()) {
+      LeanArgs.platformSelectorProvider();
+      PrintWriter o = out != null ? out : LeanArgs.writer(System.out, "sun.stdout.encoding");
+      PrintWriter e = err != null ? err : LeanArgs.writer(System.err, "sun.stderr.encoding");
+      try {
+        return lean.get().run(o, e);
+      } catch (Exception x) {
+        return failure(x, e);
+      } finally {
+        o.flush();
+        e.flush();
+      }
+    }
+    CommandLine cl = DrainguardCommand.commandLine();
+    if (out != null) {
+      cl.setOut(out);
+    }
+    if (err != null) {
+      cl.setErr(err);
+    }
+    return cl.execute(args);
   }
 
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
-  }
-
-  private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parseResult) {
+  /** What a command's exception means: its message and exit code (both paths share it). */
+  static int failure(Exception e, PrintWriter err) {
     if (e instanceof ConfigException
         || e instanceof HookDiscovery.DiscoveryException
         || e instanceof EndpointRefusedException) {
-      cl.getErr().println("drainguard: " + e.getMessage());
+      err.println("drainguard: " + e.getMessage());
       return ExitCodes.CONFIG;
     }
     if (e instanceof FatalException) {
-      cl.getErr().println("drainguard: " + e.getMessage());
+      err.println("drainguard: " + e.getMessage());
       return ExitCodes.FAILURE;
     }
-    cl.getErr().println("drainguard: unexpected error: " + e);
-    e.printStackTrace(cl.getErr());
+    err.println("drainguard: unexpected error: " + e);
+    e.printStackTrace(err);
     return ExitCodes.FAILURE;
   }
 }

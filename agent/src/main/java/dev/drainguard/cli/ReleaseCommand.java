@@ -1,6 +1,5 @@
 package dev.drainguard.cli;
 
-import dev.drainguard.status.ControlProtocol;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -49,10 +48,7 @@ final class ReleaseCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return ControlReplies.print(
-        spec,
-        control.send(
-            ControlProtocol.Request.of(ControlProtocol.Op.RELEASE, reason, force),
-            spec.commandLine().getErr()));
+    return ControlCalls.release(
+        control, reason, force, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 }

@@ -1,10 +1,6 @@
 package dev.drainguard.cli;
 
-import dev.drainguard.operator.OperatorText;
-import dev.drainguard.status.ControlProtocol;
 import dev.drainguard.status.StatusView;
-import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,13 +26,10 @@ import picocli.CommandLine.Spec;
     })
 final class StatusCommand implements Callable<Integer> {
 
-  static final int IN_SERVICE = 0;
-  static final int HOLDING = 10;
-  static final int ENDED = 11;
-  static final int NOT_PROTECTED = 12;
-
-  /** How often --watch redraws. */
-  static final Duration WATCH_EVERY = Duration.ofSeconds(1);
+  static final int IN_SERVICE = ControlCalls.IN_SERVICE;
+  static final int HOLDING = ControlCalls.HOLDING;
+  static final int ENDED = ControlCalls.ENDED;
+  static final int NOT_PROTECTED = ControlCalls.NOT_PROTECTED;
 
   @Spec CommandSpec spec;
 
@@ -57,49 +50,12 @@ final class StatusCommand implements Callable<Integer> {
   boolean watch;
 
   @Override
-  public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    while (true) {
-      ControlOptions.Answer answer =
-          control.send(ControlProtocol.Request.of(ControlProtocol.Op.STATUS, null, false), err);
-      if (answer.reply().isEmpty()) {
-        return answer.exitCode();
-      }
-      ControlProtocol.Reply r = answer.reply().get();
-      if (!r.ok() || r.status() == null) {
-        err.println(
-            "drainguard: the agent answered an error: "
-                + OperatorText.clean(String.valueOf(r.error()), ControlReplies.MAX_MESSAGE));
-        return ExitCodes.FAILURE;
-      }
-      if (watch) {
-        out.print("\u001b[H\u001b[2J");
-      }
-      if (json) {
-        out.println(r.status().toJson());
-      } else {
-        out.print(StatusFormat.render(r.status()));
-      }
-      out.flush();
-      if (!watch) {
-        return exitCode(r.status());
-      }
-      ThreadSleeper.INSTANCE.sleep(WATCH_EVERY);
-      if (Thread.currentThread().isInterrupted()) {
-        return exitCode(r.status());
-      }
-    }
+  public Integer call() {
+    return ControlCalls.status(
+        control, json, watch, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 
   static int exitCode(StatusView s) {
-    if (s.hookProblem() != null) {
-      return NOT_PROTECTED;
-    }
-    return switch (String.valueOf(s.phase())) {
-      case "IN_SERVICE" -> IN_SERVICE;
-      case "AWAITING_ACTION", "HOLDING", "DRAINED", "RETAINED" -> HOLDING;
-      default -> ENDED;
-    };
+    return ControlCalls.exitCode(s);
   }
 }

@@ -1,6 +1,7 @@
 package dev.drainguard.status;
 
 import dev.drainguard.net.Sleeper;
+import dev.drainguard.operator.Caller;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -113,7 +114,7 @@ public final class ControlClient {
               IOException writeFailed = null;
               try {
                 OutputStream out = Channels.newOutputStream(ch);
-                out.write(ControlProtocol.JSON.writeValueAsBytes(request));
+                out.write(ControlJson.write(request).getBytes(StandardCharsets.UTF_8));
                 out.write('\n');
                 out.flush();
               } catch (IOException e) {
@@ -139,7 +140,7 @@ public final class ControlClient {
       if (line == null) {
         throw new UnreachableException("the agent at " + socket + " closed without a reply", null);
       }
-      return ControlProtocol.JSON.readValue(line, ControlProtocol.Reply.class);
+      return ControlJson.read(line, ControlProtocol.Reply.class);
     } catch (TimeoutException e) {
       throw new UnreachableException(
           "the agent at " + socket + " did not answer within " + timeout, e);
@@ -222,13 +223,22 @@ public final class ControlClient {
   private void verify(SocketChannel ch) throws UntrustedException {
     Optional<String> why;
     try {
-      why = SocketTrust.check(socket, ControlServer.peer(ch));
+      why = SocketTrust.check(socket, peer(ch));
     } catch (IOException e) {
       why = Optional.of("its directory cannot be examined (" + reason(e) + ")");
     }
     if (why.isPresent()) {
       throw new UntrustedException(
           "not asking " + socket + ": " + why.get() + "; nothing was sent");
+    }
+  }
+
+  /** The peer as the kernel says, UNKNOWN where it cannot say (as the server reads it too). */
+  private static Caller peer(SocketChannel ch) {
+    try {
+      return Peers.of(ch);
+    } catch (IOException e) {
+      return Caller.UNKNOWN;
     }
   }
 

@@ -33,6 +33,11 @@ public final class ControlProtocol {
    */
   public static final int MAX_LINE = 8 * 1024;
 
+  /**
+   * The agent's side of the protocol (reads requests, writes replies). The client reads and writes
+   * with {@link ControlJson} instead, which writes the same text, so that {@code drainguard status}
+   * loads no Jackson.
+   */
   static final ObjectMapper JSON =
       new ObjectMapper()
           .setSerializationInclusion(JsonInclude.Include.NON_NULL)

@@ -16,8 +16,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,9 +140,8 @@ public final class ControlServer implements AutoCloseable {
   /** Who is on the other end, as the kernel says; UNKNOWN where it cannot say. */
   static Caller peer(SocketChannel client) {
     try {
-      UnixDomainPrincipal p = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
-      return Caller.of(p.user());
-    } catch (IOException | UnsupportedOperationException e) {
+      return Peers.of(client);
+    } catch (IOException e) {
       log.debug("no peer credentials for a control client: {}", e.toString());
       return Caller.UNKNOWN;
     }

@@ -242,11 +242,7 @@ public record StatusView(
 
   /** One line of JSON, absent values left out: what {@code drainguard status --json} prints. */
   public String toJson() {
-    try {
-      return ControlProtocol.JSON.writeValueAsString(this);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("status cannot be written as JSON", e);
-    }
+    return ControlJson.write(this);
   }
 
   private static Root root(RootStatus r) {

@@ -94,7 +94,7 @@ class AdversaryCriblTest {
             api.url().toString(),
             "--cribl-worker-processes",
             "1"));
-    cl = Main.commandLine();
+    cl = DrainguardCommand.commandLine();
     running =
         CompletableFuture.supplyAsync(() -> MainTest.execute(cl, args.toArray(String[]::new)));
     await().atMost(WAIT).until(() -> Files.exists(dir.resolve("control.sock")));

@@ -26,9 +26,9 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * Every true-or-false option works alone (true) and with {@code =true} or {@code =false}, parsed by
- * {@link Main#commandLine()}: the settings (enumerated from {@link Setting}, so a new one cannot be
- * missed) and each command's own flags (enumerated from the command tree). Guards against "Expected
- * parameter for option '--loopback-only' but found '--control-socket'".
+ * {@link DrainguardCommand#commandLine()}: the settings (enumerated from {@link Setting}, so a new
+ * one cannot be missed) and each command's own flags (enumerated from the command tree). Guards
+ * against "Expected parameter for option '--loopback-only' but found '--control-socket'".
  */
 class BooleanOptionsTest {
 
@@ -43,7 +43,7 @@ class BooleanOptionsTest {
 
   /** The configuration {@code args} give, with {@code env} and {@code file} under them. */
   static AgentConfig load(Map<String, String> env, Path file, String... args) {
-    ParseResult parsed = Main.commandLine().parseArgs(args);
+    ParseResult parsed = DrainguardCommand.commandLine().parseArgs(args);
     CommandSpec command = parsed.subcommand().commandSpec();
     return new ConfigLoader(SettingOptions.given(command), env, Optional.of(file)).load();
   }
@@ -110,7 +110,7 @@ class BooleanOptionsTest {
   /** Each command's own boolean options, help and version aside. */
   static Stream<Arguments> commandFlags() {
     List<Arguments> out = new ArrayList<>();
-    for (var e : Main.commandLine().getSubcommands().entrySet()) {
+    for (var e : DrainguardCommand.commandLine().getSubcommands().entrySet()) {
       for (OptionSpec o : e.getValue().getCommandSpec().options()) {
         if (o.typeInfo().isBoolean() && !o.usageHelp() && !o.versionHelp()) {
           out.add(Arguments.of(e.getKey(), o.longestName()));
@@ -139,7 +139,7 @@ class BooleanOptionsTest {
   private static boolean flagValue(String command, String flag, String... args) {
     List<String> all = new ArrayList<>(List.of(command));
     all.addAll(List.of(args));
-    ParseResult parsed = Main.commandLine().parseArgs(all.toArray(String[]::new));
+    ParseResult parsed = DrainguardCommand.commandLine().parseArgs(all.toArray(String[]::new));
     return parsed.subcommand().commandSpec().findOption(flag).getValue();
   }
 

@@ -18,9 +18,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * The help text as a terminal shows it, through {@link Main#commandLine()}: guards against command
- * summaries cut mid-sentence ("hold Keep holding the termination even when the queues have drained,
- * until") and descriptions that wrap raggedly ("…still hold\ndata,\nand completes").
+ * The help text as a terminal shows it, through {@link DrainguardCommand#commandLine()}: guards
+ * against command summaries cut mid-sentence ("hold Keep holding the termination even when the
+ * queues have drained, until") and descriptions that wrap raggedly ("…still hold\ndata,\nand
+ * completes").
  */
 class HelpTest {
 
@@ -32,7 +33,7 @@ class HelpTest {
   /** {@code --help} of the top command and of every command under it. */
   static Stream<String> commands() {
     List<String> out = new ArrayList<>(List.of(""));
-    out.addAll(Main.commandLine().getSubcommands().keySet());
+    out.addAll(DrainguardCommand.commandLine().getSubcommands().keySet());
     return out.stream();
   }
 
@@ -48,7 +49,7 @@ class HelpTest {
     String help = help("");
     List<String> lines = help.lines().toList();
     int start = lines.indexOf("Commands:") + 1;
-    Map<String, CommandLine> subcommands = Main.commandLine().getSubcommands();
+    Map<String, CommandLine> subcommands = DrainguardCommand.commandLine().getSubcommands();
     List<String> listed = lines.subList(start, start + subcommands.size());
     // the line after the list is not a continuation of the last summary
     assertThat(lines.get(start + subcommands.size())).isEmpty();
@@ -86,7 +87,7 @@ class HelpTest {
     for (String line : help.lines().toList()) {
       assertThat(line.length()).as("%s: %s", command, line).isLessThanOrEqualTo(WIDTH);
     }
-    CommandLine cl = Main.commandLine();
+    CommandLine cl = DrainguardCommand.commandLine();
     CommandSpec spec =
         command.isEmpty() ? cl.getCommandSpec() : cl.getSubcommands().get(command).getCommandSpec();
     List<String> shown = help.lines().map(String::strip).toList();

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The command line through its real entry point, {@link Main#commandLine()}. */
+/** The command line through its real entry point, {@link DrainguardCommand#commandLine()}. */
 class MainTest {
 
   @TempDir Path dir;
@@ -28,7 +28,7 @@ class MainTest {
   record Run(int code, String out, String err) {}
 
   static Run execute(String... args) {
-    return execute(Main.commandLine(), args);
+    return execute(DrainguardCommand.commandLine(), args);
   }
 
   static Run execute(CommandLine cl, String... args) {
@@ -128,7 +128,7 @@ class MainTest {
     try (Simulator sim = Simulator.start(Clock.systemUTC())) {
       sim.addGroup("g");
       sim.addInstance("g", "i-1", "us-east-1", true);
-      CommandLine cl = Main.commandLine();
+      CommandLine cl = DrainguardCommand.commandLine();
       CompletableFuture<Run> running =
           CompletableFuture.supplyAsync(
               () -> execute(cl, runAgainst(sim, dir).toArray(String[]::new)));
@@ -157,7 +157,7 @@ class MainTest {
       sim.addGroup("g");
       sim.addInstance("g", "i-1", "us-east-1", true);
       sim.addTerminationHook("g", "h", Duration.ofSeconds(30), "ABANDON");
-      CommandLine cl = Main.commandLine();
+      CommandLine cl = DrainguardCommand.commandLine();
       CompletableFuture<Run> running =
           CompletableFuture.supplyAsync(
               () -> execute(cl, runAgainst(sim, dir).toArray(String[]::new)));

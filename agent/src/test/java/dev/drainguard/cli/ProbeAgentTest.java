@@ -62,7 +62,7 @@ class ProbeAgentTest {
     args.set(args.indexOf("--queue-root") + 1, rootArg);
     args.addAll(List.of("--quiet-period", "1s", "--probe-interval", "1s"));
     args.addAll(List.of(extra));
-    cl = Main.commandLine();
+    cl = DrainguardCommand.commandLine();
     running =
         CompletableFuture.supplyAsync(() -> MainTest.execute(cl, args.toArray(String[]::new)));
     await().atMost(WAIT).until(() -> Files.exists(dir.resolve("control.sock")));

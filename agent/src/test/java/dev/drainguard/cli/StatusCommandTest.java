@@ -178,7 +178,7 @@ class StatusCommandTest {
     h = new ScaleInHarness(HT, Duration.ZERO, root);
     Agent agent = h.startAgent();
     java.io.StringWriter out = new java.io.StringWriter();
-    picocli.CommandLine cl = Main.commandLine();
+    picocli.CommandLine cl = DrainguardCommand.commandLine();
     cl.setOut(new java.io.PrintWriter(out, true));
     cl.setErr(new java.io.PrintWriter(new java.io.StringWriter(), true));
     java.util.concurrent.CompletableFuture<Integer> watching =

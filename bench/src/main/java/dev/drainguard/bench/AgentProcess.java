@@ -159,6 +159,12 @@ final class AgentProcess implements AutoCloseable {
   /** Runs {@code cmd} under bash's {@code time} with exactly {@code env}; it must exit 0. */
   static Timed time(List<String> cmd, Map<String, String> env, Path dir)
       throws IOException, InterruptedException {
+    return time(cmd, env, dir, 0);
+  }
+
+  /** As above; it must exit {@code expected} (1 for a refused release: still a real exchange). */
+  static Timed time(List<String> cmd, Map<String, String> env, Path dir, int expected)
+      throws IOException, InterruptedException {
     Path out = dir.resolve("timed.out");
     Path times = dir.resolve("timed.time");
     List<String> argv = new ArrayList<>();
@@ -179,7 +185,7 @@ final class AgentProcess implements AutoCloseable {
       p.destroyForcibly();
       throw new IllegalStateException(cmd + " did not end within 60 s");
     }
-    if (p.exitValue() != 0) {
+    if (p.exitValue() != expected) {
       throw new IllegalStateException(
           cmd + " exited " + p.exitValue() + ": " + Files.readString(out));
     }

@@ -53,6 +53,9 @@ final class Footprint implements AutoCloseable {
 
   static final int STATUS_RUNS = 20;
 
+  /** {@code drainguard release} refused (exit 1): the holding agent still has data queued. */
+  static final int RELEASE_REFUSED = 1;
+
   /** Per-process figures over the window. */
   record Usage(
       long rssKib,
@@ -77,6 +80,8 @@ final class Footprint implements AutoCloseable {
       List<Duration> heartbeatGaps,
       List<AgentProcess.Timed> statusTimes,
       List<AgentProcess.Timed> bareStatusTimes,
+      List<AgentProcess.Timed> holdTimes,
+      List<AgentProcess.Timed> releaseTimes,
       long decisionWakeups,
       Duration wakeupsOver,
       String loadAverages) {
@@ -96,6 +101,8 @@ final class Footprint implements AutoCloseable {
   private AgentProcess holding;
   private Process bare;
   private Map<String, String> idleEnv;
+  private Map<String, String> holdEnv;
+  private Path holdDir;
   private Duration idleStartup;
   private Duration bareStartup;
   private Instant holdTerminated;
@@ -141,14 +148,11 @@ final class Footprint implements AutoCloseable {
     idle = AgentProcess.start(pkg, idleEnv, idleDir);
     toClose.add(idle);
 
-    Path holdDir = Files.createDirectories(work.resolve("footprint/holding"));
+    holdDir = Files.createDirectories(work.resolve("footprint/holding"));
     Path holdQueue = Files.createDirectories(holdDir.resolve("queues/0/out-s3"));
     Files.write(holdQueue.resolve("00000001.pq"), new byte[4096]);
-    holding =
-        AgentProcess.start(
-            pkg,
-            AgentProcess.env(holdSim, holdDir, holdQueue.getParent().getParent(), Map.of()),
-            holdDir);
+    holdEnv = AgentProcess.env(holdSim, holdDir, holdQueue.getParent().getParent(), Map.of());
+    holding = AgentProcess.start(pkg, holdEnv, holdDir);
     toClose.add(holding);
 
     bare = startBareJvm(benchClasspath);
@@ -279,11 +283,21 @@ final class Footprint implements AutoCloseable {
     List<String> bareOnce = bareJvmCommand(pkg.launchOptions("status", work), "once");
     Map<String, String> bareEnv = new TreeMap<>(idleEnv);
     pkg.launchOptions("status", work).applyTo(bareEnv);
+    // hold (accepted) and release (refused: data is queued) against the holding agent: real
+    // exchanges that change nothing the figures above depend on
+    List<String> holdCmd = List.of(pkg.launcher().toString(), "hold", "--reason", "bench");
+    List<String> releaseCmd = List.of(pkg.launcher().toString(), "release", "--reason", "bench");
+    List<AgentProcess.Timed> holds = new ArrayList<>();
+    List<AgentProcess.Timed> releases = new ArrayList<>();
     AgentProcess.timeStatus(pkg, idleEnv, statusDir); // first runs: page cache, not counted
     AgentProcess.time(bareOnce, bareEnv, statusDir);
+    AgentProcess.time(holdCmd, holdEnv, holdDir);
+    AgentProcess.time(releaseCmd, holdEnv, holdDir, RELEASE_REFUSED);
     for (int i = 0; i < STATUS_RUNS; i++) {
       status.add(AgentProcess.timeStatus(pkg, idleEnv, statusDir));
       bareStatus.add(AgentProcess.time(bareOnce, bareEnv, statusDir));
+      holds.add(AgentProcess.time(holdCmd, holdEnv, holdDir));
+      releases.add(AgentProcess.time(releaseCmd, holdEnv, holdDir, RELEASE_REFUSED));
     }
     return new Result(
         agentUsage,
@@ -297,6 +311,8 @@ final class Footprint implements AutoCloseable {
         gaps,
         status,
         bareStatus,
+        holds,
+        releases,
         decisionWakeups,
         wakeupsOver,
         String.format(

@@ -66,16 +66,34 @@ final class FootprintReport {
         String.format("%d ms / %d ms: %s", up, bareUp, ratio(up, bareUp)),
         "≤ " + STARTUP_TARGET_MS + " ms",
         up <= STARTUP_TARGET_MS);
-    Stats wall = Stats.of(ms(fp.statusTimes().stream().map(AgentProcess.Timed::wall).toList()));
-    Stats cpuSt = Stats.of(ms(fp.statusTimes().stream().map(AgentProcess.Timed::cpu).toList()));
-    Stats bareWall =
-        Stats.of(ms(fp.bareStatusTimes().stream().map(AgentProcess.Timed::wall).toList()));
-    Stats bareCpuSt =
-        Stats.of(ms(fp.bareStatusTimes().stream().map(AgentProcess.Timed::cpu).toList()));
+    command(t, "`drainguard status`", "agent running", fp.statusTimes(), fp.bareStatusTimes());
+    command(
+        t, "`drainguard hold`", "holding agent, accepted", fp.holdTimes(), fp.bareStatusTimes());
+    command(
+        t,
+        "`drainguard release`",
+        "holding agent, refused (data queued)",
+        fp.releaseTimes(),
+        fp.bareStatusTimes());
+  }
+
+  /** The wall-time and CPU rows of one control command beside the bare JVM printing one line. */
+  private static void command(
+      Table t,
+      String name,
+      String against,
+      List<AgentProcess.Timed> times,
+      List<AgentProcess.Timed> bare) {
+    Stats wall = Stats.of(ms(times.stream().map(AgentProcess.Timed::wall).toList()));
+    Stats cpuSt = Stats.of(ms(times.stream().map(AgentProcess.Timed::cpu).toList()));
+    Stats bareWall = Stats.of(ms(bare.stream().map(AgentProcess.Timed::wall).toList()));
+    Stats bareCpuSt = Stats.of(ms(bare.stream().map(AgentProcess.Timed::cpu).toList()));
     t.add(
         "footprint",
-        "`drainguard status` wall time, agent running / bare JVM printing one line, launcher's"
-            + " options for status ("
+        name
+            + " wall time, "
+            + against
+            + " / bare JVM printing one line, launcher's options for status ("
             + wall.n()
             + " runs each, alternating)",
         String.format(
@@ -85,7 +103,7 @@ final class FootprintReport {
         wall.p50() <= STATUS_WALL_TARGET_MS && wall.p50() <= STATUS_TARGET_RATIO * bareWall.p50());
     t.add(
         "footprint",
-        "`drainguard status` CPU time (user + system), agent running / bare JVM printing one line",
+        name + " CPU time (user + system), " + against + " / bare JVM printing one line",
         String.format(
             "p50 %.0f ms / p50 %.0f ms: %s",
             cpuSt.p50(), bareCpuSt.p50(), ratio(cpuSt.p50(), bareCpuSt.p50())),

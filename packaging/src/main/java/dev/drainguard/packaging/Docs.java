@@ -1,6 +1,6 @@
 package dev.drainguard.packaging;
 
-import dev.drainguard.cli.Main;
+import dev.drainguard.cli.DrainguardCommand;
 import dev.drainguard.cli.Version;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,7 +30,7 @@ public final class Docs {
   }
 
   static void write(Path root) throws IOException {
-    CommandLine cl = Main.commandLine();
+    CommandLine cl = DrainguardCommand.commandLine();
     Path man = root.resolve("usr/share/man/man1/" + COMMAND + ".1.gz");
     Files.createDirectories(man.getParent());
     // GZIPOutputStream writes no file name and a zero time: the same page gives the same bytes

@@ -2,7 +2,7 @@ package dev.drainguard.packaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.drainguard.cli.Main;
+import dev.drainguard.cli.DrainguardCommand;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,7 +37,7 @@ class DocsIT {
             .out();
 
     assertThat(text).contains("NAME", "SYNOPSIS", "COMMANDS", "EXIT STATUS", "FILES");
-    CommandLine cl = Main.commandLine();
+    CommandLine cl = DrainguardCommand.commandLine();
     for (Map.Entry<String, CommandLine> sub : cl.getSubcommands().entrySet()) {
       assertThat(text).contains("drainguard " + sub.getKey());
       for (OptionSpec o : sub.getValue().getCommandSpec().options()) {
