@@ -25,8 +25,8 @@ public final class GuardedHttpClient implements SdkHttpClient {
   /**
    * Aborts exchanges that outlive their limit; one daemon thread for every client, and for the AWS
    * SDK's own call timeouts ({@link #deadlines()}). A deadline cancelled when its exchange ends is
-   * removed at once: otherwise the thread would wake for each one when it fell due (three times
-   * per idle IMDS poll).
+   * removed at once: otherwise the thread would wake for each one when it fell due (three times per
+   * idle IMDS poll).
    */
   private static final ScheduledExecutorService ABORTS = deadlineThread();
 
