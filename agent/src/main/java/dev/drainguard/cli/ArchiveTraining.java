@@ -60,6 +60,13 @@ public final class ArchiveTraining {
   static final int HOLDING = 10;
   static final int UNREACHABLE = 3;
 
+  /**
+   * Also runs a real agent in service against the built-in simulator ({@link AgentTraining}): for
+   * archives whose classes load only when used (CDS on Java 17–24), not for an AOT cache, whose
+   * classes all load at start-up and would slow every control command.
+   */
+  static final String WITH_AGENT = "--with-agent";
+
   private ArchiveTraining() {}
 
   public static void main(String[] args) {
@@ -68,7 +75,10 @@ public final class ArchiveTraining {
     try {
       Path dir = Files.createTempDirectory("drainguard-training");
       try {
-        failures = train(dir);
+        failures = new ArrayList<>(train(dir));
+        if (List.of(args).contains(WITH_AGENT)) {
+          failures.addAll(AgentTraining.train(dir));
+        }
       } finally {
         deleteTree(dir);
       }
