@@ -32,6 +32,14 @@ final class WatcherLoop {
   static final Duration HEALTH_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   /**
+   * How often the health check runs while every root is watched and well: only a watch service that
+   * cancels a key without signalling it (a polling one, not Linux's inotify, which signals a
+   * deleted directory's key) needs it then, and the periodic reconcile and the rescan before every
+   * release cover it too. An idle agent's watcher thread then wakes every 10 s, not every second.
+   */
+  static final Duration HEALTHY_CHECK_INTERVAL = Duration.ofSeconds(10);
+
+  /**
    * How often a root that cannot be watched (inotify watch limit reached) is walked in full: its
    * drain is then seen within a second, as with watches, for one walk of the tree per second.
    */
@@ -97,6 +105,17 @@ final class WatcherLoop {
     this.closed = closed;
   }
 
+  /**
+   * Every second while a root is in error, polled or not opened; else {@link
+   * #HEALTHY_CHECK_INTERVAL}.
+   */
+  Duration healthCheckInterval() {
+    boolean troubled =
+        !unopened.isEmpty()
+            || trackers.stream().anyMatch(t -> t.polled() || t.judgement().error().isPresent());
+    return troubled ? HEALTH_CHECK_INTERVAL : HEALTHY_CHECK_INTERVAL;
+  }
+
   /** The initial scan of every root, published; false when the watch services were closed. */
   boolean start() {
     Instant first = publication.begin();
@@ -132,10 +151,12 @@ final class WatcherLoop {
     while (!closed.getAsBoolean()) {
       Instant batch = null;
       try {
+        boolean anyPolled = trackers.stream().anyMatch(RootTracker::polled);
         long timers =
             Math.min(
                 Math.min(nextReconcile, nextHealthCheck),
-                Math.min(nextPoll, publication.tellDue(System.nanoTime())));
+                Math.min(
+                    anyPolled ? nextPoll : Long.MAX_VALUE, publication.tellDue(System.nanoTime())));
         long windowEnd = lastBatch + windowNanos();
         arrive((anyArrived() ? Math.min(timers, windowEnd) : timers) - System.nanoTime());
         long now = System.nanoTime();
@@ -156,8 +177,10 @@ final class WatcherLoop {
         if (now - nextHealthCheck >= 0) {
           trackers.forEach(RootTracker::healthCheck);
           List.copyOf(unopened.values()).forEach(u -> open(u.spec()));
-          nextHealthCheck = now + HEALTH_CHECK_INTERVAL.toNanos();
+          nextHealthCheck = now + healthCheckInterval().toNanos();
         }
+        // a root that fell into error (or a watch limit) since is checked again within a second
+        nextHealthCheck = Math.min(nextHealthCheck, now + healthCheckInterval().toNanos());
         if (now - nextPoll >= 0) {
           boolean retry = now - nextWatchRetry >= 0;
           trackers.forEach(t -> t.poll(retry));
