@@ -163,8 +163,8 @@ final class Agent implements AutoCloseable {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
     SdkInstanceMetadata imds =
         new SdkInstanceMetadata(cfg.endpoints().imds(), guard, RetryPolicy.DEFAULT, sleeper);
-    AgentMetrics metrics = new AgentMetrics(clock, Version.get());
-    InstanceMetadata meteredImds = metrics.instrument(imds);
+    Optional<AgentMetrics> metrics = AgentParts.metrics(cfg, clock);
+    InstanceMetadata meteredImds = metrics.isPresent() ? metrics.get().instrument(imds) : imds;
     MetricsServer metricsServer = null;
     StatsdMetrics fleet = null;
     SdkLifecycleActions api = null;
@@ -188,7 +188,7 @@ final class Agent implements AutoCloseable {
               guard,
               RetryPolicy.API,
               sleeper);
-      LifecycleActions lifecycle = metrics.instrument(api);
+      LifecycleActions lifecycle = metrics.isPresent() ? metrics.get().instrument(api) : api;
       HookDiscovery.Found found =
           startup.retry(
               "discover the termination lifecycle hook",
@@ -254,13 +254,11 @@ final class Agent implements AutoCloseable {
               s -> {
                 // once termination is noticed the watcher reports every change at once
                 probeSet.setUrgent(s.phase() != Phase.IN_SERVICE);
-                metrics.onStatus(s);
-                metrics.onQueues(s.queues());
-                metrics.onForecast(s.forecast());
+                metrics.ifPresent(m -> AgentParts.publish(m, s));
                 listener.accept(s);
               });
       // The controller reports changes only: the metrics start from its first status.
-      metrics.onStatus(controller.status());
+      metrics.ifPresent(m -> m.onStatus(controller.status()));
       callThreads = Executors.newCachedThreadPool(AgentParts.daemon("drainguard-aws-call"));
       Effects effects =
           new Effects(
@@ -283,12 +281,15 @@ final class Agent implements AutoCloseable {
       if (cfg.metricsPort().isPresent()) {
         metricsServer =
             MetricsServer.start(
-                metrics, cfg.metricsBind(), cfg.metricsPort().get(), cfg.metricsAllowRemote());
+                metrics.orElseThrow(),
+                cfg.metricsBind(),
+                cfg.metricsPort().get(),
+                cfg.metricsAllowRemote());
       }
       if (cfg.statsdAddress().isPresent()) {
         fleet =
             StatsdMetrics.start(
-                metrics,
+                metrics.orElseThrow(),
                 cfg.statsdAddress().get(),
                 cfg.statsdFlavor(),
                 new FleetTags(

@@ -7,9 +7,11 @@ import dev.drainguard.drain.ControlResult;
 import dev.drainguard.drain.DrainController;
 import dev.drainguard.drain.DrainLoop;
 import dev.drainguard.drain.DrainSettings;
+import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ProtectionSettings;
 import dev.drainguard.forecast.ForecastSettings;
+import dev.drainguard.metrics.AgentMetrics;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.operator.Caller;
 import dev.drainguard.queue.CommandProbe;
@@ -21,6 +23,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +33,23 @@ final class AgentParts {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
   private AgentParts() {}
+
+  /**
+   * The agent's metrics when something reads them (a scrape port, a StatsD address); without an
+   * exporter, Micrometer and its registries would cost a few MiB and ~200 classes for no reader.
+   */
+  static Optional<AgentMetrics> metrics(AgentConfig cfg, Clock clock) {
+    return cfg.metricsPort().isPresent() || cfg.statsdAddress().isPresent()
+        ? Optional.of(new AgentMetrics(clock, Version.get()))
+        : Optional.empty();
+  }
+
+  /** The controller's latest status, into the metrics. */
+  static void publish(AgentMetrics metrics, DrainStatus s) {
+    metrics.onStatus(s);
+    metrics.onQueues(s.queues());
+    metrics.onForecast(s.forecast());
+  }
 
   /** The scheduled probes the configuration enables, beside the filesystem watcher. */
   static List<Probe> probes(AgentConfig cfg, LoopbackGuard guard, Clock clock) {

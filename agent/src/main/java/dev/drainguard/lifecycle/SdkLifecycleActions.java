@@ -129,7 +129,10 @@ public final class SdkLifecycleActions implements LifecycleActions, AutoCloseabl
                 o ->
                     o.retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
-                        .apiCallTimeout(ATTEMPT_TIMEOUT));
+                        .apiCallTimeout(ATTEMPT_TIMEOUT)
+                        // the timeouts run on the agent's one deadline thread: the SDK would
+                        // otherwise keep a pool of its own (two idle threads after one call)
+                        .scheduledExecutorService(GuardedHttpClient.deadlines()));
     this.client = b.build();
     this.retry = retry;
     this.sleeper = sleeper;

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.http.AbortableInputStream;
 import software.amazon.awssdk.http.ExecutableHttpRequest;
@@ -21,14 +22,13 @@ import software.amazon.awssdk.http.SdkHttpClient;
  */
 public final class GuardedHttpClient implements SdkHttpClient {
 
-  /** Aborts exchanges that outlive their limit; one daemon thread for every client. */
-  private static final ScheduledExecutorService ABORTS =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "drainguard-http-deadline");
-            t.setDaemon(true);
-            return t;
-          });
+  /**
+   * Aborts exchanges that outlive their limit; one daemon thread for every client, and for the AWS
+   * SDK's own call timeouts ({@link #deadlines()}). A deadline cancelled when its exchange ends is
+   * removed at once: otherwise the thread would wake for each one when it fell due (three times per
+   * idle IMDS poll).
+   */
+  private static final ScheduledExecutorService ABORTS = deadlineThread();
 
   private final SdkHttpClient delegate;
   private final LoopbackGuard guard;
@@ -50,6 +50,28 @@ public final class GuardedHttpClient implements SdkHttpClient {
     this.guard = guard;
     this.what = what;
     this.exchangeLimit = exchangeLimit;
+  }
+
+  /**
+   * The one scheduler thread of the agent's HTTP deadlines: give it to an SDK client as its {@code
+   * scheduledExecutorService} so that the SDK starts no threads of its own for its call timeouts.
+   * Never shut it down.
+   */
+  public static ScheduledExecutorService deadlines() {
+    return ABORTS;
+  }
+
+  private static ScheduledExecutorService deadlineThread() {
+    ScheduledThreadPoolExecutor e =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "drainguard-http-deadline");
+              t.setDaemon(true);
+              return t;
+            });
+    e.setRemoveOnCancelPolicy(true);
+    return Executors.unconfigurableScheduledExecutorService(e);
   }
 
   @Override
