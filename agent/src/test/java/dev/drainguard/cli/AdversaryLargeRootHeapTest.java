@@ -28,29 +28,41 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>What goes wrong: the live set of the file counting is about 330 bytes a file (32 MiB after a
  * full GC for 100,000 files, measured with the launcher's options), and a reconcile builds its new
- * maps beside the old ones, so a rescan needs about twice that. 100,000 files fit in -Xmx96m;
- * 300,000 do not: the first reconcile after the initial scan ends in OutOfMemoryError, and
- * -XX:+ExitOnOutOfMemoryError ends the agent while it holds the action with data queued. systemd
- * restarts it, the initial scan succeeds, the next reconcile kills it again: heartbeats stop for
- * good once the files are a little more (the initial scan alone no longer fits), and the hook's
- * timeout then lets the instance go with the data. The heap cap is the same 96 MiB on main (the
- * launcher's {@code -Xmx96m}), so this is not new with the idle branch; idle's comment claims room
- * for a 100,000-file reconcile, which holds. Expected to FAIL until the counting's memory per file
- * is bounded or the cap is derived from the roots' size (or a root too large to count within the
- * heap is reported as unknown and held, never as a dead agent).
+ * maps beside the old ones, so a rescan needs about twice that. With the heap line of branch idle
+ * ({@code -Xms8m -Xmn2m -Xmx96m ...}) 100,000 files hold (3 heartbeats, several reconciles, no OOM:
+ * {@code -Dadversary.dirs=100} passes); 300,000 do not: the agent notices the termination, then
+ * ends in OutOfMemoryError within seconds, before its first heartbeat, and
+ * -XX:+ExitOnOutOfMemoryError ends it while it holds the action with data queued. systemd restarts
+ * it, the next reconcile kills it again: the hook's heartbeat timeout then lets the instance go
+ * with the data. With main's heap line at 786edb5 ({@code -XX:NewSize=2m} instead of {@code
+ * -Xmn2m}: the young generation may grow to a third of the heap, so the old generation has less
+ * room) the same 300,000 files kill the agent during its initial scan, before it discovers anything
+ * but the hook: it never starts (run with {@code -Dadversary.launcher=} main's launcher). Expected
+ * to FAIL until the counting's memory per file is bounded or the cap follows the roots' size (or a
+ * root too large to count within the heap is reported as unknown and held, never as a dead agent).
  */
 class AdversaryLargeRootHeapTest {
 
   static final String GROUP = "g";
   static final String INSTANCE = "i-1";
   static final String HEARTBEAT = "RecordLifecycleActionHeartbeat";
-  static final int DIRS = 300;
+
+  /**
+   * Directories of 1,000 files; {@code -Dadversary.dirs=100} for the 100,000 files of the brief.
+   */
+  static final int DIRS = Integer.getInteger("adversary.dirs", 300);
+
   static final int FILES_PER_DIR = 1_000;
   static final Duration WAIT = Duration.ofSeconds(120);
 
-  /** The launcher as packaged; the test runs in the agent module. */
+  /**
+   * The launcher as packaged (the test runs in the agent module); {@code -Dadversary.launcher=FILE}
+   * names another one, e.g. main's, to see whether its heap line fails the same way.
+   */
   static final Path LAUNCHER =
-      Path.of("..", "packaging", "src", "main", "root", "usr", "bin", "drainguard");
+      Path.of(
+          System.getProperty(
+              "adversary.launcher", "../packaging/src/main/root/usr/bin/drainguard"));
 
   @TempDir Path dir;
 
