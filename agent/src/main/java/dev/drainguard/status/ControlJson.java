@@ -136,9 +136,9 @@ public final class ControlJson {
         return tree.toString();
       }
     } else if (raw == long.class || raw == Long.class) {
-      return number(tree, where).longValue();
+      return exact(number(tree, where), Long.MIN_VALUE, Long.MAX_VALUE, where);
     } else if (raw == int.class || raw == Integer.class) {
-      return number(tree, where).intValue();
+      return (int) exact(number(tree, where), Integer.MIN_VALUE, Integer.MAX_VALUE, where);
     } else if (raw == double.class || raw == Double.class) {
       return tree instanceof String s ? nonFinite(s, where) : number(tree, where).doubleValue();
     } else if (raw == boolean.class || raw == Boolean.class) {
@@ -180,6 +180,17 @@ public final class ControlJson {
     } catch (ReflectiveOperationException e) {
       throw new IOException("cannot build " + type.getSimpleName() + " at " + where + ": " + e, e);
     }
+  }
+
+  /** {@code n} as a whole number within [min, max], as Jackson reads it; else refused. */
+  private static long exact(Number n, long min, long max, String where) throws IOException {
+    if (n instanceof Long l && l >= min && l <= max) {
+      return l;
+    }
+    if (n instanceof Double d && d >= min && d <= max && !d.isNaN()) {
+      return d.longValue(); // a fraction is cut, as Jackson's default coercion does
+    }
+    throw new IOException("number out of range at " + where + ": " + n);
   }
 
   private static Number number(Object tree, String where) throws IOException {

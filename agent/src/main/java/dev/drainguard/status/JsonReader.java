@@ -186,11 +186,15 @@ final class JsonReader {
           if (pos + 4 > s.length()) {
             throw error("short \\u escape");
           }
-          try {
-            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-          } catch (NumberFormatException ex) {
-            throw error("bad \\u escape");
+          int code = 0;
+          for (int k = pos; k < pos + 4; k++) {
+            int digit = Character.digit(s.charAt(k), 16); // four hex digits, no sign
+            if (digit < 0) {
+              throw error("bad \\u escape");
+            }
+            code = code * 16 + digit;
           }
+          b.append((char) code);
           pos += 4;
         }
         default -> throw error("bad escape '\\" + e + "'");
@@ -203,8 +207,12 @@ final class JsonReader {
     if (peek() == '-') {
       pos++;
     }
+    int first = pos;
     if (!digits()) {
       throw error("expected a digit");
+    }
+    if (s.charAt(first) == '0' && pos - first > 1) {
+      throw error("a number with a leading zero");
     }
     if (pos < s.length() && s.charAt(pos) == '.') {
       pos++;
