@@ -42,6 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * main's; 180,000 fail with both (one heartbeat, then OutOfMemoryError). Expected to FAIL until the
  * counting's memory per file is bounded or the cap follows the roots' size (or a root too large to
  * count within the heap is reported as unknown and held, never as a dead agent).
+ *
+ * <p>Now: the launcher's {@code run} heap is capped at 256 MiB (the heap grows only as far as the
+ * live set needs, so idle RSS is unchanged): 300,000 files held (3 heartbeats, several reconciles;
+ * {@code -Dadversary.dirs=300}, 163 s here). CI runs 200,000 (failed at 96 MiB). A root beyond what
+ * the heap can count is still a known gap (README, "Where the targets are missed").
  */
 class AdversaryLargeRootHeapTest {
 
@@ -52,7 +57,7 @@ class AdversaryLargeRootHeapTest {
   /**
    * Directories of 1,000 files; {@code -Dadversary.dirs=100} for the 100,000 files of the brief.
    */
-  static final int DIRS = Integer.getInteger("adversary.dirs", 300);
+  static final int DIRS = Integer.getInteger("adversary.dirs", 200);
 
   static final int FILES_PER_DIR = 1_000;
   static final Duration WAIT = Duration.ofSeconds(120);
@@ -79,7 +84,7 @@ class AdversaryLargeRootHeapTest {
     for (String o : (common.group(1) + " " + heap.group(1)).trim().split("\\s+")) {
       options.add(o);
     }
-    assertThat(options).contains("-Xmx96m", "-XX:+ExitOnOutOfMemoryError");
+    assertThat(options).contains("-XX:+ExitOnOutOfMemoryError").anyMatch(o -> o.startsWith("-Xmx"));
     return options;
   }
 

@@ -36,8 +36,11 @@ class SigkillFaultTest {
           "-XX:+UseSerialGC",
           "-XX:TieredStopAtLevel=1",
           "-Xss512k",
-          "-Xms16m",
-          "-Xmx96m",
+          "-Xms8m",
+          "-Xmn2m",
+          "-Xmx256m",
+          "-XX:MinHeapFreeRatio=10",
+          "-XX:MaxHeapFreeRatio=30",
           "-XX:+ExitOnOutOfMemoryError");
 
   static final Duration WAIT = Duration.ofSeconds(30);
