@@ -250,8 +250,8 @@ final class Report {
             + " agent's start overlaps another's measurement), with `imds-poll-interval 1s` and"
             + " `quiet-period 1s` so that the trials fit the time; everything else at its default."
             + " Termination starts at a random moment within one poll after the agent is ready (no"
-            + " deregistration delay); the queue file is deleted at a random moment within one drain-loop"
-            + " tick (200 ms) after the first accepted heartbeat. Times are the simulator's record of"
+            + " deregistration delay); the queue file is deleted at a random moment within 200 ms"
+            + " after the first accepted heartbeat. Times are the simulator's record of"
             + " each request. Trials took %d s.%n",
         reaction.trials().size(), lanes, reaction.wall().toSeconds());
     out.println(
