@@ -92,8 +92,8 @@ public final class QueueWatcher implements QueueProbe {
    * @param listener called on the watcher thread with the first snapshot, each that changes
    *     emptiness, files, errors or the way of watching, each rescan's, and changes of bytes alone
    *     as {@link Publication} says (in service by 12.5 % buckets or within {@link
-   *     Publication#BYTES_REFRESH}; every one while {@link #setUrgent urgent}); never for age
-   *     changes
+   *     Publication#BYTES_REFRESH}, within {@link Publication#URGENT_BYTES_REFRESH} while {@link
+   *     #setUrgent urgent}); never for age changes
    * @throws IllegalArgumentException when there is no root, the interval is not positive or an
    *     ignore glob is malformed
    */
@@ -180,9 +180,10 @@ public final class QueueWatcher implements QueueProbe {
 
   /**
    * Urgent (once termination is noticed): events are applied within {@link
-   * WatcherLoop#URGENT_WINDOW} instead of {@link WatcherLoop#IN_SERVICE_WINDOW}, and every change
-   * of bytes is told to the listener; switching on tells at once what was held back. Callable from
-   * any thread.
+   * WatcherLoop#URGENT_WINDOW} instead of {@link WatcherLoop#IN_SERVICE_WINDOW}, and a change of
+   * bytes alone is told to the listener within {@link Publication#URGENT_BYTES_REFRESH} instead of
+   * {@link Publication#BYTES_REFRESH}, what was held back when it is switched on included. Callable
+   * from any thread.
    */
   public void setUrgent(boolean urgent) {
     if (publication.urgent() != urgent) {

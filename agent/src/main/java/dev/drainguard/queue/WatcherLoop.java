@@ -155,8 +155,7 @@ final class WatcherLoop {
         long timers =
             Math.min(
                 Math.min(nextReconcile, nextHealthCheck),
-                Math.min(
-                    anyPolled ? nextPoll : Long.MAX_VALUE, publication.tellDue(System.nanoTime())));
+                Math.min(anyPolled ? nextPoll : Long.MAX_VALUE, publication.tellDue()));
         long windowEnd = lastBatch + windowNanos();
         arrive((anyArrived() ? Math.min(timers, windowEnd) : timers) - System.nanoTime());
         long now = System.nanoTime();
