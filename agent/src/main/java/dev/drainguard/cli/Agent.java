@@ -252,7 +252,7 @@ final class Agent implements AutoCloseable {
               clock.instant(),
               cfg.probeTimeout().plus(CONFIRM_ALLOWANCE),
               s -> {
-                // once termination is noticed the watcher reports every change at once
+                // once termination is noticed the watcher reports changes sooner (setUrgent)
                 probeSet.setUrgent(s.phase() != Phase.IN_SERVICE);
                 metrics.ifPresent(m -> AgentParts.publish(m, s));
                 listener.accept(s);

@@ -110,7 +110,10 @@ public final class ProbeSet implements AutoCloseable {
     files.onDeath(r);
   }
 
-  /** Whether termination has been noticed: the watcher then reports every change at once. */
+  /**
+   * Whether termination has been noticed: the watcher then applies events within its urgent window
+   * and tells a change of bytes alone within a second (see {@link QueueWatcher#setUrgent}).
+   */
   public void setUrgent(boolean urgent) {
     files.setUrgent(urgent);
   }

@@ -165,7 +165,7 @@ class QueueWatcherLoadTest {
         .atMost(Publication.URGENT_BYTES_REFRESH.plus(WatcherFixture.SETTLE))
         .pollInterval(Duration.ofMillis(5))
         .until(() -> last().totalBytes() == start + 10);
-    long toldUrgent = System.nanoTime(); // at most a poll interval after the tell
+    int toldUrgent = told(start + 10);
 
     Files.write(file, new byte[10], StandardOpenOption.APPEND);
     awaitTotals(watcher, 1, start + 20);
@@ -174,8 +174,9 @@ class QueueWatcherLoadTest {
         .pollInterval(Duration.ofMillis(5))
         .until(() -> last().totalBytes() == start + 20);
     // every batch's bytes told while urgent cost the decision thread a step each (issue 18): the
-    // change waited for the refresh (a slow machine only makes the gap longer)
-    assertThat(Duration.ofNanos(System.nanoTime() - toldUrgent))
+    // change waited for the refresh. Measured on the watcher thread as it told each, not by this
+    // thread as it noticed them: this thread stalled after noticing the first would shorten it.
+    assertThat(Duration.ofNanos(fx.toldNanos.get(told(start + 20)) - fx.toldNanos.get(toldUrgent)))
         .as("held back while urgent")
         .isGreaterThanOrEqualTo(Publication.URGENT_BYTES_REFRESH.minusMillis(100));
 
@@ -189,6 +190,16 @@ class QueueWatcherLoadTest {
 
   private QueueSnapshot last() {
     return fx.seen.get(fx.seen.size() - 1);
+  }
+
+  /** The index of the first snapshot told with {@code bytes}. */
+  private int told(long bytes) {
+    for (int i = 0; i < fx.seen.size(); i++) {
+      if (fx.seen.get(i).totalBytes() == bytes) {
+        return i;
+      }
+    }
+    throw new AssertionError("never told " + bytes + " bytes");
   }
 
   private static long allocatedBytes(Thread t) {

@@ -46,6 +46,14 @@ final class WatcherFixture implements AutoCloseable {
 
   final MutableClock clock = new MutableClock(Instant.now());
   final List<QueueSnapshot> seen = new CopyOnWriteArrayList<>();
+
+  /**
+   * {@link System#nanoTime()} on the watcher thread as it told each of {@link #seen}, same index: a
+   * gap between two tells measured by a test thread after it noticed them includes that thread's
+   * delays in noticing.
+   */
+  final List<Long> toldNanos = new CopyOnWriteArrayList<>();
+
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   /** A fresh directory to put roots in: {@code tempDir} itself, or a new Jimfs. */
@@ -60,7 +68,14 @@ final class WatcherFixture implements AutoCloseable {
 
   QueueWatcher start(Duration reconcileInterval, QueueRootSpec... roots) {
     QueueWatcher watcher =
-        new QueueWatcher(Arrays.asList(roots), reconcileInterval, clock, seen::add);
+        new QueueWatcher(
+            Arrays.asList(roots),
+            reconcileInterval,
+            clock,
+            s -> {
+              toldNanos.add(System.nanoTime());
+              seen.add(s);
+            });
     toClose.add(0, watcher);
     watcher.start();
     return watcher;
