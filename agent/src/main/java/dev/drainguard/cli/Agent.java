@@ -253,7 +253,7 @@ final class Agent implements AutoCloseable {
               cfg.probeTimeout().plus(CONFIRM_ALLOWANCE),
               s -> {
                 // once termination is noticed the watcher reports changes sooner (setUrgent)
-                probeSet.setUrgent(s.phase() != Phase.IN_SERVICE);
+                probeSet.setUrgent(s.phase() != Phase.IN_SERVICE, s.deadline());
                 metrics.ifPresent(m -> AgentParts.publish(m, s));
                 listener.accept(s);
               });

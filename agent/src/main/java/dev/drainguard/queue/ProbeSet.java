@@ -2,11 +2,13 @@ package dev.drainguard.queue;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -112,9 +114,15 @@ public final class ProbeSet implements AutoCloseable {
 
   /**
    * Whether termination has been noticed: the watcher then applies events within its urgent window
-   * and tells a change of bytes alone within a second (see {@link QueueWatcher#setUrgent}).
+   * and tells a change of bytes alone within a second (see {@link QueueWatcher#setUrgent}); and
+   * every change from twice that before {@code deadline}, so that what the deadline gives as lost
+   * is what is on disk.
    */
-  public void setUrgent(boolean urgent) {
+  public void setUrgent(boolean urgent, Optional<Instant> deadline) {
+    files.tellEveryChangeFrom(
+        deadline
+            .map(d -> d.minus(Publication.URGENT_BYTES_REFRESH.multipliedBy(2)))
+            .orElse(Instant.MAX));
     files.setUrgent(urgent);
   }
 

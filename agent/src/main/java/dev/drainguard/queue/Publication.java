@@ -16,10 +16,10 @@ import org.slf4j.LoggerFactory;
  * the listener is told less often. It is told every change of emptiness, error, way of watching or
  * file count at once. Bytes alone: a change of {@link RootJudgement#bucket bucket} (12.5 %) at
  * once, a smaller one at most {@link #BYTES_REFRESH} later in service, {@link
- * #URGENT_BYTES_REFRESH} while urgent. A busy writer's every append thus moves no snapshot through
- * the agent, and what the listener holds is never off by more than that. Nothing the decision rests
- * on waits: emptiness is told at once, and a release is confirmed by a rescan, which is always
- * told.
+ * #URGENT_BYTES_REFRESH} while urgent, and every one once urgent and past {@link #exactFrom} (the
+ * approach of the deadline). A busy writer's every append thus moves no snapshot through the agent,
+ * and what the listener holds is never off by more than that. Nothing the decision rests on waits:
+ * emptiness is told at once, and a release is confirmed by a rescan, which is always told.
  */
 final class Publication {
 
@@ -44,6 +44,9 @@ final class Publication {
   private volatile Judgements published;
   private volatile boolean urgent;
 
+  /** While urgent, from this instant on every change is told (see {@link #exactFrom}). */
+  private volatile Instant exactFrom = Instant.MAX;
+
   /** What the listener was last told, and when (nanoTime); watcher thread only. */
   private Judgements told;
 
@@ -67,6 +70,15 @@ final class Publication {
 
   boolean urgent() {
     return urgent;
+  }
+
+  /**
+   * While urgent, from {@code at} on every change of bytes is told at the next publish: the bytes a
+   * deadline policy gives as lost or left are then those on disk, not up to {@link
+   * #URGENT_BYTES_REFRESH} old ({@link Instant#MAX}: never).
+   */
+  void exactFrom(Instant at) {
+    exactFrom = at;
   }
 
   Judgements published() {
@@ -142,6 +154,9 @@ final class Publication {
   }
 
   private Duration refresh() {
-    return urgent ? URGENT_BYTES_REFRESH : BYTES_REFRESH;
+    if (!urgent) {
+      return BYTES_REFRESH;
+    }
+    return clock.instant().isBefore(exactFrom) ? URGENT_BYTES_REFRESH : Duration.ZERO;
   }
 }

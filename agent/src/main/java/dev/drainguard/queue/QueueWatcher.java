@@ -193,6 +193,15 @@ public final class QueueWatcher implements QueueProbe {
   }
 
   /**
+   * While urgent, from {@code at} on (the approach of a deadline) every change of bytes is told to
+   * the listener within the urgent window, as the bytes a deadline policy gives as lost must be
+   * those on disk; {@link Instant#MAX}: never. Callable from any thread.
+   */
+  public void tellEveryChangeFrom(Instant at) {
+    publication.exactFrom(at);
+  }
+
+  /**
    * Watches the roots of {@code roots} not watched yet, from now on: the watcher thread opens a
    * watch service for each, walks it and publishes what it found (a root whose watch service cannot
    * be opened is published in error and tried again every second). Until its first walk is

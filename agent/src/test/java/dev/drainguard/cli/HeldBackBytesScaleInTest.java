@@ -1,17 +1,21 @@
 package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
+import dev.drainguard.queue.ProbeSet;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +74,52 @@ class HeldBackBytesScaleInTest {
     DrainStatus s = h.awaitStatus(st -> st.phase() == end);
     assertThat(s.bytesAtEnd()).isEqualTo(onDisk);
     assertThat(h.accepted("RecordLifecycleActionHeartbeat")).isGreaterThanOrEqualTo(6);
+  }
+
+  /**
+   * The approach of the deadline: from twice the urgent refresh before it, every change of bytes is
+   * told at once, so a change made just after a tell (which the refresh alone would hold back for
+   * up to a second) is what the deadline gives as lost or left. The clock is moved past the
+   * deadline as soon as the watcher has published the change: without the approach, the decision
+   * thread would still hold the bytes told before it.
+   */
+  @ParameterizedTest(name = "policy={0}")
+  @CsvSource({"complete, COMPLETED", "expire, EXPIRED"})
+  void aChangeOfBytesAloneJustBeforeTheDeadline_isWhatTheDeadlineGives(String policy, Phase end)
+      throws Exception {
+    Path dir = Files.createDirectories(root.resolve("0/out-s3"));
+    Path file = Files.write(dir.resolve("00001.pq"), new byte[START]);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.set(Setting.DEADLINE_POLICY, policy).set(Setting.MAX_HOLD, "2m");
+    Agent agent = h.startAgent();
+    h.scaleInUntilHolding();
+    DrainStatus holding = h.awaitStatus(s -> s.queues().totalBytes() == START);
+    Instant deadline = holding.deadline().orElseThrow();
+    h.advance(Duration.between(h.clock.instant(), deadline.minusMillis(1500)));
+
+    Files.write(dir.resolve("00002.pq"), new byte[1]); // a new file: told at once
+    h.awaitStatus(s -> s.queues().totalFiles() == 2);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND)) {
+      for (int i = 0; i < APPENDS; i++) {
+        ch.write(ByteBuffer.allocate(CHUNK));
+      }
+    }
+    long onDisk = START + 1 + APPENDS * CHUNK;
+    ProbeSet probes = probeSetOf(agent);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(1))
+        .until(() -> probes.filesSnapshot().totalBytes() == onDisk);
+
+    h.advance(Duration.ofSeconds(3));
+    DrainStatus s = h.awaitStatus(st -> st.phase() == end);
+    assertThat(s.bytesAtEnd()).isEqualTo(onDisk);
+  }
+
+  private static ProbeSet probeSetOf(Agent agent) throws ReflectiveOperationException {
+    Field f = Agent.class.getDeclaredField("watcher");
+    f.setAccessible(true);
+    return (ProbeSet) f.get(agent);
   }
 
   /**

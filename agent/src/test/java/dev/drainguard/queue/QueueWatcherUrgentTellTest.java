@@ -13,8 +13,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -142,6 +144,35 @@ class QueueWatcherUrgentTellTest {
     assertThat(last().totalBytes()).as("zero bytes, told at once").isZero();
     assertThat(last().totalFiles()).isEqualTo(2);
     assertThat(last().empty()).isTrue();
+  }
+
+  /**
+   * Attack (the helper's review of a769577): a change of bytes alone just after a tell, just before
+   * the deadline, would reach the decision thread only after the deadline had acted on the bytes
+   * before it. From {@link QueueWatcher#tellEveryChangeFrom} on, every change is told at once while
+   * urgent (that the same change is held back before it, {@code QueueWatcherLoadTest} shows).
+   */
+  @Test
+  void pastTellEveryChangeFrom_aChangeOfBytesAlone_isToldAtOnce() throws Exception {
+    Path root = Files.createDirectories(fx.base(Fs.REAL_INOTIFY, tmp).resolve("queues"));
+    Path file = write(root.resolve("out1/current.pq"), 100_000);
+    QueueWatcher watcher = fx.start(spec(root));
+    watcher.setUrgent(true);
+    watcher.tellEveryChangeFrom(fx.clock.instant().plusSeconds(60));
+
+    write(root.resolve("out1/a.pq"), 0); // a change of files: told at once
+    awaitTold(2, 100_000);
+    append(file, 100); // bytes alone, within a bucket, before the instant: held back
+    awaitTotals(watcher, 2, 100_100);
+    WatcherHooks.sync(watcher);
+
+    fx.clock.advance(Duration.ofSeconds(60));
+    write(root.resolve("out1/b.pq"), 0);
+    awaitTold(3, 100_100);
+    append(file, 100); // the same, past the instant: told at once
+    awaitTotals(watcher, 3, 100_200);
+    WatcherHooks.sync(watcher);
+    assertThat(last().totalBytes()).as("told at once past the instant").isEqualTo(100_200);
   }
 
   private void awaitTold(long files, long bytes) {
