@@ -36,7 +36,9 @@ public final class ProbeSet implements AutoCloseable {
     /**
      * A files snapshot: published by the watcher, or the result of {@link #confirm()}'s rescan.
      *
-     * @param seq increases with every files snapshot, in the order they were taken
+     * @param seq increases with every files snapshot the watcher tells, in the order they were
+     *     taken; a rescan's result has the number of the moment it was asked (the watcher also
+     *     tells the walk itself, with a higher one), so that nothing told after it is outranked
      */
     void files(QueueSnapshot snapshot, long seq, boolean rescan);
 
@@ -158,10 +160,12 @@ public final class ProbeSet implements AutoCloseable {
   public CompletableFuture<Void> confirm() {
     List<CompletableFuture<Void>> reads = new ArrayList<>();
     try {
+      // numbered now: the watcher tells the walk itself in order, and a batch told after the walk
+      // must outrank this answer, which the confirming thread hands on later
+      long seq = filesSeq.incrementAndGet();
       reads.add(
           CompletableFuture.runAsync(
-              () -> listener.files(files.rescan(), filesSeq.incrementAndGet(), true),
-              confirmations));
+              () -> listener.files(files.rescan(), seq, true), confirmations));
       for (Probe p : probes) {
         reads.add(CompletableFuture.runAsync(() -> ask(p), confirmations));
       }

@@ -25,6 +25,7 @@ class ProbeSetTest {
   final List<Boolean> rescans = new CopyOnWriteArrayList<>();
   final List<ProbeReading> readings = new CopyOnWriteArrayList<>();
   final List<Long> seqs = new CopyOnWriteArrayList<>();
+  final List<Long> fileSeqs = new CopyOnWriteArrayList<>();
 
   /** A probe whose bytes the test sets; throws or blocks when told to, as a buggy probe would. */
   static final class Settable implements Probe {
@@ -67,6 +68,7 @@ class ProbeSetTest {
         new ProbeSet.Listener() {
           @Override
           public void files(QueueSnapshot s, long seq, boolean rescan) {
+            fileSeqs.add(seq);
             files.add(s);
             rescans.add(rescan);
           }
@@ -127,6 +129,33 @@ class ProbeSetTest {
       assertThat(rescan.takenAt()).isAfterOrEqualTo(asked);
       assertThat(rescan.totalBytes()).isEqualTo(4096);
       assertThat(readings.get(1).readAt()).isAfterOrEqualTo(asked);
+    }
+  }
+
+  /**
+   * A rescan's answer numbered when it came back outranked a batch the watcher told after the walk
+   * (numbered before it), and the decision thread kept the older answer: status read empty for a
+   * while although the newer batch saw data. It is numbered when asked, so the watcher's own tell
+   * of the same walk, and every tell after it, outranks it.
+   */
+  @Test
+  void aRescansAnswer_isNumberedWhenAsked_belowTheWatchersOwnTellOfTheWalk() throws Exception {
+    try (ProbeSet set = set(new Settable(), Duration.ofHours(1))) {
+      set.start();
+      Files.write(root.resolve("chunk"), new byte[4096]);
+      set.confirm().get(10, TimeUnit.SECONDS);
+      int answer = rescans.indexOf(true);
+      assertThat(answer).isNotNegative();
+      Instant walk = files.get(answer).takenAt();
+      int told = -1;
+      for (int i = 0; i < files.size(); i++) {
+        if (!rescans.get(i) && files.get(i).takenAt().equals(walk)) {
+          told = i;
+        }
+      }
+      assertThat(told).as("the watcher tells every walk it was asked for").isNotNegative();
+      assertThat(files.get(told).totalBytes()).isEqualTo(4096);
+      assertThat(fileSeqs.get(answer)).isLessThan(fileSeqs.get(told));
     }
   }
 

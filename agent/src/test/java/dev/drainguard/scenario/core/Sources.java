@@ -142,10 +142,11 @@ final class Sources {
   /** {@link dev.drainguard.drain.Intent.Confirm}: a full rescan and a fresh read of each probe. */
   void confirm() {
     long t = r.now();
+    long seq = ++filesSeq; // numbered when asked, as ProbeSet.confirm does
     r.queues.rescan(t);
     publishIfChanged(Kind.RECONCILE); // the watcher's own view is repaired by the walk
     Queues.Seen v = r.queues.watcherView(t);
-    deliverFiles(v, ++filesSeq, Kind.RESCAN, t, late(t, Fault.RESCAN_SLOW, NORMAL_RESCAN_MS));
+    deliverFiles(v, seq, Kind.RESCAN, t, late(t, Fault.RESCAN_SLOW, NORMAL_RESCAN_MS));
     for (String s : r.p.sources()) {
       if (!s.equals(Queues.FILES)) {
         read(s, t);
