@@ -252,8 +252,12 @@ final class Agent implements AutoCloseable {
               clock.instant(),
               cfg.probeTimeout().plus(CONFIRM_ALLOWANCE),
               s -> {
-                // once termination is noticed the watcher reports changes sooner (setUrgent)
-                probeSet.setUrgent(s.phase() != Phase.IN_SERVICE, s.deadline());
+                // once termination is noticed the watcher reports changes sooner (setUrgent),
+                // every one near a deadline still to come; retained or ended, the deadline is
+                // past and nothing acts on it: a busy writer's batches are held back again
+                boolean ahead = s.phase() != Phase.RETAINED && !s.phase().terminal();
+                probeSet.setUrgent(
+                    s.phase() != Phase.IN_SERVICE, ahead ? s.deadline() : Optional.empty());
                 metrics.ifPresent(m -> AgentParts.publish(m, s));
                 listener.accept(s);
               });

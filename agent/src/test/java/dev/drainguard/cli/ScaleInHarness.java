@@ -111,13 +111,18 @@ final class ScaleInHarness implements AutoCloseable {
   }
 
   Agent startAgent() {
+    return startAgent(s -> {});
+  }
+
+  /** Starts the agent; {@code statuses} hears every status it reports. */
+  Agent startAgent(java.util.function.Consumer<DrainStatus> statuses) {
     agent =
         Agent.start(
             config(),
             StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
             clock,
             Sleeper.NONE,
-            s -> {},
+            statuses,
             Optional.of(TICK),
             DIED);
     agents.add(agent);
