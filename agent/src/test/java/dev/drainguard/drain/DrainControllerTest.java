@@ -666,4 +666,46 @@ class DrainControllerTest {
     run(c, Duration.ofSeconds(11));
     assertThat(api.calls).containsExactly("protect:false");
   }
+
+  /**
+   * Attack on 70fe945 (a rescan's answer numbered when asked): the confirming rescan reads empty,
+   * data then arrives and goes again (both told by the watcher, numbered after it), and only then
+   * does the rescan's answer reach the controller. The answer is older than the data seen after it:
+   * it must not confirm the release, though the latest reading is empty again, not even once the
+   * quiet period counted from the data has passed; a fresh rescan after it does.
+   */
+  @Test
+  void aConfirmingRescanAnsweredAfterNewerDataCameAndWent_doesNotConfirmTheRelease() {
+    Driver c = holding(Optional.empty());
+    drain(c);
+    c.holdConfirms(true);
+    for (int i = 0; i < 120 && c.heldConfirms() == 0; i++) {
+      run(c, Duration.ofSeconds(1));
+    }
+    assertThat(c.heldConfirms()).as("a confirmation was asked").isPositive();
+    assertThat(api.calls).doesNotContain("complete:CONTINUE");
+
+    clock.advance(Duration.ofSeconds(1));
+    fill(c, 1, 10); // written after the rescan's walk
+    clock.advance(Duration.ofSeconds(1));
+    drain(c); // and gone again: the latest reading is empty
+    c.deliverHeldConfirms();
+    c.tick();
+    assertThat(api.calls)
+        .as("an empty rescan older than the data seen after it confirms nothing")
+        .doesNotContain("complete:CONTINUE");
+    assertThat(c.status().phase()).isIn(Phase.HOLDING, Phase.DRAINED);
+
+    run(c, Duration.ofSeconds(30)); // past the quiet period, the fresh rescan's answer held back
+    assertThat(api.calls)
+        .as("quiet again, but the only confirming rescan is older than the data")
+        .doesNotContain("complete:CONTINUE");
+    assertThat(c.heldConfirms()).as("a fresh rescan was asked").isPositive();
+
+    c.holdConfirms(false);
+    c.deliverHeldConfirms();
+    run(c, Duration.ofSeconds(1));
+    assertThat(c.status().phase()).isEqualTo(Phase.COMPLETED);
+    assertThat(api.calls).containsOnlyOnce("complete:CONTINUE");
+  }
 }

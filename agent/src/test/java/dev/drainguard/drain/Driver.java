@@ -35,6 +35,11 @@ final class Driver {
   private long seq;
   private QueueSnapshot published;
 
+  /** While set, a confirmation's answer is numbered and read when asked, but held back. */
+  private boolean holdConfirms;
+
+  private final Deque<Event> heldConfirms = new ArrayDeque<>();
+
   private record Running(String name, CompletableFuture<CommandRunner.CommandResult> future) {}
 
   Driver(
@@ -125,6 +130,26 @@ final class Driver {
     drain();
   }
 
+  /**
+   * From now on a confirmation's rescan is numbered and read when asked (as ProbeSet.confirm does)
+   * but its answer is held back until {@link #deliverHeldConfirms}: a slow confirming thread.
+   */
+  void holdConfirms(boolean on) {
+    holdConfirms = on;
+  }
+
+  /** How many confirmation answers are held back. */
+  int heldConfirms() {
+    return heldConfirms.size();
+  }
+
+  /** The held answers reach the controller now, after everything told meanwhile. */
+  void deliverHeldConfirms() {
+    pending.addAll(heldConfirms);
+    heldConfirms.clear();
+    drain();
+  }
+
   ControlResult hold(String reason) {
     ControlResult r = controller.hold(reason, clock.instant());
     pending.add(new Event.Wake());
@@ -152,7 +177,8 @@ final class Driver {
     if (i instanceof Intent.Call c) {
       pending.add(new Event.CallEnded(c.kind(), effects.perform(c.kind(), c.ref())));
     } else if (i instanceof Intent.Confirm) {
-      pending.add(new Event.FilesRead(queues.snapshot(), ++seq, true));
+      Event answer = new Event.FilesRead(queues.snapshot(), ++seq, true);
+      (holdConfirms ? heldConfirms : pending).add(answer);
     } else if (i instanceof Intent.RunCommand r) {
       running.add(
           new Running(r.name(), commands.start(r.name(), r.command(), r.env(), r.timeout())));
