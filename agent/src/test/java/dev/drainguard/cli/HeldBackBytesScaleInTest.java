@@ -8,7 +8,6 @@ import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.queue.ProbeSet;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -91,7 +90,7 @@ class HeldBackBytesScaleInTest {
     Path file = Files.write(dir.resolve("00001.pq"), new byte[START]);
     h = new ScaleInHarness(HT, Duration.ZERO, root);
     h.set(Setting.DEADLINE_POLICY, policy).set(Setting.MAX_HOLD, "2m");
-    Agent agent = h.startAgent();
+    h.startAgent();
     h.scaleInUntilHolding();
     DrainStatus holding = h.awaitStatus(s -> s.queues().totalBytes() == START);
     Instant deadline = holding.deadline().orElseThrow();
@@ -105,7 +104,7 @@ class HeldBackBytesScaleInTest {
       }
     }
     long onDisk = START + 1 + APPENDS * CHUNK;
-    ProbeSet probes = probeSetOf(agent);
+    ProbeSet probes = h.probeSet();
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(1))
@@ -114,12 +113,6 @@ class HeldBackBytesScaleInTest {
     h.advance(Duration.ofSeconds(3));
     DrainStatus s = h.awaitStatus(st -> st.phase() == end);
     assertThat(s.bytesAtEnd()).isEqualTo(onDisk);
-  }
-
-  private static ProbeSet probeSetOf(Agent agent) throws ReflectiveOperationException {
-    Field f = Agent.class.getDeclaredField("watcher");
-    f.setAccessible(true);
-    return (ProbeSet) f.get(agent);
   }
 
   /**

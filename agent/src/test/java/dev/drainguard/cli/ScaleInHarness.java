@@ -8,6 +8,7 @@ import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.net.Sleeper;
+import dev.drainguard.queue.ProbeSet;
 import dev.drainguard.sim.ApiCall;
 import dev.drainguard.sim.Simulator;
 import dev.drainguard.testing.MutableClock;
@@ -131,6 +132,17 @@ final class ScaleInHarness implements AutoCloseable {
 
   DrainStatus status() {
     return agent.status();
+  }
+
+  /** The agent's probes, read as its decision thread is not: the watcher's view now. */
+  ProbeSet probeSet() {
+    try {
+      java.lang.reflect.Field f = Agent.class.getDeclaredField("watcher");
+      f.setAccessible(true);
+      return (ProbeSet) f.get(agent);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("Agent has no ProbeSet field named watcher", e);
+    }
   }
 
   /** Moves the clock by {@code d} in steps, each evaluated by the agent before the next. */

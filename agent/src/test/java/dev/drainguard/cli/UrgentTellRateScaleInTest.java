@@ -7,7 +7,6 @@ import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.queue.ProbeSet;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -57,7 +56,7 @@ class UrgentTellRateScaleInTest {
     h.sim.setRetainOnTerminateHookAbandon(ScaleInHarness.GROUP, true);
     h.set(Setting.DEADLINE_POLICY, "retain");
     List<Long> told = new CopyOnWriteArrayList<>();
-    Agent agent = h.startAgent(s -> told.add(s.queues().totalBytes()));
+    h.startAgent(s -> told.add(s.queues().totalBytes()));
     h.scaleInUntilHolding();
     h.advance(Duration.ofMinutes(96), Duration.ofSeconds(10));
     h.advance(Duration.ofSeconds(10));
@@ -65,7 +64,7 @@ class UrgentTellRateScaleInTest {
     assertThat(retained.deadline()).isPresent(); // the old deadline, passed
     assertThat(retained.deadline().get()).isBefore(h.clock.instant());
 
-    ProbeSet probes = probeSetOf(agent);
+    ProbeSet probes = h.probeSet();
     told.clear();
     long began = System.nanoTime();
     long onDisk = START;
@@ -91,11 +90,5 @@ class UrgentTellRateScaleInTest {
             seconds, APPENDS)
         .isLessThanOrEqualTo(seconds + 2);
     assertThat(h.status().phase()).isEqualTo(Phase.RETAINED);
-  }
-
-  private static ProbeSet probeSetOf(Agent agent) throws ReflectiveOperationException {
-    Field f = Agent.class.getDeclaredField("watcher");
-    f.setAccessible(true);
-    return (ProbeSet) f.get(agent);
   }
 }
