@@ -52,19 +52,9 @@ class HeldBackBytesScaleInTest {
   @CsvSource({"complete, COMPLETED", "expire, EXPIRED"})
   void aChangeOfBytesAloneBeforeTheDeadline_isWhatTheDeadlineGives(String policy, Phase end)
       throws IOException {
-    Path dir = Files.createDirectories(root.resolve("0/out-s3"));
-    Path file = Files.write(dir.resolve("00001.pq"), new byte[START]);
-    h = new ScaleInHarness(HT, Duration.ZERO, root);
-    h.set(Setting.DEADLINE_POLICY, policy).set(Setting.MAX_HOLD, "2m");
-    h.startAgent();
-    h.scaleInUntilHolding();
-    h.awaitStatus(s -> s.queues().totalBytes() == START);
+    Path file = holdingUntilTwoMinutes(policy);
 
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND)) {
-      for (int i = 0; i < APPENDS; i++) {
-        ch.write(ByteBuffer.allocate(CHUNK));
-      }
-    }
+    appendChunks(file);
     long onDisk = START + APPENDS * CHUNK;
     // no further event: the watcher's refresh alone tells the decision thread
     h.awaitStatus(s -> s.queues().totalBytes() == onDisk);
@@ -86,23 +76,14 @@ class HeldBackBytesScaleInTest {
   @CsvSource({"complete, COMPLETED", "expire, EXPIRED"})
   void aChangeOfBytesAloneJustBeforeTheDeadline_isWhatTheDeadlineGives(String policy, Phase end)
       throws Exception {
-    Path dir = Files.createDirectories(root.resolve("0/out-s3"));
-    Path file = Files.write(dir.resolve("00001.pq"), new byte[START]);
-    h = new ScaleInHarness(HT, Duration.ZERO, root);
-    h.set(Setting.DEADLINE_POLICY, policy).set(Setting.MAX_HOLD, "2m");
-    h.startAgent();
-    h.scaleInUntilHolding();
-    DrainStatus holding = h.awaitStatus(s -> s.queues().totalBytes() == START);
-    Instant deadline = holding.deadline().orElseThrow();
+    Path file = holdingUntilTwoMinutes(policy);
+    Path dir = file.getParent();
+    Instant deadline = h.status().deadline().orElseThrow();
     h.advance(Duration.between(h.clock.instant(), deadline.minusMillis(1500)));
 
     Files.write(dir.resolve("00002.pq"), new byte[1]); // a new file: told at once
     h.awaitStatus(s -> s.queues().totalFiles() == 2);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND)) {
-      for (int i = 0; i < APPENDS; i++) {
-        ch.write(ByteBuffer.allocate(CHUNK));
-      }
-    }
+    appendChunks(file);
     long onDisk = START + 1 + APPENDS * CHUNK;
     ProbeSet probes = h.probeSet();
     await()
@@ -145,5 +126,29 @@ class HeldBackBytesScaleInTest {
     DrainStatus s = h.status();
     assertThat(s.phase()).isEqualTo(Phase.HOLDING);
     assertThat(s.forecast().stalled()).as("not shrinking for 70 s").isTrue();
+  }
+
+  /**
+   * One queue file of {@link #START} bytes, the agent started with {@code policy} and a two-minute
+   * max-hold, the scale-in held, and {@link #START} bytes in status: the queue file.
+   */
+  private Path holdingUntilTwoMinutes(String policy) throws IOException {
+    Path dir = Files.createDirectories(root.resolve("0/out-s3"));
+    Path file = Files.write(dir.resolve("00001.pq"), new byte[START]);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.set(Setting.DEADLINE_POLICY, policy).set(Setting.MAX_HOLD, "2m");
+    h.startAgent();
+    h.scaleInUntilHolding();
+    h.awaitStatus(s -> s.queues().totalBytes() == START);
+    return file;
+  }
+
+  /** {@link #APPENDS} appends of {@link #CHUNK} bytes: changes of bytes alone. */
+  private static void appendChunks(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND)) {
+      for (int i = 0; i < APPENDS; i++) {
+        ch.write(ByteBuffer.allocate(CHUNK));
+      }
+    }
   }
 }
