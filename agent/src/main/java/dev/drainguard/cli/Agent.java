@@ -13,8 +13,8 @@ import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
 import dev.drainguard.drain.ShellCommandRunner;
+import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.imds.InstanceMetadata;
-import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
@@ -53,7 +53,7 @@ final class Agent implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
-  private final SdkInstanceMetadata imds;
+  private final HttpInstanceMetadata imds;
   private final SdkLifecycleActions api;
   private final ProbeSet watcher;
   private final ImdsPoller poller;
@@ -87,7 +87,7 @@ final class Agent implements AutoCloseable {
   static final int DIED = 70;
 
   private Agent(
-      SdkInstanceMetadata imds,
+      HttpInstanceMetadata imds,
       SdkLifecycleActions api,
       ProbeSet watcher,
       ImdsPoller poller,
@@ -161,8 +161,8 @@ final class Agent implements AutoCloseable {
       Runnable onDeath,
       Optional<Duration> criblEvery) {
     LoopbackGuard guard = LoopbackGuard.of(cfg.loopbackOnly());
-    SdkInstanceMetadata imds =
-        new SdkInstanceMetadata(cfg.endpoints().imds(), guard, RetryPolicy.DEFAULT, sleeper);
+    HttpInstanceMetadata imds =
+        new HttpInstanceMetadata(cfg.endpoints().imds(), guard, RetryPolicy.DEFAULT, sleeper);
     Optional<AgentMetrics> metrics = AgentParts.metrics(cfg, clock);
     InstanceMetadata meteredImds = metrics.isPresent() ? metrics.get().instrument(imds) : imds;
     MetricsServer metricsServer = null;

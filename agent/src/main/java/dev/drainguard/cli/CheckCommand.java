@@ -7,7 +7,7 @@ import dev.drainguard.check.Report;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.config.ConfigLoader;
-import dev.drainguard.imds.SdkInstanceMetadata;
+import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
@@ -117,7 +117,7 @@ final class CheckCommand implements Callable<Integer> {
               () ->
                   opened(
                       opened,
-                      new SdkInstanceMetadata(
+                      new HttpInstanceMetadata(
                           settings.imdsEndpoint(), guard, RETRY, ThreadSleeper.INSTANCE)),
               region ->
                   opened(

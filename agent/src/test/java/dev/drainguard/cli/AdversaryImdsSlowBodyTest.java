@@ -56,13 +56,13 @@ class AdversaryImdsSlowBodyTest {
    * Attack: the metadata service sends the headers of target-lifecycle-state and then its body one
    * byte every 500 ms, without end (a wedged IMDS proxy, a container metadata shim).
    *
-   * <p>What goes wrong: SdkInstanceMetadata bounds only the connection (1 s) and each socket read
-   * (2 s, {@code socketTimeout}, SdkInstanceMetadata.java:90-92); nothing bounds the exchange as a
-   * whole, against DESIGN.md ("Every read is bounded as a whole (connect, headers and body)"). The
-   * single ImdsPoller thread blocks in that read for as long as the bytes keep coming
-   * (ImdsPoller.run, ImdsPoller.java:81), so no later poll happens: the termination that starts
-   * meanwhile is never noticed, no heartbeat is sent, and the hook times out with the data. (It
-   * also blocks {@code Agent.close()}: SdkInstanceMetadata.close and read are both synchronized.)
+   * <p>What went wrong (found by an adversarial review): the IMDS adapter bounded only the
+   * connection (1 s) and each socket read (2 s); nothing bounded the exchange as a whole, against
+   * DESIGN.md ("Every read is bounded as a whole (connect, headers and body)"). The single
+   * ImdsPoller thread blocked in that read for as long as the bytes kept coming, so no later poll
+   * happened: the termination that started meanwhile was never noticed, no heartbeat was sent, and
+   * the hook timed out with the data. Each exchange now ends by {@code
+   * HttpInstanceMetadata.EXCHANGE_LIMIT} ({@code net.BoundedHttp}).
    */
   @Test
   void targetStateBodyTricklesForever_aTerminationStartedMeanwhileIsStillNoticed()

@@ -13,8 +13,8 @@ import dev.drainguard.drain.Effects;
 import dev.drainguard.drain.Event;
 import dev.drainguard.drain.ImdsPoller;
 import dev.drainguard.drain.Phase;
+import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.imds.InstanceMetadata;
-import dev.drainguard.imds.SdkInstanceMetadata;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.LifecycleHookRef;
 import dev.drainguard.lifecycle.SdkLifecycleActions;
@@ -76,7 +76,7 @@ class MetricsScaleInTest {
   final MutableClock clock = MutableClock.atNewYear();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
   Simulator sim;
-  SdkInstanceMetadata imdsAdapter;
+  HttpInstanceMetadata imdsAdapter;
   SdkLifecycleActions apiAdapter;
   QueueWatcher watcher;
   DrainLoop loop;
@@ -101,7 +101,7 @@ class MetricsScaleInTest {
     metrics = new AgentMetrics(clock, "test");
     LoopbackGuard guard = LoopbackGuard.of(true);
     imdsAdapter =
-        new SdkInstanceMetadata(sim.imdsEndpoint(), guard, RetryPolicy.DEFAULT, Sleeper.NONE);
+        new HttpInstanceMetadata(sim.imdsEndpoint(), guard, RetryPolicy.DEFAULT, Sleeper.NONE);
     apiAdapter =
         new SdkLifecycleActions(
             "eu-west-1",

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The IMDS adapter against the simulator's IMDSv2 over loopback HTTP. */
-class SdkInstanceMetadataTest {
+class HttpInstanceMetadataTest {
 
   private static final String GROUP = "workers";
   private static final String ID = "i-0123456789abcdef0";
@@ -26,14 +26,14 @@ class SdkInstanceMetadataTest {
   private final MutableClock clock = MutableClock.atNewYear();
   private final RecordingSleeper sleeper = new RecordingSleeper();
   private Simulator sim;
-  private SdkInstanceMetadata imds;
+  private HttpInstanceMetadata imds;
 
   @BeforeEach
   void start() {
     sim = Simulator.start(clock);
     sim.addGroup(GROUP);
     sim.addInstance(GROUP, ID, REGION, true);
-    imds = new SdkInstanceMetadata(sim.imdsEndpoint(), LoopbackGuard.of(true), POLICY, sleeper);
+    imds = new HttpInstanceMetadata(sim.imdsEndpoint(), LoopbackGuard.of(true), POLICY, sleeper);
   }
 
   @AfterEach
@@ -102,7 +102,7 @@ class SdkInstanceMetadataTest {
 
     assertThatThrownBy(() -> imds.instanceId())
         .isInstanceOf(ImdsException.class)
-        .hasMessageContaining(SdkInstanceMetadata.PATH_INSTANCE_ID)
+        .hasMessageContaining(HttpInstanceMetadata.PATH_INSTANCE_ID)
         .hasMessageContaining(sim.imdsEndpoint().toString())
         .hasMessageContaining("after " + POLICY.attempts() + " attempts");
   }
@@ -121,7 +121,7 @@ class SdkInstanceMetadataTest {
 
     assertThatThrownBy(() -> imds.targetLifecycleState())
         .isInstanceOf(ImdsException.class)
-        .hasMessageContaining("IMDS GET " + SdkInstanceMetadata.PATH_TARGET_STATE)
+        .hasMessageContaining("IMDS GET " + HttpInstanceMetadata.PATH_TARGET_STATE)
         .hasMessageContaining("at " + sim.imdsEndpoint())
         .hasMessageContaining("after 3 attempts");
     assertThat(sleeper.pauses()).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
@@ -135,7 +135,7 @@ class SdkInstanceMetadataTest {
 
     assertThatThrownBy(() -> imds.instanceId())
         .isInstanceOf(ImdsException.class)
-        .hasMessageContaining(SdkInstanceMetadata.PATH_INSTANCE_ID)
+        .hasMessageContaining(HttpInstanceMetadata.PATH_INSTANCE_ID)
         .hasMessageContaining(sim.imdsEndpoint().toString())
         .hasMessageContaining("after 3 attempts");
     assertThat(sleeper.pauses()).hasSize(POLICY.attempts() - 1);
@@ -152,7 +152,7 @@ class SdkInstanceMetadataTest {
 
     assertThatThrownBy(() -> imds.instanceId())
         .isInstanceOf(ImdsException.class)
-        .hasMessageContaining("IMDS GET " + SdkInstanceMetadata.PATH_INSTANCE_ID)
+        .hasMessageContaining("IMDS GET " + HttpInstanceMetadata.PATH_INSTANCE_ID)
         .hasMessageContaining("HTTP 403");
     // One injected failure only: a retry would have succeeded instead of throwing.
     assertThat(sleeper.pauses()).isEmpty();

@@ -3,47 +3,41 @@ package dev.drainguard.imds;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drainguard.net.BoundedHttp;
 import dev.drainguard.net.Endpoint;
-import dev.drainguard.net.EndpointRefusedException;
-import dev.drainguard.net.GuardedHttpClient;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.core.retry.backoff.BackoffStrategy;
-import software.amazon.awssdk.http.HttpExecuteRequest;
-import software.amazon.awssdk.http.HttpExecuteResponse;
-import software.amazon.awssdk.http.SdkHttpClient;
-import software.amazon.awssdk.http.SdkHttpFullRequest;
-import software.amazon.awssdk.http.SdkHttpMethod;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.imds.Ec2MetadataClient;
-import software.amazon.awssdk.imds.Ec2MetadataClientException;
-import software.amazon.awssdk.imds.Ec2MetadataRetryPolicy;
 
 /**
- * {@link InstanceMetadata} over the SDK's {@link Ec2MetadataClient} (IMDSv2 only).
+ * {@link InstanceMetadata} over IMDSv2, spoken directly: one {@link BoundedHttp} exchange per read,
+ * a session token kept for its lifetime and asked for again when IMDS refuses it (401). Failures
+ * that may pass (5xx, no answer, a dropped connection) are retried with {@link RetryPolicy}; any
+ * other status is final at once.
  *
- * <p>The SDK client caches its session token and neither drops it on 401 nor retries any 4xx, so
- * this adapter does both: a 401 rebuilds the client (a new token), and 5xx or I/O failures are
- * retried here with {@link RetryPolicy}, the SDK's own retries being off so one policy governs.
+ * <p>Not the AWS SDK's IMDS client: the agent polls every 5 s for the life of the instance, and
+ * that client brought some thousand classes, their memory and a few milliseconds of CPU per
+ * interpreted poll for three GETs of a few bytes each (issue 15).
  */
-public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseable {
+public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseable {
 
-  private static final Logger log = LoggerFactory.getLogger(SdkInstanceMetadata.class);
+  private static final Logger log = LoggerFactory.getLogger(HttpInstanceMetadata.class);
 
   /** The longest IMDS allows: the fewer token PUTs, the fewer chances to fail. */
   static final Duration TOKEN_TTL = Duration.ofHours(6);
+
+  /** A token is asked for again this long before IMDS would let it expire. */
+  static final Duration TOKEN_RENEW_BEFORE = Duration.ofMinutes(5);
 
   /** IMDS is link-local: a connection that takes longer than this is not coming. */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
@@ -60,6 +54,7 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
 
   static final String PATH_TOKEN = "/latest/api/token";
   static final String TOKEN_TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
+  static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
   static final String PATH_INSTANCE_ID = "/latest/meta-data/instance-id";
   static final String PATH_REGION = "/latest/meta-data/placement/region";
   static final String PATH_TARGET_STATE = "/latest/meta-data/autoscaling/target-lifecycle-state";
@@ -67,15 +62,20 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
   static final String PATH_SPOT_ACTION = "/latest/meta-data/spot/instance-action";
   static final String PATH_REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Built when a notice is first parsed: on-demand instances never have one. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private final URI endpoint;
   private final RetryPolicy retry;
   private final Sleeper sleeper;
-  private final SdkHttpClient http;
-  private Ec2MetadataClient client;
+  private final BoundedHttp http;
+  private final LongSupplier nanoTime;
+  private String token;
+  private long tokenRenewAt;
 
-  public SdkInstanceMetadata(
+  public HttpInstanceMetadata(
       URI endpoint, LoopbackGuard guard, RetryPolicy retry, Sleeper sleeper) {
     this(new Endpoint(endpoint, "the caller"), guard, retry, sleeper);
   }
@@ -84,23 +84,25 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
    * @param endpoint the effective IMDS endpoint and where it came from ({@code
    *     AgentConfig.endpoints().imds()}); the guard judges it before anything is built
    */
-  public SdkInstanceMetadata(
+  public HttpInstanceMetadata(
       Endpoint endpoint, LoopbackGuard guard, RetryPolicy retry, Sleeper sleeper) {
+    this(endpoint, guard, retry, sleeper, System::nanoTime);
+  }
+
+  /** As above, with the monotonic clock that ages the session token ({@code System::nanoTime}). */
+  HttpInstanceMetadata(
+      Endpoint endpoint,
+      LoopbackGuard guard,
+      RetryPolicy retry,
+      Sleeper sleeper,
+      LongSupplier nanoTime) {
     guard.check("IMDS", endpoint);
     log.debug("imds endpoint={} source=\"{}\"", endpoint.uri(), endpoint.source());
     this.endpoint = endpoint.uri();
     this.retry = retry;
     this.sleeper = sleeper;
-    this.http =
-        new GuardedHttpClient(
-            UrlConnectionHttpClient.builder()
-                .connectionTimeout(CONNECT_TIMEOUT)
-                .socketTimeout(READ_TIMEOUT)
-                .build(),
-            guard,
-            "IMDS",
-            Optional.of(EXCHANGE_LIMIT));
-    this.client = newClient();
+    this.http = new BoundedHttp(guard, "IMDS", CONNECT_TIMEOUT, READ_TIMEOUT, EXCHANGE_LIMIT);
+    this.nanoTime = nanoTime;
   }
 
   @Override
@@ -125,38 +127,20 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
     return read(PATH_GROUP_TAG).map(String::strip).filter(s -> !s.isEmpty());
   }
 
-  /**
-   * One token PUT, outside the SDK client so that its failure can be classified: the SDK reports a
-   * token request that timed out like any other I/O failure.
-   */
+  /** One token PUT, without retries, classified for {@code drainguard check}. */
   @Override
   public TokenProbe probeToken() {
     URI uri = endpoint.resolve(PATH_TOKEN);
     String what = "PUT " + uri;
-    SdkHttpFullRequest request =
-        SdkHttpFullRequest.builder()
-            .method(SdkHttpMethod.PUT)
-            .uri(uri)
-            .putHeader(TOKEN_TTL_HEADER, Long.toString(TOKEN_TTL.toSeconds()))
-            .build();
     try {
-      HttpExecuteResponse response =
-          http.prepareRequest(HttpExecuteRequest.builder().request(request).build()).call();
-      if (response.responseBody().isPresent()) {
-        response.responseBody().get().close();
-      }
-      int status = response.httpResponse().statusCode();
+      int status = http.exchange("PUT", uri, Map.of(TOKEN_TTL_HEADER, ttlSeconds())).status();
       return status == 200
           ? new TokenProbe(TokenProbe.Outcome.ISSUED, what + " answered 200")
           : new TokenProbe(TokenProbe.Outcome.REJECTED, what + " answered HTTP " + status);
-    } catch (SocketTimeoutException e) {
-      String message = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-      if (message.contains("read timed out")) {
-        return new TokenProbe(
-            TokenProbe.Outcome.NO_ANSWER,
-            what + " sent, no answer within " + READ_TIMEOUT.toSeconds() + " s");
-      }
-      return new TokenProbe(TokenProbe.Outcome.FAILED, what + " failed: " + e);
+    } catch (BoundedHttp.NoAnswerException e) {
+      return new TokenProbe(
+          TokenProbe.Outcome.NO_ANSWER,
+          what + " sent, no answer within " + READ_TIMEOUT.toSeconds() + " s");
     } catch (IOException e) {
       return new TokenProbe(TokenProbe.Outcome.FAILED, what + " failed: " + e);
     }
@@ -188,7 +172,7 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
 
   private JsonNode parse(String path, String body) {
     try {
-      return JSON.readTree(body);
+      return Json.MAPPER.readTree(body);
     } catch (JsonProcessingException e) {
       throw new ImdsException(
           "IMDS GET " + path + " at " + endpoint + " answered malformed JSON: " + body, e);
@@ -214,11 +198,9 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
     }
   }
 
+  /** Nothing to release: every exchange has its own connection, closed when it ends. */
   @Override
-  public synchronized void close() {
-    client.close();
-    http.close();
-  }
+  public void close() {}
 
   private String require(String path) {
     return read(path)
@@ -230,33 +212,37 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
 
   /** The value at {@code path}, empty on 404; retries per policy, then throws ImdsException. */
   synchronized Optional<String> read(String path) {
-    RuntimeException last = null;
+    URI uri = endpoint.resolve(path);
+    Exception last = null;
     for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
       try {
-        return Optional.of(client.get(path).asString());
-      } catch (EndpointRefusedException e) {
-        throw e;
-      } catch (Ec2MetadataClientException e) {
-        int status = e.statusCode();
+        BoundedHttp.Answer answer = http.exchange("GET", uri, Map.of(TOKEN_HEADER, token()));
+        int status = answer.status();
+        if (status == 200) {
+          return Optional.of(answer.body());
+        }
         if (status == 404) {
           return Optional.empty();
         }
-        if (status != 401) {
+        if (status == 401) {
+          // The token was refused (expired early, or IMDS restarted): start a new session, at
+          // once the first time.
+          log.info("imds token refused, requesting a new one path={} status=401", path);
+          token = null;
+          last = new ImdsException("IMDS GET " + path + " at " + endpoint + " answered 401", null);
+          if (attempt == 1) {
+            continue;
+          }
+        } else if (status >= 500) {
+          last = new ImdsException("answered HTTP " + status, null);
+        } else {
           throw new ImdsException(
-              String.format("IMDS GET %s at %s answered HTTP %d", path, endpoint, status), e);
+              String.format("IMDS GET %s at %s answered HTTP %d", path, endpoint, status), null);
         }
-        // The cached token was refused (expired early, or IMDS restarted): start a new session.
-        log.info("imds token refused, requesting a new one path={} status=401", path);
-        client.close();
-        client = newClient();
-        last = e;
-        if (attempt == 1) {
-          continue;
-        }
-      } catch (SdkClientException e) {
-        if (causedByRefusal(e)) {
-          throw (EndpointRefusedException) rootCause(e);
-        }
+      } catch (TokenRefused e) {
+        throw new ImdsException(
+            String.format("IMDS GET %s at %s: %s", path, endpoint, e.getMessage()), null);
+      } catch (IOException e) {
         last = e;
         log.debug("imds read failed path={} attempt={} error={}", path, attempt, e.getMessage());
       }
@@ -267,43 +253,48 @@ public final class SdkInstanceMetadata implements InstanceMetadata, AutoCloseabl
     throw new ImdsException(
         String.format(
             "IMDS GET %s at %s failed after %d attempts: %s",
-            path, endpoint, retry.attempts(), describe(last)),
+            path, endpoint, retry.attempts(), last == null ? "no answer" : last.getMessage()),
         last);
   }
 
-  private Ec2MetadataClient newClient() {
-    return Ec2MetadataClient.builder()
-        .endpoint(endpoint)
-        .tokenTtl(TOKEN_TTL)
-        // none() keeps the default backoff, which the SDK sleeps (tens of ms, not injectable)
-        // before giving up on every failed attempt: no retries and no backoff, so that only
-        // this adapter's RetryPolicy and Sleeper pace the attempts.
-        .retryPolicy(
-            Ec2MetadataRetryPolicy.builder()
-                .numRetries(0)
-                .backoffStrategy(BackoffStrategy.none())
-                .build())
-        .httpClient(http)
-        .build();
-  }
-
-  private static boolean causedByRefusal(Throwable t) {
-    return rootCause(t) instanceof EndpointRefusedException;
-  }
-
-  private static Throwable rootCause(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
+  /**
+   * The session token, asked for when there is none or it is near its end. A PUT answered 5xx or
+   * not at all throws IOException (retried like the GET it is for); any other refusal is final.
+   */
+  private String token() throws IOException {
+    if (token != null && nanoTime.getAsLong() - tokenRenewAt < 0) {
+      return token;
     }
-    return c;
+    long asked = nanoTime.getAsLong();
+    URI uri = endpoint.resolve(PATH_TOKEN);
+    BoundedHttp.Answer answer = http.exchange("PUT", uri, Map.of(TOKEN_TTL_HEADER, ttlSeconds()));
+    if (answer.status() >= 500) {
+      throw new IOException("PUT " + PATH_TOKEN + " answered HTTP " + answer.status());
+    }
+    String issued = answer.body().strip();
+    if (answer.status() != 200 || issued.isEmpty()) {
+      throw new TokenRefused(
+          "PUT "
+              + PATH_TOKEN
+              + (answer.status() != 200
+                  ? " answered HTTP " + answer.status()
+                  : " answered 200 without a token"));
+    }
+    token = issued;
+    tokenRenewAt = asked + TOKEN_TTL.minus(TOKEN_RENEW_BEFORE).toNanos();
+    return token;
   }
 
-  private static String describe(Throwable t) {
-    if (t == null) {
-      return "no answer";
+  private static String ttlSeconds() {
+    return Long.toString(TOKEN_TTL.toSeconds());
+  }
+
+  /** IMDS refused to issue a session token, for a reason a retry cannot mend. */
+  private static final class TokenRefused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TokenRefused(String message) {
+      super(message, null, false, false);
     }
-    Throwable root = rootCause(t);
-    return root == t ? t.getMessage() : t.getMessage() + " (" + root + ")";
   }
 }

@@ -1,0 +1,309 @@
+package dev.drainguard.net;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One plain HTTP/1.1 exchange over a socket of its own, bounded as a whole: connect, request,
+ * headers and body all end by one deadline, with no thread of its own to enforce it (each blocking
+ * step waits at most for what is left). For IMDS, which is plain HTTP on a link-local address and
+ * answers in milliseconds: a whole HTTP client (and the AWS SDK's) costs more classes, memory and
+ * CPU per idle poll than the three small GETs it makes.
+ *
+ * <p>The guard judges the target before the connection is opened; redirects are not followed (a 3xx
+ * is returned as it is). The answer is read to its Content-Length, its last chunk, or the end of
+ * the connection, and refused beyond {@link #MAX_ANSWER} bytes.
+ */
+public final class BoundedHttp {
+
+  /** Headers and body together: IMDS answers are tens of bytes, a spot notice under 100. */
+  public static final int MAX_ANSWER = 64 * 1024;
+
+  /** An answer: its status and its body as UTF-8 text. */
+  public record Answer(int status, String body) {}
+
+  /**
+   * The request was sent and no complete answer came in time: the peer took it and is silent or
+   * slow (for IMDS typically the PUT response hop limit), told apart from one that never connected.
+   */
+  public static final class NoAnswerException extends SocketTimeoutException {
+    private static final long serialVersionUID = 1L;
+
+    NoAnswerException(String message) {
+      super(message);
+    }
+  }
+
+  private final LoopbackGuard guard;
+  private final String what;
+  private final Duration connectTimeout;
+  private final Duration readTimeout;
+  private final Duration exchangeLimit;
+
+  /**
+   * @param what the caller's name for the peer, in the guard's refusal (e.g. "IMDS")
+   * @param connectTimeout the longest a connection may take to open
+   * @param readTimeout the longest silence once the request is sent
+   * @param exchangeLimit the longest the whole exchange may take, however the peer paces it
+   */
+  public BoundedHttp(
+      LoopbackGuard guard,
+      String what,
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration exchangeLimit) {
+    this.guard = guard;
+    this.what = what;
+    this.connectTimeout = connectTimeout;
+    this.readTimeout = readTimeout;
+    this.exchangeLimit = exchangeLimit;
+  }
+
+  /**
+   * Sends {@code method uri} with {@code headers} and no body, and reads the whole answer.
+   *
+   * @throws EndpointRefusedException when the guard refuses {@code uri}
+   * @throws NoAnswerException when the request was sent and no whole answer came in time
+   * @throws SocketTimeoutException when no connection opened in time
+   * @throws IOException on any other failure, a malformed or an oversized answer
+   */
+  public Answer exchange(String method, URI uri, Map<String, String> headers) throws IOException {
+    guard.check(what, uri);
+    long deadline = System.nanoTime() + exchangeLimit.toNanos();
+    if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+      throw new IOException("only plain http://host[:port] is spoken here, not " + uri);
+    }
+    int port = uri.getPort() < 0 ? 80 : uri.getPort();
+    try (Socket socket = new Socket()) {
+      socket.setTcpNoDelay(true);
+      socket.connect(
+          new InetSocketAddress(uri.getHost(), port),
+          millis(Math.min(connectTimeout.toNanos(), remaining(deadline, uri))));
+      OutputStream out = socket.getOutputStream();
+      out.write(request(method, uri, port, headers));
+      out.flush();
+      return new Reader(socket, deadline, uri).answer(method);
+    }
+  }
+
+  private static byte[] request(String method, URI uri, int port, Map<String, String> headers) {
+    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+    StringBuilder r = new StringBuilder(160);
+    r.append(method).append(' ').append(path).append(query).append(" HTTP/1.1\r\n");
+    r.append("Host: ").append(uri.getHost());
+    if (uri.getPort() >= 0) {
+      r.append(':').append(port);
+    }
+    r.append("\r\nUser-Agent: drainguard\r\nAccept: */*\r\nConnection: close\r\n");
+    if (method.equals("PUT") || method.equals("POST")) {
+      r.append("Content-Length: 0\r\n");
+    }
+    headers.forEach((k, v) -> r.append(k).append(": ").append(v).append("\r\n"));
+    return r.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private long remaining(long deadline, URI uri) throws NoAnswerException {
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      throw new NoAnswerException(
+          "no whole answer from " + uri + " within " + exchangeLimit.toMillis() + " ms");
+    }
+    return left;
+  }
+
+  private static int millis(long nanos) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000));
+  }
+
+  /** Reads one answer from the socket, each read waiting at most for what the deadline leaves. */
+  private final class Reader {
+    private final Socket socket;
+    private final InputStream in;
+    private final long deadline;
+    private final URI uri;
+    private final byte[] buf = new byte[2048];
+    private int pos;
+    private int end;
+    private int total;
+
+    Reader(Socket socket, long deadline, URI uri) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+      this.deadline = deadline;
+      this.uri = uri;
+    }
+
+    Answer answer(String method) throws IOException {
+      int status;
+      Map<String, String> headers;
+      do {
+        status = statusLine(line());
+        headers = headers();
+      } while (status >= 100 && status < 200);
+      if (method.equals("HEAD") || status == 204 || status == 304) {
+        return new Answer(status, "");
+      }
+      byte[] body;
+      if (headers
+          .getOrDefault("transfer-encoding", "")
+          .toLowerCase(Locale.ROOT)
+          .contains("chunked")) {
+        body = chunked();
+      } else if (headers.containsKey("content-length")) {
+        body = exactly(contentLength(headers.get("content-length")));
+      } else {
+        body = toEnd();
+      }
+      return new Answer(status, new String(body, StandardCharsets.UTF_8));
+    }
+
+    private int statusLine(String line) throws IOException {
+      // HTTP/1.1 200 OK
+      if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ') {
+        throw malformed("status line '" + line + "'");
+      }
+      try {
+        return Integer.parseInt(line.substring(9, 12));
+      } catch (NumberFormatException e) {
+        throw malformed("status line '" + line + "'");
+      }
+    }
+
+    private Map<String, String> headers() throws IOException {
+      Map<String, String> h = new java.util.HashMap<>();
+      for (String line = line(); !line.isEmpty(); line = line()) {
+        int colon = line.indexOf(':');
+        if (colon <= 0) {
+          throw malformed("header '" + line + "'");
+        }
+        h.put(
+            line.substring(0, colon).strip().toLowerCase(Locale.ROOT),
+            line.substring(colon + 1).strip());
+      }
+      return h;
+    }
+
+    private int contentLength(String v) throws IOException {
+      try {
+        long n = Long.parseLong(v);
+        if (n < 0) {
+          throw malformed("Content-Length " + v);
+        }
+        if (n > MAX_ANSWER) {
+          throw tooLarge();
+        }
+        return (int) n;
+      } catch (NumberFormatException e) {
+        throw malformed("Content-Length " + v);
+      }
+    }
+
+    private byte[] chunked() throws IOException {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      while (true) {
+        String size = line();
+        int semi = size.indexOf(';');
+        int n;
+        try {
+          n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).strip(), 16);
+        } catch (NumberFormatException e) {
+          throw malformed("chunk size '" + size + "'");
+        }
+        if (n < 0 || n > MAX_ANSWER) {
+          throw tooLarge();
+        }
+        if (n == 0) {
+          while (!line().isEmpty()) {
+            // trailers, read and ignored
+          }
+          return body.toByteArray();
+        }
+        body.writeBytes(exactly(n));
+        if (!line().isEmpty()) {
+          throw malformed("chunk without its line end");
+        }
+      }
+    }
+
+    private byte[] exactly(int n) throws IOException {
+      byte[] b = new byte[n];
+      for (int i = 0; i < n; i++) {
+        int c = next();
+        if (c < 0) {
+          throw malformed("answer cut short: " + i + " of " + n + " bytes");
+        }
+        b[i] = (byte) c;
+      }
+      return b;
+    }
+
+    private byte[] toEnd() throws IOException {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      for (int c = next(); c >= 0; c = next()) {
+        body.write(c);
+      }
+      return body.toByteArray();
+    }
+
+    /** One header line without its CRLF (a bare LF is taken too). */
+    private String line() throws IOException {
+      StringBuilder s = new StringBuilder(64);
+      for (int c = next(); c != '\n'; c = next()) {
+        if (c < 0) {
+          throw malformed("answer cut short in its headers");
+        }
+        if (c != '\r') {
+          s.append((char) c);
+        }
+      }
+      return s.toString();
+    }
+
+    private int next() throws IOException {
+      if (pos == end) {
+        long left = remaining(deadline, uri);
+        socket.setSoTimeout(millis(Math.min(readTimeout.toNanos(), left)));
+        try {
+          end = in.read(buf);
+        } catch (SocketTimeoutException e) {
+          throw new NoAnswerException(
+              "sent to "
+                  + uri
+                  + ", no answer within "
+                  + (left < readTimeout.toNanos()
+                      ? exchangeLimit.toMillis() + " ms for the whole exchange"
+                      : readTimeout.toMillis() + " ms"));
+        }
+        pos = 0;
+        if (end < 0) {
+          end = 0;
+          return -1;
+        }
+        total += end;
+        if (total > MAX_ANSWER) {
+          throw tooLarge();
+        }
+      }
+      return buf[pos++] & 0xff;
+    }
+
+    private IOException malformed(String what) {
+      return new IOException("malformed HTTP answer from " + uri + ": " + what);
+    }
+
+    private IOException tooLarge() {
+      return new IOException("answer from " + uri + " is larger than " + MAX_ANSWER + " bytes");
+    }
+  }
+}
