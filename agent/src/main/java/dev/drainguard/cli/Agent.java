@@ -1,5 +1,6 @@
 package dev.drainguard.cli;
 
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.CommandRunner;
@@ -17,7 +18,7 @@ import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.lifecycle.GroupMembership;
 import dev.drainguard.lifecycle.LifecycleActions;
-import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.lifecycle.QueryLifecycleActions;
 import dev.drainguard.metrics.AgentMetrics;
 import dev.drainguard.metrics.FleetTags;
 import dev.drainguard.metrics.MetricsServer;
@@ -42,7 +43,6 @@ import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /**
  * One running agent, assembled from its configuration with plain constructors: the IMDS and Auto
@@ -54,7 +54,7 @@ final class Agent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
   private final HttpInstanceMetadata imds;
-  private final SdkLifecycleActions api;
+  private final QueryLifecycleActions api;
   private final ProbeSet watcher;
   private final ImdsPoller poller;
   private final DrainLoop loop;
@@ -88,7 +88,7 @@ final class Agent implements AutoCloseable {
 
   private Agent(
       HttpInstanceMetadata imds,
-      SdkLifecycleActions api,
+      QueryLifecycleActions api,
       ProbeSet watcher,
       ImdsPoller poller,
       DrainLoop loop,
@@ -125,7 +125,7 @@ final class Agent implements AutoCloseable {
    */
   static Agent start(
       AgentConfig cfg,
-      AwsCredentialsProvider credentials,
+      CredentialsProvider credentials,
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener) {
@@ -140,7 +140,7 @@ final class Agent implements AutoCloseable {
    */
   static Agent start(
       AgentConfig cfg,
-      AwsCredentialsProvider credentials,
+      CredentialsProvider credentials,
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener,
@@ -153,7 +153,7 @@ final class Agent implements AutoCloseable {
   /** As above, checking Cribl's configuration every {@code criblEvery} (else its default). */
   static Agent start(
       AgentConfig cfg,
-      AwsCredentialsProvider credentials,
+      CredentialsProvider credentials,
       Clock clock,
       Sleeper sleeper,
       Consumer<DrainStatus> listener,
@@ -167,7 +167,7 @@ final class Agent implements AutoCloseable {
     InstanceMetadata meteredImds = metrics.isPresent() ? metrics.get().instrument(imds) : imds;
     MetricsServer metricsServer = null;
     StatsdMetrics fleet = null;
-    SdkLifecycleActions api = null;
+    QueryLifecycleActions api = null;
     ProbeSet watcher = null;
     ImdsPoller poller = null;
     DrainLoop startedLoop = null;
@@ -181,7 +181,7 @@ final class Agent implements AutoCloseable {
           cfg.region()
               .orElseGet(() -> startup.retry("read the region from IMDS", meteredImds::region));
       api =
-          new SdkLifecycleActions(
+          new QueryLifecycleActions(
               region,
               cfg.endpoints().autoScaling(region),
               credentials,

@@ -1,5 +1,7 @@
 package dev.drainguard.cli;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
@@ -15,8 +17,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The second part of the archive training (Java 17–24, where a class in the archive is only loaded
@@ -53,7 +53,8 @@ final class AgentTraining {
       try (Agent agent =
           Agent.start(
               cfg,
-              StaticCredentialsProvider.create(AwsBasicCredentials.create("training", "training")),
+              CredentialsProvider.fixed(
+                  AwsCredentials.of("training", "training", "fixed training keys")),
               clock,
               ThreadSleeper.INSTANCE,
               s -> {})) {

@@ -8,7 +8,7 @@ import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.imds.HttpInstanceMetadata;
-import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.lifecycle.QueryLifecycleActions;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import java.nio.file.Path;
@@ -122,7 +122,7 @@ final class CheckCommand implements Callable<Integer> {
               region ->
                   opened(
                       opened,
-                      new SdkLifecycleActions(
+                      new QueryLifecycleActions(
                           region,
                           settings.autoScalingEndpoint().apply(region),
                           Credentials.chain(cfg.imdsEndpoint()),

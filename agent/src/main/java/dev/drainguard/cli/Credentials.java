@@ -1,30 +1,23 @@
 package dev.drainguard.cli;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsException;
+import dev.drainguard.aws.CredentialsProvider;
 import java.net.URI;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
-import software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.SystemPropertyCredentialsProvider;
 
-/**
- * The SDK's default chain, in its order, except that instance-profile credentials come from the
- * same IMDS endpoint the agent is configured with: an overridden endpoint (simulator, tests) must
- * never let a credentials lookup reach the real 169.254.169.254.
- */
+/** TEMPORARY until the credentials chain lands: environment keys only. */
 final class Credentials {
 
   private Credentials() {}
 
-  static AwsCredentialsProvider chain(URI imdsEndpoint) {
-    return AwsCredentialsProviderChain.builder()
-        .reuseLastProviderEnabled(true)
-        .credentialsProviders(
-            SystemPropertyCredentialsProvider.create(),
-            EnvironmentVariableCredentialsProvider.create(),
-            ProfileCredentialsProvider.create(),
-            InstanceProfileCredentialsProvider.builder().endpoint(imdsEndpoint.toString()).build())
-        .build();
+  static CredentialsProvider chain(URI imdsEndpoint) {
+    return () -> {
+      String id = System.getenv("AWS_ACCESS_KEY_ID");
+      String secret = System.getenv("AWS_SECRET_ACCESS_KEY");
+      if (id == null || secret == null) {
+        throw new CredentialsException("no AWS_ACCESS_KEY_ID", null);
+      }
+      return AwsCredentials.of(id, secret, "env");
+    };
   }
 }

@@ -2,6 +2,8 @@ package dev.drainguard.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
@@ -30,8 +32,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * {@code drainguard demo}: a termination path rehearsed on this machine. The real agent runs
@@ -149,7 +149,7 @@ final class DemoCommand implements Callable<Integer> {
       try (Agent agent =
           Agent.start(
               cfg,
-              StaticCredentialsProvider.create(AwsBasicCredentials.create("demo", "demo")),
+              CredentialsProvider.fixed(AwsCredentials.of("demo", "demo", "fixed demo keys")),
               clock,
               ThreadSleeper.INSTANCE,
               this::show)) {

@@ -1,17 +1,67 @@
 package dev.drainguard.lifecycle;
 
+import dev.drainguard.aws.QueryXml;
+import dev.drainguard.aws.QueryXml.Element;
 import java.util.Objects;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The one classification of Auto Scaling service errors: what is retried, what is the "No active
- * Lifecycle Action" state, what is final. Used only by {@link SdkLifecycleActions}.
+ * Lifecycle Action" state, what is final. Used only by {@link QueryLifecycleActions}.
  */
 final class ApiFailures {
 
   static final String NO_ACTIVE_ACTION_MESSAGE = "No active Lifecycle Action found";
 
+  /**
+   * Codes with which AWS refuses a signature by its time. They are a clock fault only when the
+   * answer's Date header is minutes away from the agent's clock; otherwise they are final.
+   */
+  static final Set<String> SKEW_CODES =
+      Set.of(
+          "RequestTimeTooSkewed",
+          "RequestExpired",
+          "RequestInTheFuture",
+          "InvalidSignatureException",
+          "SignatureDoesNotMatch",
+          "AuthFailure");
+
   private ApiFailures() {}
+
+  /**
+   * An error answer: its HTTP status and, when the body is a Query-API {@code ErrorResponse}, its
+   * code and message ({@code null} when the body is not one, e.g. a load balancer's HTML 503).
+   */
+  record ServiceError(int status, String code, String message, String body) {
+
+    static ServiceError of(int status, String body) {
+      try {
+        Optional<Element> error = QueryXml.parse(body).find("Error");
+        if (error.isPresent()) {
+          return new ServiceError(
+              status,
+              error.get().text("Code").orElse(null),
+              error.get().text("Message").orElse(null),
+              body);
+        }
+      } catch (QueryXml.MalformedException e) {
+        // not XML: the status alone tells
+      }
+      return new ServiceError(status, null, null, body);
+    }
+
+    /** One line: status, code and message, or the start of the body when it had no message. */
+    String describe() {
+      String text = message != null ? message : body.strip();
+      if (message == null && text.length() > 200) {
+        text = text.substring(0, 200) + "…";
+      }
+      return String.format(
+          "HTTP %d %s: %s",
+          status, Objects.requireNonNullElse(code, "(no error code)"), text.replace('\n', ' '));
+    }
+  }
 
   /** How one AWS service error is handled. */
   enum Failure {
@@ -21,6 +71,8 @@ final class ApiFailures {
     SERVER,
     /** ValidationError "No active Lifecycle Action found …": a state, not an error. */
     NO_ACTIVE_ACTION,
+    /** The signature's time was refused ({@link #SKEW_CODES}): maybe the agent's clock. */
+    SKEWED,
     /** Anything else: retrying cannot help. */
     FINAL;
 
@@ -28,21 +80,20 @@ final class ApiFailures {
       return this == THROTTLED || this == SERVER;
     }
 
-    static Failure of(AwsServiceException e) {
-      String code = code(e);
-      String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-      if ("ValidationError".equals(code)
-          && message != null
-          && message.contains(NO_ACTIVE_ACTION_MESSAGE)) {
+    static Failure of(ServiceError e) {
+      if ("ValidationError".equals(e.code())
+          && e.message() != null
+          && e.message().contains(NO_ACTIVE_ACTION_MESSAGE)) {
         return NO_ACTIVE_ACTION;
       }
-      if (LifecycleApiException.isThrottlingCode(code)
-          || e.statusCode() == 429
-          || e.isThrottlingException()) {
+      if (LifecycleApiException.isThrottlingCode(e.code()) || e.status() == 429) {
         return THROTTLED;
       }
-      if (e.statusCode() >= 500) {
+      if (e.status() >= 500) {
         return SERVER;
+      }
+      if (e.code() != null && SKEW_CODES.contains(e.code())) {
+        return SKEWED;
       }
       return FINAL;
     }
@@ -53,29 +104,7 @@ final class ApiFailures {
     return switch (f) {
       case THROTTLED -> LifecycleApiException.Kind.THROTTLED;
       case SERVER -> LifecycleApiException.Kind.UNAVAILABLE;
-      case NO_ACTIVE_ACTION, FINAL -> LifecycleApiException.Kind.REJECTED;
+      case NO_ACTIVE_ACTION, SKEWED, FINAL -> LifecycleApiException.Kind.REJECTED;
     };
-  }
-
-  static String code(AwsServiceException e) {
-    return e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-  }
-
-  /** Falls back to the SDK's own message when the body was not an ErrorResponse (an HTML 500). */
-  static String describe(AwsServiceException e) {
-    String message = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorMessage();
-    return String.format(
-        "HTTP %d %s: %s",
-        e.statusCode(),
-        Objects.requireNonNullElse(code(e), "(no error code)"),
-        message == null ? e.getMessage() : message);
-  }
-
-  static Throwable rootCause(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c;
   }
 }

@@ -26,18 +26,24 @@ public final class LifecycleApiException extends RuntimeException {
 
   /**
    * The error codes of a throttled request: the Query API's {@code Throttling} and EC2-style {@code
-   * RequestLimitExceeded} come with HTTP 400, the others are the SDK's list of throttling codes.
+   * RequestLimitExceeded} come with HTTP 400, the others are the AWS SDK for Java's list of
+   * throttling codes (2.41, {@code AwsErrorCode}), which it treated so before the agent spoke the
+   * API itself.
    */
   static final Set<String> THROTTLING_CODES =
       Set.of(
           "Throttling",
           "ThrottlingException",
           "ThrottledException",
+          "ProvisionedThroughputExceededException",
+          "SlowDown",
+          "TooManyRequestsException",
           "RequestLimitExceeded",
+          "BandwidthLimitExceeded",
           "RequestThrottled",
           "RequestThrottledException",
-          "TooManyRequestsException",
-          "SlowDown");
+          "EC2ThrottledException",
+          "TransactionInProgressException");
 
   private final String errorCode;
   private final Kind kind;

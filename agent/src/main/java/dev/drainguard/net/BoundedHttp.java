@@ -10,27 +10,56 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * One plain HTTP/1.1 exchange over a socket of its own, bounded as a whole: connect, request,
- * headers and body all end by one deadline, with no thread of its own to enforce it (each blocking
- * step waits at most for what is left). For IMDS, which is plain HTTP on a link-local address and
- * answers in milliseconds: a whole HTTP client (and the AWS SDK's) costs more classes, memory and
- * CPU per idle poll than the three small GETs it makes.
+ * One HTTP/1.1 exchange over a socket of its own, plain or TLS, bounded as a whole: connect, TLS
+ * handshake, request, headers and body all end by one deadline, with no thread of its own to
+ * enforce it (each blocking step waits at most for what is left). For IMDS, which is plain HTTP on
+ * a link-local address and answers in milliseconds, and for the handful of Auto Scaling calls: a
+ * whole HTTP client (and the AWS SDK's) costs more classes, memory and CPU than they need.
  *
  * <p>The guard judges the target before the connection is opened; redirects are not followed (a 3xx
- * is returned as it is). The answer is read to its Content-Length, its last chunk, or the end of
- * the connection, and refused beyond {@link #MAX_ANSWER} bytes.
+ * is returned as it is). TLS checks the server's certificate against the JVM's trust store and its
+ * name against the host (SNI and HTTPS endpoint identification). The answer is read to its
+ * Content-Length, its last chunk, or the end of the connection, and refused beyond its bound.
+ * Proxies are not used: the agent talks to IMDS and the regional Auto Scaling endpoint directly.
  */
 public final class BoundedHttp {
 
-  /** Headers and body together: IMDS answers are tens of bytes, a spot notice under 100. */
+  /**
+   * Headers and body together, unless told otherwise: IMDS answers are tens of bytes, a spot notice
+   * under 100.
+   */
   public static final int MAX_ANSWER = 64 * 1024;
 
-  /** An answer: its status and its body as UTF-8 text. */
-  public record Answer(int status, String body) {}
+  /**
+   * An answer: its status, its headers (names in lower case; a repeated header keeps its last
+   * value) and its body as UTF-8 text.
+   */
+  public record Answer(int status, Map<String, String> headers, String body) {
+    public Answer(int status, String body) {
+      this(status, Map.of(), body);
+    }
+
+    /** Equal when status and body are: the headers are what the peer chose to add. */
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Answer a && a.status == status && a.body.equals(body);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * status + body.hashCode();
+    }
+  }
 
   /**
    * The request was sent and no complete answer came in time: the peer took it and is silent or
@@ -49,6 +78,8 @@ public final class BoundedHttp {
   private final Duration connectTimeout;
   private final Duration readTimeout;
   private final Duration exchangeLimit;
+  private final int maxAnswer;
+  private final Supplier<SSLSocketFactory> tls;
 
   /**
    * @param what the caller's name for the peer, in the guard's refusal (e.g. "IMDS")
@@ -62,11 +93,40 @@ public final class BoundedHttp {
       Duration connectTimeout,
       Duration readTimeout,
       Duration exchangeLimit) {
+    this(
+        guard,
+        what,
+        connectTimeout,
+        readTimeout,
+        exchangeLimit,
+        MAX_ANSWER,
+        () -> (SSLSocketFactory) SSLSocketFactory.getDefault());
+  }
+
+  /**
+   * @param maxAnswer the most bytes of headers and body accepted
+   * @param tls the TLS sockets for https targets, asked for at the first https exchange
+   */
+  public BoundedHttp(
+      LoopbackGuard guard,
+      String what,
+      Duration connectTimeout,
+      Duration readTimeout,
+      Duration exchangeLimit,
+      int maxAnswer,
+      Supplier<SSLSocketFactory> tls) {
     this.guard = guard;
     this.what = what;
     this.connectTimeout = connectTimeout;
     this.readTimeout = readTimeout;
     this.exchangeLimit = exchangeLimit;
+    this.maxAnswer = maxAnswer;
+    this.tls = tls;
+  }
+
+  /** The Host header sent for {@code uri}: its host, and its port when the URI names one. */
+  public static String hostHeader(URI uri) {
+    return uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
   }
 
   /**
@@ -78,36 +138,68 @@ public final class BoundedHttp {
    * @throws IOException on any other failure, a malformed or an oversized answer
    */
   public Answer exchange(String method, URI uri, Map<String, String> headers) throws IOException {
+    return exchange(method, uri, headers, null);
+  }
+
+  /** As {@link #exchange(String, URI, Map)}, sending {@code body} (none when null). */
+  public Answer exchange(String method, URI uri, Map<String, String> headers, byte[] body)
+      throws IOException {
     guard.check(what, uri);
     long deadline = System.nanoTime() + exchangeLimit.toNanos();
-    if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-      throw new IOException("only plain http://host[:port] is spoken here, not " + uri);
+    boolean secure = "https".equalsIgnoreCase(uri.getScheme());
+    if (!(secure || "http".equalsIgnoreCase(uri.getScheme())) || uri.getHost() == null) {
+      throw new IOException(
+          "only http:// and https:// URLs with a host are spoken here, not " + uri);
     }
-    int port = uri.getPort() < 0 ? 80 : uri.getPort();
-    try (Socket socket = new Socket()) {
-      socket.setTcpNoDelay(true);
-      socket.connect(
+    int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
+    try (Socket plain = new Socket()) {
+      plain.setTcpNoDelay(true);
+      plain.connect(
           new InetSocketAddress(uri.getHost(), port),
           millis(Math.min(connectTimeout.toNanos(), remaining(deadline, uri))));
-      OutputStream out = socket.getOutputStream();
-      out.write(request(method, uri, port, headers));
-      out.flush();
-      return new Reader(socket, deadline, uri).answer(method);
+      Socket socket = secure ? handshake(plain, uri, port, deadline) : plain;
+      try {
+        OutputStream out = socket.getOutputStream();
+        out.write(request(method, uri, headers, body));
+        if (body != null) {
+          out.write(body);
+        }
+        out.flush();
+        return new Reader(socket, deadline, uri).answer(method);
+      } finally {
+        if (socket != plain) {
+          socket.close();
+        }
+      }
     }
   }
 
-  private static byte[] request(String method, URI uri, int port, Map<String, String> headers) {
+  private Socket handshake(Socket plain, URI uri, int port, long deadline) throws IOException {
+    SSLSocket ssl = (SSLSocket) tls.get().createSocket(plain, uri.getHost(), port, true);
+    SSLParameters p = ssl.getSSLParameters();
+    p.setEndpointIdentificationAlgorithm("HTTPS");
+    if (!uri.getHost().contains(":") && !Character.isDigit(uri.getHost().charAt(0))) {
+      p.setServerNames(List.of(new SNIHostName(uri.getHost())));
+    }
+    ssl.setSSLParameters(p);
+    ssl.setSoTimeout(millis(Math.min(readTimeout.toNanos(), remaining(deadline, uri))));
+    try {
+      ssl.startHandshake();
+    } catch (SocketTimeoutException e) {
+      throw new SocketTimeoutException("TLS handshake with " + uri + " timed out");
+    }
+    return ssl;
+  }
+
+  private static byte[] request(String method, URI uri, Map<String, String> headers, byte[] body) {
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
     String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
-    StringBuilder r = new StringBuilder(160);
+    StringBuilder r = new StringBuilder(256);
     r.append(method).append(' ').append(path).append(query).append(" HTTP/1.1\r\n");
-    r.append("Host: ").append(uri.getHost());
-    if (uri.getPort() >= 0) {
-      r.append(':').append(port);
-    }
+    r.append("Host: ").append(hostHeader(uri));
     r.append("\r\nUser-Agent: drainguard\r\nAccept: */*\r\nConnection: close\r\n");
-    if (method.equals("PUT") || method.equals("POST")) {
-      r.append("Content-Length: 0\r\n");
+    if (body != null || method.equals("PUT") || method.equals("POST")) {
+      r.append("Content-Length: ").append(body == null ? 0 : body.length).append("\r\n");
     }
     headers.forEach((k, v) -> r.append(k).append(": ").append(v).append("\r\n"));
     return r.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
@@ -117,7 +209,11 @@ public final class BoundedHttp {
     long left = deadline - System.nanoTime();
     if (left <= 0) {
       throw new NoAnswerException(
-          "no whole answer from " + uri + " within " + exchangeLimit.toMillis() + " ms");
+          "timed out: no whole answer from "
+              + uri
+              + " within "
+              + exchangeLimit.toMillis()
+              + " ms for the whole exchange");
     }
     return left;
   }
@@ -152,7 +248,7 @@ public final class BoundedHttp {
         headers = headers();
       } while (status >= 100 && status < 200);
       if (method.equals("HEAD") || status == 204 || status == 304) {
-        return new Answer(status, "");
+        return new Answer(status, headers, "");
       }
       byte[] body;
       if (headers
@@ -165,7 +261,7 @@ public final class BoundedHttp {
       } else {
         body = toEnd();
       }
-      return new Answer(status, new String(body, StandardCharsets.UTF_8));
+      return new Answer(status, Map.copyOf(headers), new String(body, StandardCharsets.UTF_8));
     }
 
     private int statusLine(String line) throws IOException {
@@ -200,7 +296,7 @@ public final class BoundedHttp {
         if (n < 0) {
           throw malformed("Content-Length " + v);
         }
-        if (n > MAX_ANSWER) {
+        if (n > maxAnswer) {
           throw tooLarge();
         }
         return (int) n;
@@ -220,7 +316,7 @@ public final class BoundedHttp {
         } catch (NumberFormatException e) {
           throw malformed("chunk size '" + size + "'");
         }
-        if (n < 0 || n > MAX_ANSWER) {
+        if (n < 0 || n > maxAnswer) {
           throw tooLarge();
         }
         if (n == 0) {
@@ -278,7 +374,7 @@ public final class BoundedHttp {
           end = in.read(buf);
         } catch (SocketTimeoutException e) {
           throw new NoAnswerException(
-              "sent to "
+              "timed out: sent to "
                   + uri
                   + ", no answer within "
                   + (left < readTimeout.toNanos()
@@ -291,7 +387,7 @@ public final class BoundedHttp {
           return -1;
         }
         total += end;
-        if (total > MAX_ANSWER) {
+        if (total > maxAnswer) {
           throw tooLarge();
         }
       }
@@ -303,7 +399,7 @@ public final class BoundedHttp {
     }
 
     private IOException tooLarge() {
-      return new IOException("answer from " + uri + " is larger than " + MAX_ANSWER + " bytes");
+      return new IOException("answer from " + uri + " is larger than " + maxAnswer + " bytes");
     }
   }
 }

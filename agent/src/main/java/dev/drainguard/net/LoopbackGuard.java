@@ -12,10 +12,10 @@ import java.util.regex.Pattern;
  *
  * <p>Tests, the demo and CI must never reach the real instance metadata service (169.254.169.254)
  * or an AWS endpoint, not even by a fallback to an SDK default. Every HTTP request the agent makes
- * passes through {@link GuardedHttpClient}, which asks this guard first. The mode is on when the
- * caller asks for it (the demo, {@code --loopback-only}) or when the system property {@value
- * #PROPERTY} is {@code true}, which the build sets for every test JVM; the property cannot be
- * overridden to off by code.
+ * passes through {@link BoundedHttp}, which asks this guard first. The mode is on when the caller
+ * asks for it (the demo, {@code --loopback-only}) or when the system property {@value #PROPERTY} is
+ * {@code true}, which the build sets for every test JVM; the property cannot be overridden to off
+ * by code.
  */
 public final class LoopbackGuard {
 

@@ -2,6 +2,9 @@ package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsException;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.drain.Phase;
@@ -21,10 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.core.exception.SdkClientException;
 
 /**
  * Auto Scaling faults against the real agent: throttling, 5xx, failing credentials, answers that
@@ -138,13 +137,13 @@ class AutoScalingFaultTest {
     Path file = queued(100);
     h = new ScaleInHarness(HT, Duration.ZERO, root);
     AtomicBoolean broken = new AtomicBoolean();
-    AwsCredentialsProvider credentials =
+    CredentialsProvider credentials =
         () -> {
           if (broken.get()) {
-            throw SdkClientException.create(
-                "Unable to load credentials from any of the providers in the chain");
+            throw new CredentialsException(
+                "Unable to load credentials from any of the providers in the chain", null);
           }
-          return (AwsCredentials) AwsBasicCredentials.create("test", "test");
+          return AwsCredentials.of("test", "test", "test keys");
         };
     Agent agent =
         Agent.start(

@@ -2,6 +2,8 @@ package dev.drainguard.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
@@ -19,8 +21,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The real agent against the simulator, on a Cribl worker whose syslog destination keeps its
@@ -80,7 +80,7 @@ class CriblAutoScaleInTest {
     h.agent =
         Agent.start(
             cfg,
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             h.clock,
             Sleeper.NONE,
             s -> {},

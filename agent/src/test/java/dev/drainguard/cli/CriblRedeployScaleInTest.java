@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
@@ -28,8 +30,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The real agent against the simulator, with {@code queue-root auto}, on a Cribl worker whose
@@ -96,7 +96,7 @@ class CriblRedeployScaleInTest {
     h.agent =
         Agent.start(
             cfg,
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             h.clock,
             Sleeper.NONE,
             s -> {},

@@ -3,6 +3,8 @@ package dev.drainguard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
@@ -27,8 +29,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * {@code drainguard run} and {@code check} configured through the AWS SDK's own endpoint settings,
@@ -83,7 +83,7 @@ class EndpointSettingsTest {
     agent =
         Agent.start(
             config(),
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             clock,
             Sleeper.NONE,
             s -> {});

@@ -3,6 +3,8 @@ package dev.drainguard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.Phase;
@@ -21,8 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The end of a quiet period is evaluated when it comes, not on the loop's next tick: with a tick of
@@ -55,7 +55,7 @@ class QuietPeriodWakeTest {
       try (Agent agent =
           Agent.start(
               new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile(),
-              StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+              CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
               Clock.systemUTC(),
               Sleeper.NONE,
               s -> {},

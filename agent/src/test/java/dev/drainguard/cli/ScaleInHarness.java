@@ -2,6 +2,8 @@ package dev.drainguard.cli;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
@@ -24,8 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * One worker group in the simulator and the real agent against it, over loopback, on a clock that
@@ -120,7 +120,7 @@ final class ScaleInHarness implements AutoCloseable {
     agent =
         Agent.start(
             config(),
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             clock,
             Sleeper.NONE,
             statuses,

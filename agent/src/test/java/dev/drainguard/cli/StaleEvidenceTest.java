@@ -3,6 +3,8 @@ package dev.drainguard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.DrainStatus;
@@ -25,8 +27,6 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * Issue 13's reproductions 1, 3, 4 and 7, through the real agent against the simulator: the
@@ -131,7 +131,7 @@ class StaleEvidenceTest {
       h.agent =
           Agent.start(
               h.config(),
-              StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+              CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
               h.clock,
               Sleeper.NONE,
               s -> {
@@ -213,7 +213,7 @@ class StaleEvidenceTest {
       try (Agent agent =
           Agent.start(
               new ConfigLoader(flags, Map.of(), Optional.empty()).loadWithoutFile(),
-              StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+              CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
               Clock.systemUTC(),
               Sleeper.NONE,
               s -> {},

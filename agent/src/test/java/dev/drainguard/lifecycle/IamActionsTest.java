@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 
 /**
- * {@link SdkLifecycleActions#IAM_ACTIONS} against the Auto Scaling calls the adapter's source
+ * {@link QueryLifecycleActions#IAM_ACTIONS} against the Auto Scaling calls the adapter's source
  * makes. Guards against a new call (say DetachInstances) that the instance role's policy in
  * userdata/ does not allow: the agent would fail with AccessDenied only on a real instance, in the
  * middle of a termination.
@@ -24,31 +24,20 @@ import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 class IamActionsTest {
 
   static final Path SOURCE =
-      Path.of("src/main/java/dev/drainguard/lifecycle/SdkLifecycleActions.java");
+      Path.of("src/main/java/dev/drainguard/lifecycle/QueryLifecycleActions.java");
 
-  /** The name of the adapter's one AutoScalingClient field. */
-  static final Pattern CLIENT_FIELD = Pattern.compile("\\bAutoScalingClient\\s+(\\w+)\\s*;");
+  /**
+   * Each call the adapter sends goes through its one {@code call(operation, "Action", …)}: the
+   * Query API action is the string after the first argument.
+   */
+  static final Pattern CALL = Pattern.compile("\\bcall\\(\\s*[^;]*?,\\s*\"([A-Z][A-Za-z]+)\"");
 
-  /** IAM action names, one per operation the source calls on the client field. */
+  /** IAM action names, one per Query API action the source sends. */
   static Set<String> actionsCalledIn(String source) {
-    Matcher field = CLIENT_FIELD.matcher(source);
-    assertThat(field.find()).as("an AutoScalingClient field in the source").isTrue();
-    String name = field.group(1);
-    assertThat(field.find()).as("a second AutoScalingClient field in the source").isFalse();
-    // "client\n    .describeLifecycleHooks(" is a call too: whitespace may sit around the dot
-    Matcher call =
-        Pattern.compile("\\b" + Pattern.quote(name) + "\\s*\\.\\s*([a-z]\\w*)\\s*\\(")
-            .matcher(source);
+    Matcher call = CALL.matcher(source);
     Set<String> actions = new TreeSet<>();
     while (call.find()) {
-      String method = call.group(1);
-      if (method.equals("close")) {
-        continue; // releases the HTTP client; no request is sent
-      }
-      // a paginator sends the operation it pages through
-      String operation = method.replaceFirst("Paginator$", "");
-      actions.add(
-          "autoscaling:" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1));
+      actions.add("autoscaling:" + call.group(1));
     }
     return actions;
   }
@@ -62,7 +51,7 @@ class IamActionsTest {
     Set<String> called = actionsCalledIn(source());
 
     assertThat(called).hasSize(6);
-    assertThat(SdkLifecycleActions.IAM_ACTIONS)
+    assertThat(QueryLifecycleActions.IAM_ACTIONS)
         .doesNotHaveDuplicates()
         .containsExactlyInAnyOrderElementsOf(called);
   }
@@ -75,7 +64,7 @@ class IamActionsTest {
             .map(m -> "autoscaling:" + Character.toUpperCase(m.charAt(0)) + m.substring(1))
             .collect(Collectors.toSet());
 
-    assertThat(operations).containsAll(SdkLifecycleActions.IAM_ACTIONS);
+    assertThat(operations).containsAll(QueryLifecycleActions.IAM_ACTIONS);
   }
 
   @Test
@@ -83,13 +72,16 @@ class IamActionsTest {
     // the check above fails for such a source: this is the failure it exists for
     String source =
         """
-        private final AutoScalingClient client;
-        void detach(String id) {
-          client
-              .detachInstances(r -> r.instanceIds(id));
-          client.recordLifecycleActionHeartbeat(r -> r.instanceId(id));
-          client.describeAutoScalingInstancesPaginator(r -> r.instanceIds(id));
-          client.close();
+        public void detach(String id) {
+          call(
+              "detach instance=" + id,
+              "DetachInstances",
+              Map.of("InstanceIds.member.1", id),
+              r -> r,
+              null);
+          return call("heartbeat for " + ref, "RecordLifecycleActionHeartbeat", Map.of(), r -> r, X);
+          call(operation,
+              "DescribeAutoScalingInstances", params, r -> r, null);
         }
         """;
 
@@ -100,6 +92,6 @@ class IamActionsTest {
             "autoscaling:DescribeAutoScalingInstances",
             "autoscaling:DetachInstances",
             "autoscaling:RecordLifecycleActionHeartbeat");
-    assertThat(SdkLifecycleActions.IAM_ACTIONS).doesNotContain("autoscaling:DetachInstances");
+    assertThat(QueryLifecycleActions.IAM_ACTIONS).doesNotContain("autoscaling:DetachInstances");
   }
 }

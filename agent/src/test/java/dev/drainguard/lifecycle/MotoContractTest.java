@@ -81,7 +81,7 @@ class MotoContractTest {
         r ->
             r.autoScalingGroupName(GROUP)
                 .lifecycleHookName(HOOK)
-                .lifecycleTransition(SdkLifecycleActions.TERMINATING)
+                .lifecycleTransition(QueryLifecycleActions.TERMINATING)
                 .heartbeatTimeout((int) HEARTBEAT_TIMEOUT.toSeconds())
                 .defaultResult("ABANDON"));
     // A launching hook too, so the adapter's filter on the transition is exercised.
@@ -109,14 +109,14 @@ class MotoContractTest {
     }
   }
 
-  private SdkLifecycleActions adapter() {
-    return new SdkLifecycleActions(
+  private QueryLifecycleActions adapter() {
+    return new QueryLifecycleActions(
         "us-east-1", endpoint, MotoServer.CREDENTIALS, LoopbackGuard.of(true), POLICY, sleeper);
   }
 
   @Test
   void terminationHooks_terminatingHookAsMotoReportsIt() {
-    try (SdkLifecycleActions actions = adapter()) {
+    try (QueryLifecycleActions actions = adapter()) {
       List<TerminationHook> hooks = actions.terminationHooks(GROUP);
 
       // The real API would report GlobalTimeout 30000 s (100 x 300 s); moto always says 172800 s.
@@ -131,7 +131,7 @@ class MotoContractTest {
   // launching hook of that name must not be taken for the termination hook.
   @Test
   void terminationHook_byName_theTerminatingHookOnly() {
-    try (SdkLifecycleActions actions = adapter()) {
+    try (QueryLifecycleActions actions = adapter()) {
       assertThat(actions.terminationHook(GROUP, HOOK))
           .contains(
               new TerminationHook(
@@ -143,7 +143,7 @@ class MotoContractTest {
 
   @Test
   void describeInstance_launchedInstance_groupAndInService() {
-    try (SdkLifecycleActions actions = adapter()) {
+    try (QueryLifecycleActions actions = adapter()) {
       assertThat(actions.describeInstance(instanceId))
           .contains(new GroupMembership(GROUP, "InService"));
     }
@@ -151,7 +151,7 @@ class MotoContractTest {
 
   @Test
   void describeInstance_unknownInstance_empty() {
-    try (SdkLifecycleActions actions = adapter()) {
+    try (QueryLifecycleActions actions = adapter()) {
       assertThat(actions.describeInstance("i-00000000000000000")).isEmpty();
     }
   }
@@ -163,7 +163,7 @@ class MotoContractTest {
   @Test
   void heartbeat_notImplementedByMoto_retriedThenLifecycleApiExceptionNamingTheIds() {
     LifecycleHookRef ref = new LifecycleHookRef(GROUP, HOOK, instanceId);
-    try (SdkLifecycleActions actions = adapter()) {
+    try (QueryLifecycleActions actions = adapter()) {
       LifecycleApiException e =
           catchThrowableOfType(LifecycleApiException.class, () -> actions.heartbeat(ref));
 
@@ -171,7 +171,7 @@ class MotoContractTest {
           .hasMessageContaining("heartbeat for hook=drain asg=" + GROUP + " instance=" + instanceId)
           .hasMessageContaining("after " + POLICY.attempts() + " attempts")
           .hasMessageContaining("HTTP 500 (no error code)")
-          .hasMessageContaining("Status Code: 500")
+          .hasMessageContaining("Internal Server Error")
           .hasMessageNotContaining("null: null");
       assertThat(e.errorCode()).isNull();
       assertThat(sleeper.pauses()).hasSize(POLICY.attempts() - 1);

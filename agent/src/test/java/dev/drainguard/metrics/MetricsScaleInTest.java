@@ -3,6 +3,8 @@ package dev.drainguard.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.drain.CommandRunner;
 import dev.drainguard.drain.DeadlinePolicy;
 import dev.drainguard.drain.DrainController;
@@ -17,7 +19,7 @@ import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.lifecycle.LifecycleActions;
 import dev.drainguard.lifecycle.LifecycleHookRef;
-import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.lifecycle.QueryLifecycleActions;
 import dev.drainguard.lifecycle.TerminationHook;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
@@ -46,8 +48,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * A scale-in against the simulator, assembled as the agent assembles it (real SDK adapters wrapped
@@ -77,7 +77,7 @@ class MetricsScaleInTest {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
   Simulator sim;
   HttpInstanceMetadata imdsAdapter;
-  SdkLifecycleActions apiAdapter;
+  QueryLifecycleActions apiAdapter;
   QueueWatcher watcher;
   DrainLoop loop;
   DrainController controller;
@@ -103,10 +103,10 @@ class MetricsScaleInTest {
     imdsAdapter =
         new HttpInstanceMetadata(sim.imdsEndpoint(), guard, RetryPolicy.DEFAULT, Sleeper.NONE);
     apiAdapter =
-        new SdkLifecycleActions(
+        new QueryLifecycleActions(
             "eu-west-1",
             sim.autoScalingEndpoint(),
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             guard,
             RetryPolicy.DEFAULT,
             Sleeper.NONE);

@@ -1,5 +1,7 @@
 package dev.drainguard.scenario;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.drain.DrainStatus;
 import dev.drainguard.net.Sleeper;
@@ -8,8 +10,6 @@ import java.lang.reflect.Method;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.Consumer;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The real agent, {@code dev.drainguard.cli.Agent}, started in this JVM exactly as {@code
@@ -33,7 +33,7 @@ final class InProcessAgent implements AutoCloseable {
           agent.getDeclaredMethod(
               "start",
               AgentConfig.class,
-              software.amazon.awssdk.auth.credentials.AwsCredentialsProvider.class,
+              dev.drainguard.aws.CredentialsProvider.class,
               Clock.class,
               Sleeper.class,
               Consumer.class,
@@ -70,7 +70,7 @@ final class InProcessAgent implements AutoCloseable {
             START,
             null,
             cfg,
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             clock,
             Sleeper.NONE,
             listener,

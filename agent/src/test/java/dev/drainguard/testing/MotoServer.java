@@ -2,7 +2,8 @@ package dev.drainguard.testing;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.drainguard.net.GuardedHttpClient;
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.net.LoopbackGuard;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -34,8 +35,13 @@ public final class MotoServer implements AutoCloseable {
 
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
-  public static final StaticCredentialsProvider CREDENTIALS =
+  /** The setup client's credentials (the SDK's type). */
+  private static final StaticCredentialsProvider SETUP_CREDENTIALS =
       StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"));
+
+  /** The same keys for the agent's own client. */
+  public static final CredentialsProvider CREDENTIALS =
+      CredentialsProvider.fixed(AwsCredentials.of("test", "test", "moto's test keys"));
 
   private static final String INSTALL_HINT =
       "moto not installed: %s skipped. Install it with"
@@ -52,7 +58,7 @@ public final class MotoServer implements AutoCloseable {
         AutoScalingClient.builder()
             .region(Region.US_EAST_1)
             .endpointOverride(endpoint)
-            .credentialsProvider(CREDENTIALS)
+            .credentialsProvider(SETUP_CREDENTIALS)
             .httpClient(
                 new GuardedHttpClient(
                     UrlConnectionHttpClient.create(), LoopbackGuard.of(true), "moto setup"))

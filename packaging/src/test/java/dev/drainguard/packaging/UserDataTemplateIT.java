@@ -3,7 +3,7 @@ package dev.drainguard.packaging;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drainguard.config.Setting;
-import dev.drainguard.lifecycle.SdkLifecycleActions;
+import dev.drainguard.lifecycle.QueryLifecycleActions;
 import dev.drainguard.metrics.StatsdMetrics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,7 +29,7 @@ import org.yaml.snakeyaml.nodes.Tag;
 /**
  * userdata/cloudformation.yaml, parsed with CloudFormation's short-form tags, and
  * userdata/iam-policy.json: the hook, the metadata options, the retention opt-in, the user data,
- * and a role that may call exactly what the agent calls ({@link SdkLifecycleActions#IAM_ACTIONS}).
+ * and a role that may call exactly what the agent calls ({@link QueryLifecycleActions#IAM_ACTIONS}).
  */
 class UserDataTemplateIT {
 
@@ -229,7 +229,7 @@ class UserDataTemplateIT {
           .isEqualTo(describe ? "*" : groupArn);
     }
     assertThat(all).doesNotHaveDuplicates().noneMatch(a -> a.contains("*"));
-    assertThat(all).containsExactlyInAnyOrderElementsOf(SdkLifecycleActions.IAM_ACTIONS);
+    assertThat(all).containsExactlyInAnyOrderElementsOf(QueryLifecycleActions.IAM_ACTIONS);
   }
 
   @Test

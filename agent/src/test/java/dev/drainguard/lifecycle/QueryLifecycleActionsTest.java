@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.tuple;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RecordingSleeper;
 import dev.drainguard.net.RetryPolicy;
@@ -18,11 +20,9 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /** The Auto Scaling adapter against the simulator's Query API over loopback HTTP. */
-class SdkLifecycleActionsTest {
+class QueryLifecycleActionsTest {
 
   private static final String GROUP = "workers";
   private static final String HOOK = "drain";
@@ -37,7 +37,7 @@ class SdkLifecycleActionsTest {
   private final MutableClock clock = MutableClock.atNewYear();
   private final RecordingSleeper sleeper = new RecordingSleeper();
   private Simulator sim;
-  private SdkLifecycleActions actions;
+  private QueryLifecycleActions actions;
 
   @BeforeEach
   void start() {
@@ -47,10 +47,10 @@ class SdkLifecycleActionsTest {
     sim.addTerminationHook(GROUP, HOOK, HEARTBEAT_TIMEOUT, "ABANDON");
     sim.setDeregistrationDelay(DEREGISTRATION);
     actions =
-        new SdkLifecycleActions(
+        new QueryLifecycleActions(
             "us-east-1",
             sim.autoScalingEndpoint(),
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             LoopbackGuard.of(true),
             POLICY,
             sleeper);

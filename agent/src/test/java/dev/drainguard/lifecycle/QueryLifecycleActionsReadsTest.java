@@ -3,6 +3,8 @@ package dev.drainguard.lifecycle;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.lifecycle.GroupMembership.Stage;
 import dev.drainguard.lifecycle.LifecycleApiException.Kind;
 import dev.drainguard.net.LoopbackGuard;
@@ -17,14 +19,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The reads issue 14 builds on, against the simulator over loopback: one hook re-read with its
  * current values, and describe failures that are told apart from "not in the group".
  */
-class SdkLifecycleActionsReadsTest {
+class QueryLifecycleActionsReadsTest {
 
   private static final String GROUP = "workers";
   private static final String HOOK = "drain";
@@ -38,7 +38,7 @@ class SdkLifecycleActionsReadsTest {
   private final MutableClock clock = MutableClock.atNewYear();
   private final RecordingSleeper sleeper = new RecordingSleeper();
   private Simulator sim;
-  private SdkLifecycleActions actions;
+  private QueryLifecycleActions actions;
 
   @BeforeEach
   void start() {
@@ -47,10 +47,10 @@ class SdkLifecycleActionsReadsTest {
     sim.addInstance(GROUP, ID, "us-east-1", true);
     sim.addTerminationHook(GROUP, HOOK, Duration.ofHours(1), "ABANDON");
     actions =
-        new SdkLifecycleActions(
+        new QueryLifecycleActions(
             "us-east-1",
             sim.autoScalingEndpoint(),
-            StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")),
+            CredentialsProvider.fixed(AwsCredentials.of("test", "test", "fixed test keys")),
             LoopbackGuard.of(true),
             POLICY,
             sleeper);

@@ -1,5 +1,6 @@
-package dev.drainguard.net;
+package dev.drainguard.testing;
 
+import dev.drainguard.net.LoopbackGuard;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.time.Duration;

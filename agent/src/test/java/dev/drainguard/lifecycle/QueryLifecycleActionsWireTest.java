@@ -1,0 +1,371 @@
+package dev.drainguard.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsProvider;
+import dev.drainguard.net.Endpoint;
+import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.net.RecordingSleeper;
+import dev.drainguard.net.RetryPolicy;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Auto Scaling client's own wire behaviour against a scripted loopback server, plain and TLS:
+ * what it sends (a signed form POST), and how it reads what the simulator never answers (a clock
+ * AWS refuses, an HTML 503, a cut-off 200, a certificate for another name).
+ */
+class QueryLifecycleActionsWireTest {
+
+  private static final Instant NOW = Instant.parse("2026-12-07T10:00:00Z");
+  private static final RetryPolicy POLICY =
+      new RetryPolicy(3, Duration.ofMillis(100), Duration.ofSeconds(1));
+  private static final CredentialsProvider KEYS =
+      CredentialsProvider.fixed(
+          new AwsCredentials(
+              "AKIDEXAMPLE", "secret", Optional.of("session-token"), Optional.empty(), "the test"));
+  private static final String DESCRIBE_OK =
+      "<DescribeAutoScalingInstancesResponse"
+          + " xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">"
+          + "<DescribeAutoScalingInstancesResult><AutoScalingInstances><member>"
+          + "<InstanceId>i-1</InstanceId><AutoScalingGroupName>g</AutoScalingGroupName>"
+          + "<LifecycleState>Terminating:Wait</LifecycleState>"
+          + "<ProtectedFromScaleIn>true</ProtectedFromScaleIn>"
+          + "</member></AutoScalingInstances></DescribeAutoScalingInstancesResult>"
+          + "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>"
+          + "</DescribeAutoScalingInstancesResponse>";
+
+  private final RecordingSleeper sleeper = new RecordingSleeper();
+  private Scripted server;
+
+  @AfterEach
+  void close() throws IOException {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private QueryLifecycleActions client(URI uri, javax.net.ssl.SSLSocketFactory tls) {
+    return new QueryLifecycleActions(
+        "us-east-1",
+        new Endpoint(uri, "the test"),
+        KEYS,
+        LoopbackGuard.of(true),
+        POLICY,
+        sleeper,
+        Clock.fixed(NOW, ZoneOffset.UTC),
+        tls);
+  }
+
+  @Test
+  void aCall_isASignedFormPost_andItsAnswerRead() throws Exception {
+    server = Scripted.plain();
+    server.answer(200, "", DESCRIBE_OK);
+
+    Optional<GroupMembership> m = client(server.uri(), null).describeInstance("i-1");
+
+    assertThat(m).contains(new GroupMembership("g", "Terminating:Wait", true));
+    String request = server.requests.get(0);
+    assertThat(request)
+        .startsWith("POST / HTTP/1.1\r\n")
+        .contains("\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\n")
+        .contains("\r\nX-Amz-Date: 20261207T100000Z\r\n")
+        .contains("\r\nX-Amz-Security-Token: session-token\r\n")
+        .contains(
+            "\r\nAuthorization: AWS4-HMAC-SHA256"
+                + " Credential=AKIDEXAMPLE/20261207/us-east-1/autoscaling/aws4_request,")
+        .endsWith(
+            "\r\n\r\nAction=DescribeAutoScalingInstances&Version=2011-01-01"
+                + "&InstanceIds.member.1=i-1");
+  }
+
+  // The agent's clock is 10 minutes behind AWS's: the refusal's Date header gives the offset and
+  // the same call, signed anew, goes through at once (not counted as a retry, no pause).
+  @Test
+  void aSignatureRefusedForItsTime_isSignedAgainWithAwsClock_once() throws Exception {
+    server = Scripted.plain();
+    String awsNow =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            NOW.plus(Duration.ofMinutes(10)).atOffset(ZoneOffset.UTC));
+    server.answer(
+        400,
+        "Date: " + awsNow + "\r\n",
+        "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>"
+            + "<Message>Signature expired: 20261207T100000Z is now earlier than"
+            + " 20261207T100500Z</Message></Error><RequestId>r</RequestId></ErrorResponse>");
+    server.answer(200, "", DESCRIBE_OK);
+
+    assertThat(client(server.uri(), null).describeInstance("i-1")).isPresent();
+
+    assertThat(server.requests.get(1)).contains("\r\nX-Amz-Date: 20261207T101000Z\r\n");
+    assertThat(sleeper.pauses()).isEmpty();
+  }
+
+  // The same code without a clock far off is what it says: a refusal, final at once.
+  @Test
+  void aSignatureRefusedWithTheClocksAgreeing_isFinal() throws Exception {
+    server = Scripted.plain();
+    server.answer(
+        403,
+        "Date: "
+            + DateTimeFormatter.RFC_1123_DATE_TIME.format(NOW.atOffset(ZoneOffset.UTC))
+            + "\r\n",
+        "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature"
+            + " we calculated does not match</Message></Error></ErrorResponse>");
+
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class, () -> client(server.uri(), null).describeInstance("i-1"));
+
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.REJECTED);
+    assertThat(e.errorCode()).isEqualTo("SignatureDoesNotMatch");
+    assertThat(server.requests).hasSize(1);
+  }
+
+  // A load balancer's page is no ErrorResponse: 5xx is retried and, lasting, unavailable.
+  @Test
+  void anHtml503_isRetried_thenUnavailable_withoutACode() throws Exception {
+    server = Scripted.plain();
+    for (int i = 0; i < 3; i++) {
+      server.answer(503, "", "<html><body><h1>503 Service Unavailable</h1></body></html>");
+    }
+
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class, () -> client(server.uri(), null).describeInstance("i-1"));
+
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(e.errorCode()).isNull();
+    assertThat(e).hasMessageContaining("HTTP 503 (no error code)");
+    assertThat(sleeper.pauses()).hasSize(2);
+  }
+
+  // A 200 cut short, or without the fields every answer has, is never read as "not in a group":
+  // it is retried like a 5xx and, lasting, unavailable.
+  @Test
+  void aBroken200_isRetried_andNeverAnEmptyAnswer() throws Exception {
+    server = Scripted.plain();
+    server.answer(200, "", DESCRIBE_OK.substring(0, DESCRIBE_OK.length() / 2));
+    server.answer(
+        200, "", DESCRIBE_OK.replace("<LifecycleState>Terminating:Wait</LifecycleState>", ""));
+    server.answer(
+        200, "", DESCRIBE_OK.replaceAll("<AutoScalingInstances>.*</AutoScalingInstances>", ""));
+
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class, () -> client(server.uri(), null).describeInstance("i-1"));
+
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(e)
+        .hasMessageContaining("no AutoScalingInstances in DescribeAutoScalingInstancesResult");
+    assertThat(server.requests).hasSize(3);
+    assertThat(sleeper.pauses()).hasSize(2);
+  }
+
+  @Test
+  void aBroken200ThenAGoodOne_isTheGoodOne() throws Exception {
+    server = Scripted.plain();
+    server.answer(200, "", DESCRIBE_OK.substring(0, DESCRIBE_OK.length() / 2));
+    server.answer(200, "", DESCRIBE_OK);
+
+    assertThat(client(server.uri(), null).describeInstance("i-1"))
+        .contains(new GroupMembership("g", "Terminating:Wait", true));
+    assertThat(sleeper.pauses()).hasSize(1);
+  }
+
+  @Test
+  void overTls_theCertificateForTheAddressIsAccepted(@TempDir Path dir) throws Exception {
+    KeyStore ks = keyStore(dir, "IP:127.0.0.1");
+    server = Scripted.tls(ks);
+    server.answer(200, "", DESCRIBE_OK);
+
+    assertThat(client(server.uri(), trusting(ks)).describeInstance("i-1")).isPresent();
+    assertThat(server.requests.get(0)).startsWith("POST / HTTP/1.1\r\n");
+  }
+
+  // A trusted certificate for another name is refused: the host name is checked, not only the
+  // chain. No request reaches the server; the call fails as unavailable, never as an answer.
+  @Test
+  void overTls_aCertificateForAnotherName_isRefused(@TempDir Path dir) throws Exception {
+    KeyStore ks = keyStore(dir, "DNS:autoscaling.example.invalid");
+    server = Scripted.tls(ks);
+
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class,
+            () -> client(server.uri(), trusting(ks)).describeInstance("i-1"));
+
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(e).hasMessageContaining("127.0.0.1");
+    assertThat(server.requests).isEmpty();
+  }
+
+  private static KeyStore keyStore(Path dir, String san) throws Exception {
+    Path file = dir.resolve("server.p12");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "server",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=drainguard test",
+                "-ext",
+                "SAN=" + san,
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                file.toString(),
+                "-storepass",
+                "password",
+                "-keypass",
+                "password")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(file)) {
+      ks.load(in, "password".toCharArray());
+    }
+    return ks;
+  }
+
+  private static javax.net.ssl.SSLSocketFactory trusting(KeyStore ks) throws Exception {
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+    tmf.init(ks);
+    SSLContext c = SSLContext.getInstance("TLS");
+    c.init(null, tmf.getTrustManagers(), null);
+    return c.getSocketFactory();
+  }
+
+  /** Accepts connections one at a time and answers each with the next scripted answer. */
+  private static final class Scripted implements AutoCloseable {
+    private final ServerSocket socket;
+    private final Deque<String> answers = new ArrayDeque<>();
+    final List<String> requests = new CopyOnWriteArrayList<>();
+    private final Thread thread;
+
+    private Scripted(ServerSocket socket) {
+      this.socket = socket;
+      this.thread = new Thread(this::serve, "scripted-auto-scaling");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    static Scripted plain() throws IOException {
+      return new Scripted(new ServerSocket(0, 5, InetAddress.getLoopbackAddress()));
+    }
+
+    static Scripted tls(KeyStore ks) throws Exception {
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+      kmf.init(ks, "password".toCharArray());
+      SSLContext c = SSLContext.getInstance("TLS");
+      c.init(kmf.getKeyManagers(), null, null);
+      SSLServerSocketFactory f = c.getServerSocketFactory();
+      return new Scripted(f.createServerSocket(0, 5, InetAddress.getLoopbackAddress()));
+    }
+
+    URI uri() {
+      String scheme = socket instanceof javax.net.ssl.SSLServerSocket ? "https" : "http";
+      return URI.create(scheme + "://127.0.0.1:" + socket.getLocalPort());
+    }
+
+    synchronized void answer(int status, String headers, String body) {
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      answers.add(
+          "HTTP/1.1 "
+              + status
+              + " X\r\n"
+              + headers
+              + "Content-Type: text/xml\r\nContent-Length: "
+              + b.length
+              + "\r\n\r\n"
+              + body);
+    }
+
+    private synchronized String next() {
+      return answers.isEmpty() ? null : answers.poll();
+    }
+
+    private void serve() {
+      while (!socket.isClosed()) {
+        try (Socket s = socket.accept()) {
+          s.setSoTimeout(5000);
+          String request = read(s.getInputStream());
+          requests.add(request);
+          String answer = next();
+          OutputStream out = s.getOutputStream();
+          out.write(
+              (answer != null ? answer : "HTTP/1.1 500 X\r\nContent-Length: 0\r\n\r\n")
+                  .getBytes(StandardCharsets.UTF_8));
+          out.flush();
+        } catch (IOException e) {
+          // a refused handshake, or the server closing
+        }
+      }
+    }
+
+    private static String read(InputStream in) throws IOException {
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+        int c = in.read();
+        if (c < 0) {
+          throw new IOException("closed in the head");
+        }
+        head.write(c);
+      }
+      String h = head.toString(StandardCharsets.ISO_8859_1);
+      int length = 0;
+      for (String line : h.split("\r\n")) {
+        if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+          length = Integer.parseInt(line.substring(15).strip());
+        }
+      }
+      return h + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+}
