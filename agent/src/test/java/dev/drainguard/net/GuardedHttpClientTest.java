@@ -140,8 +140,8 @@ class GuardedHttpClientTest {
                     d -> {}))
         .isInstanceOf(EndpointRefusedException.class)
         .hasMessageContaining(
-            "Auto Scaling endpoint https://autoscaling.us-east-1.amazonaws.com (from the SDK's"
-                + " endpoint rules for region us-east-1)");
+            "Auto Scaling endpoint https://autoscaling.us-east-1.amazonaws.com (from the AWS"
+                + " partition rules for region us-east-1)");
     assertNoConnectionAttempted();
   }
 
