@@ -39,8 +39,10 @@ public record AwsEndpoints(
   }
 
   /**
-   * The Auto Scaling endpoint in {@code region}: the URL that was set, else the region's by the
-   * SDK's endpoint rules, with FIPS and dual-stack as set.
+   * The Auto Scaling endpoint in {@code region}: the URL that was set, else the region's by the AWS
+   * partition rules, with FIPS and dual-stack as set.
+   *
+   * @throws ConfigException when no URL was set and {@code region} is no region name
    */
   public Endpoint autoScaling(String region) {
     if (autoScalingUrl.isPresent()) {
@@ -55,7 +57,11 @@ public record AwsEndpoints(
             .append(o.source());
       }
     }
-    return AutoScalingEndpoints.regional(region, fips.on(), dualStack.on(), why.toString());
+    try {
+      return AutoScalingEndpoints.regional(region, fips.on(), dualStack.on(), why.toString());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   /**

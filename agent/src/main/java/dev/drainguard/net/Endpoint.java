@@ -9,7 +9,7 @@ import java.util.Objects;
  * check}, status, logs and the loopback guard all name this one.
  *
  * @param source where the URI came from: a flag, an environment variable, a system property, a
- *     profile file line, a default, or the SDK's endpoint rules for a region
+ *     profile file line, a default, or the AWS partition rules for a region
  */
 public record Endpoint(URI uri, String source) {
 

@@ -108,7 +108,7 @@ class EndpointSettingsTest {
         .isInstanceOf(EndpointRefusedException.class)
         .hasMessageStartingWith(
             "loopback-only mode refused the Auto Scaling endpoint"
-                + " https://autoscaling.eu-west-1.amazonaws.com (from the SDK's endpoint rules for"
+                + " https://autoscaling.eu-west-1.amazonaws.com (from the AWS partition rules for"
                 + " region eu-west-1)");
     assertThat(sim.calls()).isEmpty();
   }
@@ -120,7 +120,7 @@ class EndpointSettingsTest {
     assertThatThrownBy(this::start)
         .isInstanceOf(EndpointRefusedException.class)
         .hasMessageContaining(
-            "https://autoscaling-fips.eu-west-1.amazonaws.com (from the SDK's endpoint rules for"
+            "https://autoscaling-fips.eu-west-1.amazonaws.com (from the AWS partition rules for"
                 + " region eu-west-1, FIPS from env AWS_USE_FIPS_ENDPOINT)");
   }
 

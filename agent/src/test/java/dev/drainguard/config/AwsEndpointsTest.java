@@ -94,7 +94,7 @@ class AwsEndpointsTest {
     "us-east-1, true, true, https://autoscaling-fips.us-east-1.api.aws",
     "cn-north-1, false, false, https://autoscaling.cn-north-1.amazonaws.com.cn"
   })
-  void nothingSet_theRegionsEndpointBySdkRules(
+  void nothingSet_theRegionsEndpointByPartitionRules(
       String region, boolean fips, boolean dualStack, String url) {
     if (fips) {
       env.put("AWS_USE_FIPS_ENDPOINT", "true");
@@ -106,10 +106,23 @@ class AwsEndpointsTest {
     Endpoint e = endpoints().autoScaling(region);
 
     assertThat(e.uri()).isEqualTo(URI.create(url));
-    assertThat(e.source()).startsWith("the SDK's endpoint rules for region " + region);
+    assertThat(e.source()).startsWith("the AWS partition rules for region " + region);
     assertThat(e.source().contains("FIPS from env AWS_USE_FIPS_ENDPOINT")).isEqualTo(fips);
     assertThat(e.source().contains("dual-stack from env AWS_USE_DUALSTACK_ENDPOINT"))
         .isEqualTo(dualStack);
+  }
+
+  // The region may come from --region as typed: one that is no region name is a configuration
+  // error (exit 78, one line), not an unexpected error with a stack trace.
+  @Test
+  void nothingSet_regionNotAName_configErrorSayingWhereToSetIt() {
+    assertThatThrownBy(() -> endpoints().autoScaling("eu west 1"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("no Auto Scaling endpoint for region 'eu west 1':")
+        .hasMessageContaining("set --region (DRAINGUARD_REGION)");
+
+    env.put("AWS_ENDPOINT_URL_AUTO_SCALING", MOTO);
+    assertThat(endpoints().autoScaling("eu west 1").uri()).isEqualTo(URI.create(MOTO));
   }
 
   @Test
