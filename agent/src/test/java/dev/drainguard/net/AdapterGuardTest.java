@@ -43,7 +43,7 @@ class AdapterGuardTest {
                     d -> {}))
         .isInstanceOf(EndpointRefusedException.class)
         .hasMessageContaining(
-            "Auto Scaling endpoint https://autoscaling.us-east-1.amazonaws.com (from the SDK's"
-                + " endpoint rules for region us-east-1)");
+            "Auto Scaling endpoint https://autoscaling.us-east-1.amazonaws.com (from the AWS partition"
+                + " rules for region us-east-1)");
   }
 }
