@@ -3,6 +3,7 @@ package dev.drainguard.cli;
 import dev.drainguard.config.ConfigException;
 import dev.drainguard.drain.HookDiscovery;
 import dev.drainguard.net.EndpointRefusedException;
+import dev.drainguard.net.HttpsProxy;
 import java.io.PrintWriter;
 import java.util.Optional;
 import picocli.CommandLine;
@@ -60,7 +61,8 @@ public final class Main {
   static int failure(Exception e, PrintWriter err) {
     if (e instanceof ConfigException
         || e instanceof HookDiscovery.DiscoveryException
-        || e instanceof EndpointRefusedException) {
+        || e instanceof EndpointRefusedException
+        || e instanceof HttpsProxy.SettingException) {
       err.println("drainguard: " + e.getMessage());
       return ExitCodes.CONFIG;
     }

@@ -10,6 +10,7 @@ import dev.drainguard.lifecycle.ApiFailures.Failure;
 import dev.drainguard.lifecycle.ApiFailures.ServiceError;
 import dev.drainguard.net.BoundedHttp;
 import dev.drainguard.net.Endpoint;
+import dev.drainguard.net.HttpsProxy;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
@@ -139,10 +140,22 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
       LoopbackGuard guard,
       RetryPolicy retry,
       Sleeper sleeper) {
-    this(region, endpoint, credentials, guard, retry, sleeper, Clock.systemUTC(), null);
+    this(
+        region,
+        endpoint,
+        credentials,
+        guard,
+        retry,
+        sleeper,
+        Clock.systemUTC(),
+        null,
+        HttpsProxy.forTarget(endpoint.uri(), System.getenv(), System::getProperty));
   }
 
-  /** As above, with the clock that dates signatures and the TLS sockets (null: the JVM's). */
+  /**
+   * As above, with the clock that dates signatures, the TLS sockets (null: the JVM's) and the proxy
+   * for an https endpoint.
+   */
   QueryLifecycleActions(
       String region,
       Endpoint endpoint,
@@ -151,7 +164,8 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
       RetryPolicy retry,
       Sleeper sleeper,
       Clock clock,
-      javax.net.ssl.SSLSocketFactory tls) {
+      javax.net.ssl.SSLSocketFactory tls,
+      Optional<HttpsProxy> proxy) {
     guard.check("Auto Scaling", endpoint);
     this.region = region;
     this.endpoint = endpoint;
@@ -173,8 +187,11 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
             () ->
                 tls != null
                     ? tls
-                    : (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault());
+                    : (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault(),
+            proxy);
     log.info("auto scaling endpoint={} source=\"{}\"", endpoint.uri(), endpoint.source());
+    proxy.ifPresent(
+        p -> log.info("auto scaling through proxy={} source=\"{}\"", p.address(), p.source()));
   }
 
   /** The endpoint this adapter calls, and where it came from. */

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
@@ -29,8 +30,9 @@ import javax.net.ssl.SSLSocketFactory;
  * <p>The guard judges the target before the connection is opened; redirects are not followed (a 3xx
  * is returned as it is). TLS checks the server's certificate against the JVM's trust store and its
  * name against the host (SNI and HTTPS endpoint identification). The answer is read to its
- * Content-Length, its last chunk, or the end of the connection, and refused beyond its bound.
- * Proxies are not used: the agent talks to IMDS and the regional Auto Scaling endpoint directly.
+ * Content-Length, its last chunk, or the end of the connection, and refused beyond its bound. An
+ * https target may be reached through an {@link HttpsProxy} (a CONNECT tunnel; TLS end to end),
+ * which the guard judges too.
  */
 public final class BoundedHttp {
 
@@ -80,6 +82,7 @@ public final class BoundedHttp {
   private final Duration exchangeLimit;
   private final int maxAnswer;
   private final Supplier<SSLSocketFactory> tls;
+  private final Optional<HttpsProxy> proxy;
 
   /**
    * @param what the caller's name for the peer, in the guard's refusal (e.g. "IMDS")
@@ -100,12 +103,14 @@ public final class BoundedHttp {
         readTimeout,
         exchangeLimit,
         MAX_ANSWER,
-        () -> (SSLSocketFactory) SSLSocketFactory.getDefault());
+        () -> (SSLSocketFactory) SSLSocketFactory.getDefault(),
+        Optional.empty());
   }
 
   /**
    * @param maxAnswer the most bytes of headers and body accepted
    * @param tls the TLS sockets for https targets, asked for at the first https exchange
+   * @param proxy the proxy through which https targets are reached, if any
    */
   public BoundedHttp(
       LoopbackGuard guard,
@@ -114,7 +119,8 @@ public final class BoundedHttp {
       Duration readTimeout,
       Duration exchangeLimit,
       int maxAnswer,
-      Supplier<SSLSocketFactory> tls) {
+      Supplier<SSLSocketFactory> tls,
+      Optional<HttpsProxy> proxy) {
     this.guard = guard;
     this.what = what;
     this.connectTimeout = connectTimeout;
@@ -122,6 +128,8 @@ public final class BoundedHttp {
     this.exchangeLimit = exchangeLimit;
     this.maxAnswer = maxAnswer;
     this.tls = tls;
+    this.proxy = proxy;
+    proxy.ifPresent(p -> guard.check(what + " proxy", p.address()));
   }
 
   /** The Host header sent for {@code uri}: its host, and its port when the URI names one. */
@@ -152,11 +160,16 @@ public final class BoundedHttp {
           "only http:// and https:// URLs with a host are spoken here, not " + uri);
     }
     int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
+    Optional<HttpsProxy> via = secure ? proxy : Optional.empty();
     try (Socket plain = new Socket()) {
       plain.setTcpNoDelay(true);
-      plain.connect(
-          new InetSocketAddress(uri.getHost(), port),
-          millis(Math.min(connectTimeout.toNanos(), remaining(deadline, uri))));
+      InetSocketAddress to =
+          via.map(p -> new InetSocketAddress(p.address().getHost(), p.address().getPort()))
+              .orElseGet(() -> new InetSocketAddress(uri.getHost(), port));
+      plain.connect(to, millis(Math.min(connectTimeout.toNanos(), remaining(deadline, uri))));
+      if (via.isPresent()) {
+        tunnel(plain, via.get(), uri, port, deadline);
+      }
       Socket socket = secure ? handshake(plain, uri, port, deadline) : plain;
       try {
         OutputStream out = socket.getOutputStream();
@@ -171,6 +184,32 @@ public final class BoundedHttp {
           socket.close();
         }
       }
+    }
+  }
+
+  /** Asks the proxy for a tunnel to the target; anything but 2xx is a failure naming both. */
+  private void tunnel(Socket socket, HttpsProxy p, URI uri, int port, long deadline)
+      throws IOException {
+    String target = uri.getHost() + ":" + port;
+    OutputStream out = socket.getOutputStream();
+    out.write(
+        ("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+    out.flush();
+    // The proxy's answer is headers only: the target says nothing before the TLS client does.
+    Reader r = new Reader(socket, deadline, p.address());
+    int status = r.statusLine(r.line());
+    r.headers();
+    if (status < 200 || status > 299) {
+      throw new IOException(
+          "proxy "
+              + p.address()
+              + " ("
+              + p.source()
+              + ") refused CONNECT "
+              + target
+              + ": HTTP "
+              + status);
     }
   }
 

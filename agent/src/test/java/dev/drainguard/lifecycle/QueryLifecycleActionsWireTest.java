@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.drainguard.aws.AwsCredentials;
 import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.net.Endpoint;
+import dev.drainguard.net.HttpsProxy;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RecordingSleeper;
 import dev.drainguard.net.RetryPolicy;
@@ -30,6 +31,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +79,11 @@ class QueryLifecycleActionsWireTest {
   }
 
   private QueryLifecycleActions client(URI uri, javax.net.ssl.SSLSocketFactory tls) {
+    return client(uri, tls, Optional.empty());
+  }
+
+  private QueryLifecycleActions client(
+      URI uri, javax.net.ssl.SSLSocketFactory tls, Optional<HttpsProxy> proxy) {
     return new QueryLifecycleActions(
         "us-east-1",
         new Endpoint(uri, "the test"),
@@ -85,7 +92,8 @@ class QueryLifecycleActionsWireTest {
         POLICY,
         sleeper,
         Clock.fixed(NOW, ZoneOffset.UTC),
-        tls);
+        tls,
+        proxy);
   }
 
   @Test
@@ -231,6 +239,114 @@ class QueryLifecycleActionsWireTest {
     assertThat(server.requests).isEmpty();
   }
 
+  // HTTPS_PROXY: the call goes through a CONNECT tunnel, TLS end to end with the endpoint.
+  @Test
+  void throughAProxy_aTunnelToTheEndpoint_tlsEndToEnd(@TempDir Path dir) throws Exception {
+    KeyStore ks = keyStore(dir, "IP:127.0.0.1");
+    server = Scripted.tls(ks);
+    server.answer(200, "", DESCRIBE_OK);
+    try (ConnectProxy proxy = new ConnectProxy(200)) {
+      Optional<HttpsProxy> via =
+          HttpsProxy.forTarget(
+              server.uri(), Map.of("HTTPS_PROXY", "http://127.0.0.1:" + proxy.port()), k -> null);
+
+      assertThat(client(server.uri(), trusting(ks), via).describeInstance("i-1")).isPresent();
+      assertThat(proxy.asked).containsExactly("CONNECT 127.0.0.1:" + server.uri().getPort());
+      assertThat(server.requests).hasSize(1);
+    }
+  }
+
+  @Test
+  void aProxyThatRefusesTheTunnel_isUnavailable_namingTheProxyAndItsSetting(@TempDir Path dir)
+      throws Exception {
+    server = Scripted.tls(keyStore(dir, "IP:127.0.0.1"));
+    try (ConnectProxy proxy = new ConnectProxy(407)) {
+      Optional<HttpsProxy> via =
+          HttpsProxy.forTarget(
+              server.uri(), Map.of("HTTPS_PROXY", "127.0.0.1:" + proxy.port()), k -> null);
+
+      LifecycleApiException e =
+          catchThrowableOfType(
+              LifecycleApiException.class,
+              () -> client(server.uri(), null, via).describeInstance("i-1"));
+
+      assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+      assertThat(e)
+          .hasMessageContaining("proxy http://127.0.0.1:" + proxy.port() + " (env HTTPS_PROXY)")
+          .hasMessageContaining("HTTP 407");
+      assertThat(server.requests).isEmpty();
+    }
+  }
+
+  /** A CONNECT proxy on loopback: answers {@code status}, and on 200 pumps bytes both ways. */
+  private static final class ConnectProxy implements AutoCloseable {
+    private final ServerSocket socket = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+    final List<String> asked = new CopyOnWriteArrayList<>();
+
+    ConnectProxy(int status) throws IOException {
+      Thread t =
+          new Thread(
+              () -> {
+                while (!socket.isClosed()) {
+                  try {
+                    Socket client = socket.accept();
+                    String head = Scripted.read(client.getInputStream());
+                    String line = head.substring(0, head.indexOf("\r\n"));
+                    asked.add(line.replace(" HTTP/1.1", ""));
+                    OutputStream out = client.getOutputStream();
+                    out.write(
+                        ("HTTP/1.1 " + status + " X\r\nContent-Length: 0\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    if (status != 200) {
+                      client.close();
+                      continue;
+                    }
+                    String[] hostPort = line.split(" ")[1].split(":");
+                    Socket target = new Socket(hostPort[0], Integer.parseInt(hostPort[1]));
+                    pump(client, target);
+                    pump(target, client);
+                  } catch (IOException e) {
+                    // closing
+                  }
+                }
+              },
+              "connect-proxy");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    int port() {
+      return socket.getLocalPort();
+    }
+
+    private static void pump(Socket from, Socket to) {
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  from.getInputStream().transferTo(to.getOutputStream());
+                } catch (IOException e) {
+                  // one side closed
+                } finally {
+                  try {
+                    to.shutdownOutput();
+                  } catch (IOException e) {
+                    // already closed
+                  }
+                }
+              },
+              "connect-proxy-pump");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
   private static KeyStore keyStore(Path dir, String san) throws Exception {
     Path file = dir.resolve("server.p12");
     Process p =
@@ -344,7 +460,7 @@ class QueryLifecycleActionsWireTest {
       }
     }
 
-    private static String read(InputStream in) throws IOException {
+    static String read(InputStream in) throws IOException {
       ByteArrayOutputStream head = new ByteArrayOutputStream();
       while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
         int c = in.read();
