@@ -125,7 +125,7 @@ final class CheckCommand implements Callable<Integer> {
                       new QueryLifecycleActions(
                           region,
                           settings.autoScalingEndpoint().apply(region),
-                          Credentials.chain(cfg.imdsEndpoint()),
+                          Credentials.provider(settings.imdsEndpoint(), guard),
                           guard,
                           RETRY,
                           ThreadSleeper.INSTANCE)))

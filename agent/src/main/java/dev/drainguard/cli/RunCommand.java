@@ -3,6 +3,7 @@ package dev.drainguard.cli;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.drain.MonotonicClock;
+import dev.drainguard.net.LoopbackGuard;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -50,7 +51,7 @@ final class RunCommand implements Callable<Integer> {
     Agent agent =
         Agent.start(
             cfg,
-            Credentials.chain(cfg.imdsEndpoint()),
+            Credentials.provider(cfg.endpoints().imds(), LoopbackGuard.of(cfg.loopbackOnly())),
             MonotonicClock.start(),
             ThreadSleeper.INSTANCE,
             s -> {});

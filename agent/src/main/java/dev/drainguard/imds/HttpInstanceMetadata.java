@@ -61,6 +61,21 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
   static final String PATH_GROUP_TAG = "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
   static final String PATH_SPOT_ACTION = "/latest/meta-data/spot/instance-action";
   static final String PATH_REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
+  static final String PATH_ROLES = "/latest/meta-data/iam/security-credentials/";
+
+  /**
+   * The instance profile's role and the credentials document IMDS gives for it.
+   *
+   * @param json the document as IMDS answered it: {@code Code}, {@code AccessKeyId}, {@code
+   *     SecretAccessKey}, {@code Token}, {@code Expiration}, ...
+   */
+  public record RoleDocument(String role, String json) {
+    /** The secret is never printed. */
+    @Override
+    public String toString() {
+      return "RoleDocument[" + role + "]";
+    }
+  }
 
   /** Built when a notice is first parsed: on-demand instances never have one. */
   private static final class Json {
@@ -125,6 +140,35 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
   @Override
   public Optional<String> autoScalingGroupFromTags() {
     return read(PATH_GROUP_TAG).map(String::strip).filter(s -> !s.isEmpty());
+  }
+
+  /**
+   * The credentials of the instance profile: the role named at {@code iam/security-credentials/},
+   * then its document; empty when the instance has no instance profile (404). Bounded and retried
+   * as every read.
+   *
+   * @throws ImdsException when IMDS cannot answer, or names a role whose document it does not have
+   */
+  public Optional<RoleDocument> instanceProfileCredentials() {
+    Optional<String> role =
+        read(PATH_ROLES).flatMap(body -> body.lines().map(String::strip).findFirst());
+    if (role.isEmpty() || role.get().isEmpty()) {
+      return Optional.empty();
+    }
+    String path = PATH_ROLES + role.get();
+    return Optional.of(
+        new RoleDocument(
+            role.get(),
+            read(path)
+                .orElseThrow(
+                    () ->
+                        new ImdsException(
+                            "IMDS GET " + path + " at " + endpoint + " answered 404", null))));
+  }
+
+  /** The IMDS endpoint this adapter reads. */
+  public URI endpoint() {
+    return endpoint;
   }
 
   /** One token PUT, without retries, classified for {@code drainguard check}. */

@@ -35,6 +35,43 @@ final class ImdsHandler implements HttpHandler {
   private static final String GROUP_TAG = "tags/instance/aws:autoscaling:groupName";
   private static final String SPOT_ACTION = "spot/instance-action";
   private static final String REBALANCE = "events/recommendations/rebalance";
+  private static final String ROLES = "iam/security-credentials/";
+
+  /**
+   * The instance profile IMDS speaks for: its role, and the document of that role, either keys
+   * ({@code code} {@code Success}) or a failure code with no keys.
+   */
+  record InstanceProfile(
+      String role,
+      String code,
+      String accessKeyId,
+      String secretAccessKey,
+      String token,
+      Instant expiration) {
+
+    String document() {
+      if (!code.equals("Success")) {
+        return "{\n  \"Code\" : \""
+            + json(code)
+            + "\",\n  \"Message\" : \"EC2 cannot assume the role "
+            + json(role)
+            + ".\"\n}";
+      }
+      return "{\n  \"Code\" : \"Success\",\n  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \""
+          + json(accessKeyId)
+          + "\",\n  \"SecretAccessKey\" : \""
+          + json(secretAccessKey)
+          + "\",\n  \"Token\" : \""
+          + json(token)
+          + "\",\n  \"Expiration\" : \""
+          + utcSeconds(expiration)
+          + "\"\n}";
+    }
+
+    private static String json(String s) {
+      return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+  }
 
   private record Reply(int status, String body, Map<String, String> headers) {
     static Reply of(int status, String body) {
@@ -52,6 +89,7 @@ final class ImdsHandler implements HttpHandler {
   private int failureStatus;
   private int corruptLeft;
   private String corruptBody;
+  private volatile Optional<InstanceProfile> instanceProfile = Optional.empty();
 
   ImdsHandler(SimModel model, ImdsTokens tokens) {
     this.model = model;
@@ -77,6 +115,10 @@ final class ImdsHandler implements HttpHandler {
 
   void afterDelay(BiConsumer<String, Duration> listener) {
     afterDelay = listener;
+  }
+
+  void setInstanceProfile(Optional<InstanceProfile> profile) {
+    instanceProfile = profile;
   }
 
   synchronized void corruptNext(int times, String body) {
@@ -129,11 +171,26 @@ final class ImdsHandler implements HttpHandler {
     if (!path.startsWith(META_DATA)) {
       return Reply.of(404, "Not Found");
     }
+    String item = path.substring(META_DATA.length());
+    if (item.startsWith(ROLES)) {
+      return instanceProfile(item.substring(ROLES.length()))
+          .map(value -> Reply.of(200, value))
+          .orElseGet(() -> Reply.of(404, "Not Found"));
+    }
     return model
         .imdsView()
-        .flatMap(view -> metadata(view, path.substring(META_DATA.length())))
+        .flatMap(view -> metadata(view, item))
         .map(value -> Reply.of(200, value))
         .orElseGet(() -> Reply.of(404, "Not Found"));
+  }
+
+  /** The role's name at {@code iam/security-credentials/}, its document under its name. */
+  private Optional<String> instanceProfile(String role) {
+    Optional<InstanceProfile> p = instanceProfile;
+    if (role.isEmpty()) {
+      return p.map(InstanceProfile::role);
+    }
+    return p.filter(i -> i.role().equals(role)).map(InstanceProfile::document);
   }
 
   private static Optional<String> metadata(SimModel.ImdsView view, String item) {

@@ -263,6 +263,38 @@ public final class Simulator implements AutoCloseable {
     autoScaling.throttleBetween(action, from, until);
   }
 
+  /**
+   * From now on, the instance IMDS speaks for has an instance profile: {@code
+   * iam/security-credentials/} answers {@code role}, and {@code iam/security-credentials/<role>}
+   * answers these keys with {@code "Code" : "Success"} and {@code expiration} (UTC, whole seconds).
+   * Called again, the next read gets the new keys, as when EC2 rotates them. Default: none (404).
+   */
+  public void setInstanceProfile(
+      String role,
+      String accessKeyId,
+      String secretAccessKey,
+      String sessionToken,
+      Instant expiration) {
+    imds.setInstanceProfile(
+        Optional.of(
+            new ImdsHandler.InstanceProfile(
+                role, "Success", accessKeyId, secretAccessKey, sessionToken, expiration)));
+  }
+
+  /**
+   * From now on, the instance profile's document answers {@code code} (e.g. {@code
+   * AssumeRoleUnauthorizedAccess}) and a message, with no keys: EC2 cannot assume the role.
+   */
+  public void failInstanceProfile(String role, String code) {
+    imds.setInstanceProfile(
+        Optional.of(new ImdsHandler.InstanceProfile(role, code, "", "", "", Instant.EPOCH)));
+  }
+
+  /** From now on, no instance profile: {@code iam/security-credentials/} answers 404. */
+  public void removeInstanceProfile() {
+    imds.setInstanceProfile(Optional.empty());
+  }
+
   /** Revokes every IMDS token issued so far: GETs carrying one answer 401. */
   public void revokeImdsTokens() {
     tokens.revokeAll();

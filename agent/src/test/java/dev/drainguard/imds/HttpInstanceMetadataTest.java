@@ -193,4 +193,37 @@ class HttpInstanceMetadataTest {
             });
     assertThat(imds.spotInterruption()).as("a rebalance is not an interruption").isEmpty();
   }
+
+  @Test
+  void instanceProfileCredentials_noneThenAttached_roleAndItsDocument() {
+    assertThat(imds.instanceProfileCredentials()).as("404, no instance profile").isEmpty();
+
+    sim.setInstanceProfile(
+        "worker-role", "ASIAKEY", "sec\"ret", "tok", Instant.parse("2026-01-01T06:00:00Z"));
+
+    assertThat(imds.instanceProfileCredentials())
+        .hasValueSatisfying(
+            d -> {
+              assertThat(d.role()).isEqualTo("worker-role");
+              assertThat(d.json())
+                  .contains(
+                      "\"Code\" : \"Success\"",
+                      "\"AccessKeyId\" : \"ASIAKEY\"",
+                      "\"SecretAccessKey\" : \"sec\\\"ret\"",
+                      "\"Token\" : \"tok\"",
+                      "\"Expiration\" : \"2026-01-01T06:00:00Z\"");
+            });
+    assertThat(sleeper.pauses()).isEmpty();
+  }
+
+  // The document is read with the same retries as any read: a 500 on the role's path is retried.
+  @Test
+  void instanceProfileCredentials_serverErrorOnce_retried() {
+    sim.setInstanceProfile(
+        "worker-role", "ASIAKEY", "s", "t", Instant.parse("2026-01-01T06:00:00Z"));
+    sim.failImds(1, 500);
+
+    assertThat(imds.instanceProfileCredentials()).isPresent();
+    assertThat(sleeper.pauses()).hasSize(1);
+  }
 }
