@@ -337,6 +337,25 @@ class CredentialsChainTest {
     assertThat(chain.resolve().accessKeyId()).isEqualTo("ASIASECOND");
   }
 
+  // Thread safety: while one thread refreshes, another is given the valid ones held at once, not
+  // made to wait for IMDS. The other thread here is the simulator's, asking while the refreshing
+  // GET is in flight; were it made to wait, the refresh would time out and the test fail.
+  @Test
+  void resolve_whileAnotherThreadRefreshes_heldOnesWithoutWaiting() {
+    Instant expiry = inOneHour();
+    sim.setInstanceProfile(ROLE, "ASIAFIRST", "s1", "t1", expiry);
+    CredentialsChain chain = chain();
+    chain.resolve();
+    sim.setInstanceProfile(ROLE, "ASIASECOND", "s2", "t2", expiry.plus(Duration.ofHours(1)));
+    clock.set(expiry.minus(Duration.ofMinutes(4)));
+    List<String> duringRefresh = new java.util.concurrent.CopyOnWriteArrayList<>();
+    sim.afterImdsDelay((path, d) -> duringRefresh.add(chain.resolve().accessKeyId()));
+    sim.delayImds(1, Duration.ofMillis(1));
+
+    assertThat(chain.resolve().accessKeyId()).isEqualTo("ASIASECOND");
+    assertThat(duringRefresh).containsExactly("ASIAFIRST");
+  }
+
   @Test
   void resolve_heldOnesExpiredAndImdsFailing_neverUsed() {
     Instant expiry = inOneHour();
