@@ -1,9 +1,8 @@
 package dev.drainguard.aws;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.imds.HttpInstanceMetadata.RoleDocument;
+import dev.drainguard.status.JsonReader;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,11 +39,8 @@ final class InstanceProfileCredentials implements CredentialsProvider {
   static final Duration REFETCH_PAUSE = Duration.ofSeconds(30);
 
   /** Built when a document is first parsed: an agent with static keys never needs it. */
-  private static final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper();
-  }
-
   private final Supplier<Optional<RoleDocument>> imds;
+
   private final String where;
   private final Clock clock;
   private final ReentrantLock fetching = new ReentrantLock();
@@ -150,13 +146,13 @@ final class InstanceProfileCredentials implements CredentialsProvider {
 
   private AwsCredentials parse(RoleDocument doc) {
     String source = "instance profile role " + doc.role() + " from " + where;
-    JsonNode n;
+    Object tree;
     try {
-      n = Json.MAPPER.readTree(doc.json());
-    } catch (JsonProcessingException e) {
+      tree = JsonReader.parse(doc.json());
+    } catch (IOException e) {
       throw new CredentialsException(source + ": the document is not JSON", e);
     }
-    if (n == null || !n.isObject()) {
+    if (!(tree instanceof JsonReader.Obj n)) {
       throw new CredentialsException(source + ": the document is not a JSON object", null);
     }
     String code = text(n, "Code").orElse("Success");
@@ -180,17 +176,14 @@ final class InstanceProfileCredentials implements CredentialsProvider {
     return new AwsCredentials(id, secret, text(n, "Token"), Optional.of(expires), source);
   }
 
-  private static String required(JsonNode n, String field, String source) {
+  private static String required(JsonReader.Obj n, String field, String source) {
     return text(n, field)
         .orElseThrow(
             () -> new CredentialsException(source + ": the document has no " + field, null));
   }
 
-  private static Optional<String> text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v != null && v.isTextual() && !v.asText().isBlank()
-        ? Optional.of(v.asText())
-        : Optional.empty();
+  private static Optional<String> text(JsonReader.Obj n, String field) {
+    return n.get(field) instanceof String v && !v.isBlank() ? Optional.of(v) : Optional.empty();
   }
 
   private static Instant expiration(AwsCredentials c) {

@@ -1,13 +1,11 @@
 package dev.drainguard.imds;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.drainguard.net.BoundedHttp;
 import dev.drainguard.net.Endpoint;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
+import dev.drainguard.status.JsonReader;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -75,11 +73,6 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
     public String toString() {
       return "RoleDocument[" + role + "]";
     }
-  }
-
-  /** Built when a notice is first parsed: on-demand instances never have one. */
-  private static final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper();
   }
 
   private final URI endpoint;
@@ -195,7 +188,7 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
     return read(PATH_SPOT_ACTION)
         .map(
             body -> {
-              JsonNode n = parse(PATH_SPOT_ACTION, body);
+              JsonReader.Obj n = parse(PATH_SPOT_ACTION, body);
               return new SpotNotice(
                   SpotNotice.Kind.INTERRUPTION,
                   text(PATH_SPOT_ACTION, n, "action"),
@@ -214,25 +207,30 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
                     instant(PATH_REBALANCE, parse(PATH_REBALANCE, body), "noticeTime")));
   }
 
-  private JsonNode parse(String path, String body) {
+  private JsonReader.Obj parse(String path, String body) {
+    Object tree;
     try {
-      return Json.MAPPER.readTree(body);
-    } catch (JsonProcessingException e) {
+      tree = JsonReader.parse(body);
+    } catch (IOException e) {
       throw new ImdsException(
           "IMDS GET " + path + " at " + endpoint + " answered malformed JSON: " + body, e);
     }
+    if (!(tree instanceof JsonReader.Obj n)) {
+      throw new ImdsException(
+          "IMDS GET " + path + " at " + endpoint + " answered malformed JSON: " + body, null);
+    }
+    return n;
   }
 
-  private String text(String path, JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual()) {
+  private String text(String path, JsonReader.Obj n, String field) {
+    if (!(n.get(field) instanceof String v)) {
       throw new ImdsException(
           "IMDS GET " + path + " at " + endpoint + " answered without '" + field + "': " + n, null);
     }
-    return v.asText();
+    return v;
   }
 
-  private Instant instant(String path, JsonNode n, String field) {
+  private Instant instant(String path, JsonReader.Obj n, String field) {
     String v = text(path, n, field);
     try {
       return Instant.parse(v);

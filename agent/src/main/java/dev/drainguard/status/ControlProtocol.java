@@ -1,10 +1,5 @@
 package dev.drainguard.status;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-
 /**
  * The control socket's protocol: one JSON object per line each way. A request names its protocol
  * version and an operation; a reply carries the same version, {@code ok}, and either the result or
@@ -33,16 +28,9 @@ public final class ControlProtocol {
    */
   public static final int MAX_LINE = 8 * 1024;
 
-  /**
-   * The agent's side of the protocol (reads requests, writes replies). The client reads and writes
-   * with {@link ControlJson} instead, which writes the same text, so that {@code drainguard status}
-   * loads no Jackson.
-   */
-  static final ObjectMapper JSON =
-      new ObjectMapper()
-          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  // Both sides read and write the protocol with ControlJson and JsonReader, without Jackson: the
+  // agent answers a status without loading it, and the tests check ControlJson's text against
+  // Jackson's (ControlJsonTest).
 
   private ControlProtocol() {}
 

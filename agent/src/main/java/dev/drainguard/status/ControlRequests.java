@@ -1,13 +1,12 @@
 package dev.drainguard.status;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.drainguard.drain.ControlResult;
 import dev.drainguard.operator.Caller;
 import dev.drainguard.operator.OperatorText;
+import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +23,6 @@ final class ControlRequests {
   /** How much of an unknown op an error reply repeats. */
   static final int MAX_ECHO = 40;
 
-  private static final ObjectReader TREE =
-      ControlProtocol.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
   private final ControlHandler handler;
 
   ControlRequests(ControlHandler handler) {
@@ -34,38 +30,40 @@ final class ControlRequests {
   }
 
   ControlProtocol.Reply answer(String line, Caller caller) {
-    JsonNode req;
+    Object tree;
     try {
-      req = TREE.readTree(line);
-    } catch (JsonProcessingException e) {
+      JsonReader r = new JsonReader(line);
+      tree = r.value();
+      r.end();
+    } catch (IOException | RuntimeException e) {
       return ControlProtocol.Reply.error(
           "malformed request: expected exactly one JSON object per line, like"
               + " {\"v\":1,\"op\":\"status\"}");
     }
-    if (req == null || !req.isObject()) {
+    if (!(tree instanceof JsonReader.Obj req)) {
       return ControlProtocol.Reply.error(
           "malformed request: expected a JSON object, like {\"v\":1,\"op\":\"status\"}");
     }
-    JsonNode v = req.get("v");
-    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() != 1) {
+    Object v = req.get("v");
+    if (!isOne(v)) {
       return ControlProtocol.Reply.error(
           "unsupported protocol version "
-              + echo(v)
+              + echo(req, "v")
               + ": this agent speaks v"
               + ControlProtocol.VERSION
               + ", the number, as in {\"v\":1,...}");
     }
-    JsonNode opNode = req.get("op");
-    ControlProtocol.Op op = opNode != null && opNode.isTextual() ? op(opNode.textValue()) : null;
+    Object opNode = req.get("op");
+    ControlProtocol.Op op = opNode instanceof String name ? op(name) : null;
     if (op == null) {
       return ControlProtocol.Reply.error(
-          "unknown op " + echo(opNode) + ": expected \"status\", \"hold\" or \"release\"");
+          "unknown op " + echo(req, "op") + ": expected \"status\", \"hold\" or \"release\"");
     }
-    JsonNode reasonNode = req.get("reason");
-    if (reasonNode != null && !reasonNode.isNull() && !reasonNode.isTextual()) {
+    Object reasonNode = req.get("reason");
+    if (reasonNode != null && !(reasonNode instanceof String)) {
       return ControlProtocol.Reply.error("reason must be a string");
     }
-    String reason = reasonNode == null || reasonNode.isNull() ? null : reasonNode.textValue();
+    String reason = (String) reasonNode;
     if (reason != null && reason.length() > OperatorText.MAX_REASON) {
       return ControlProtocol.Reply.error(
           "reason is "
@@ -74,11 +72,11 @@ final class ControlRequests {
               + OperatorText.MAX_REASON
               + " are taken");
     }
-    JsonNode forceNode = req.get("force");
-    if (forceNode != null && !forceNode.isNull() && !forceNode.isBoolean()) {
+    Object forceNode = req.get("force");
+    if (forceNode != null && !(forceNode instanceof Boolean)) {
       return ControlProtocol.Reply.error("force must be true or false");
     }
-    boolean force = forceNode != null && forceNode.booleanValue();
+    boolean force = Boolean.TRUE.equals(forceNode);
     try {
       return switch (op) {
         case STATUS -> reply(null, handler.status());
@@ -96,14 +94,56 @@ final class ControlRequests {
     }
   }
 
+  /** Whether {@code v} is the JSON number 1, written as an integer (not "1", 1.0 or 1e0). */
+  private static boolean isOne(Object v) {
+    return v instanceof JsonReader.Num n && n.value() instanceof Long l && l == 1L;
+  }
+
   /** A value the client sent, fit to repeat in a reply: short, escaped, its type told. */
-  private static String echo(JsonNode node) {
-    if (node == null) {
+  private static String echo(JsonReader.Obj req, String name) {
+    if (!req.members().containsKey(name)) {
       return "(none)";
     }
-    return node.isTextual()
-        ? "'" + OperatorText.clean(node.textValue(), MAX_ECHO) + "'"
-        : OperatorText.clean(node.toString(), MAX_ECHO) + " (" + node.getNodeType() + ")";
+    Object node = req.get(name);
+    return node instanceof String text
+        ? "'" + OperatorText.clean(text, MAX_ECHO) + "'"
+        : OperatorText.clean(compact(node), MAX_ECHO) + " (" + JsonReader.kind(node) + ")";
+  }
+
+  /** A value read by {@link JsonReader}, written back as compact JSON. */
+  private static String compact(Object node) {
+    StringBuilder b = new StringBuilder();
+    compact(b, node);
+    return b.toString();
+  }
+
+  private static void compact(StringBuilder b, Object node) {
+    if (node instanceof JsonReader.Obj o) {
+      b.append('{');
+      boolean first = true;
+      for (Map.Entry<String, Object> e : o.members().entrySet()) {
+        b.append(first ? "" : ",");
+        first = false;
+        ControlJson.string(b, e.getKey());
+        b.append(':');
+        compact(b, e.getValue());
+        if (b.length() > MAX_ECHO * 4) {
+          return; // cleaned to MAX_ECHO anyway
+        }
+      }
+      b.append('}');
+    } else if (node instanceof List<?> list) {
+      b.append('[');
+      for (int i = 0; i < list.size() && b.length() <= MAX_ECHO * 4; i++) {
+        b.append(i > 0 ? "," : "");
+        compact(b, list.get(i));
+      }
+      b.append(']');
+    } else if (node instanceof String text) {
+      ControlJson.string(b, text);
+    } else {
+      b.append(node); // Num (its text), Boolean, null
+    }
   }
 
   private static ControlProtocol.Op op(String name) {

@@ -9,6 +9,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -163,7 +164,8 @@ public final class ControlServer implements AutoCloseable {
     }
     try (client) {
       client.configureBlocking(false);
-      byte[] line = ControlProtocol.JSON.writeValueAsBytes(ControlProtocol.Reply.error(why));
+      byte[] line =
+          ControlJson.write(ControlProtocol.Reply.error(why)).getBytes(StandardCharsets.UTF_8);
       ByteBuffer b = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
       client.write(b);
     } catch (IOException e) {

@@ -72,7 +72,7 @@ final class ControlSession {
                 ? ControlProtocol.Reply.error(
                     "request longer than " + ControlProtocol.MAX_LINE + " characters")
                 : requests.answer(line, caller);
-        byte[] bytes = ControlProtocol.JSON.writeValueAsBytes(reply);
+        byte[] bytes = ControlJson.write(reply).getBytes(StandardCharsets.UTF_8);
         within(
             WRITE_LIMIT,
             () -> {

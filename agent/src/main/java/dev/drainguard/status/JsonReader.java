@@ -9,29 +9,31 @@ import java.util.Map;
 
 /**
  * A strict reader of one JSON value (RFC 8259) into a tree: {@link Obj}, {@link List}, {@link
- * String}, {@link Num}, {@link Boolean} or null. What {@link ControlJson} binds to records.
+ * String}, {@link Num}, {@link Boolean} or null. What {@link ControlJson} binds to records, and how
+ * the agent reads the few JSON documents IMDS gives (spot notices, instance-profile credentials)
+ * without Jackson.
  */
-final class JsonReader {
+public final class JsonReader {
 
   /** Deeper nesting is refused rather than overflowing the stack (Jackson's limit too). */
   static final int MAX_DEPTH = 1000;
 
   /** A JSON object: its members by name (a repeated name: the last one counts). */
-  record Obj(Map<String, Object> members) {
-    Object get(String name) {
+  public record Obj(Map<String, Object> members) {
+    public Object get(String name) {
       return members.get(name);
     }
   }
 
   /** A JSON number, kept as its text until a type asks for it. */
-  record Num(String text) {
+  public record Num(String text) {
     static Num parse(String text) {
       Num n = new Num(text);
       n.value(); // NumberFormatException when it is not a number
       return n;
     }
 
-    Number value() {
+    public Number value() {
       if (text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0) {
         BigInteger i = new BigInteger(text);
         return i.bitLength() < 64 ? (Number) i.longValue() : i;
@@ -49,11 +51,19 @@ final class JsonReader {
   private int pos;
   private int depth;
 
-  JsonReader(String s) {
+  public JsonReader(String s) {
     this.s = s;
   }
 
-  static String kind(Object tree) {
+  /** The one JSON value {@code s} holds, nothing but white space after it. */
+  public static Object parse(String s) throws IOException {
+    JsonReader r = new JsonReader(s);
+    Object tree = r.value();
+    r.end();
+    return tree;
+  }
+
+  public static String kind(Object tree) {
     if (tree instanceof Obj) {
       return "object";
     }
@@ -70,14 +80,14 @@ final class JsonReader {
   }
 
   /** Fails unless only white space is left. */
-  void end() throws IOException {
+  public void end() throws IOException {
     skipSpace();
     if (pos < s.length()) {
       throw error("trailing characters");
     }
   }
 
-  Object value() throws IOException {
+  public Object value() throws IOException {
     skipSpace();
     if (pos >= s.length()) {
       throw error("unexpected end of input");

@@ -37,7 +37,7 @@ class AdversaryControlJsonTest {
       })
   void whatJacksonRefuses_theLeanReaderMustRefuseToo(String member) throws IOException {
     String json = REPLY.formatted(member);
-    assertThatThrownBy(() -> ControlProtocol.JSON.readValue(json, ControlProtocol.Reply.class))
+    assertThatThrownBy(() -> JacksonOracle.JSON.readValue(json, ControlProtocol.Reply.class))
         .as("Jackson refuses %s", json)
         .isInstanceOf(IOException.class);
     assertThatThrownBy(() -> ControlJson.read(json, ControlProtocol.Reply.class))

@@ -61,7 +61,7 @@ class ControlJsonTest {
     Random random = new Random(15);
     for (int i = 0; i < 2000; i++) {
       StatusView view = (StatusView) randomRecord(StatusView.class, random, 0);
-      String jackson = ControlProtocol.JSON.writeValueAsString(view);
+      String jackson = JacksonOracle.JSON.writeValueAsString(view);
       assertThat(ControlJson.write(view)).as("view %d", i).isEqualTo(jackson);
       assertThat(view.toJson()).isEqualTo(jackson);
     }
@@ -73,12 +73,12 @@ class ControlJsonTest {
     for (int i = 0; i < 2000; i++) {
       ControlProtocol.Reply reply =
           (ControlProtocol.Reply) randomRecord(ControlProtocol.Reply.class, random, 0);
-      String line = ControlProtocol.JSON.writeValueAsString(reply);
+      String line = JacksonOracle.JSON.writeValueAsString(reply);
       ControlProtocol.Reply jackson =
-          ControlProtocol.JSON.readValue(line, ControlProtocol.Reply.class);
+          JacksonOracle.JSON.readValue(line, ControlProtocol.Reply.class);
       ControlProtocol.Reply mine = ControlJson.read(line, ControlProtocol.Reply.class);
-      assertThat(ControlProtocol.JSON.writeValueAsString(mine))
-          .isEqualTo(ControlProtocol.JSON.writeValueAsString(jackson));
+      assertThat(JacksonOracle.JSON.writeValueAsString(mine))
+          .isEqualTo(JacksonOracle.JSON.writeValueAsString(jackson));
       assertThat(mine).as(line).isEqualTo(jackson);
     }
   }
@@ -89,7 +89,7 @@ class ControlJsonTest {
       for (String reason : TEXTS) {
         for (boolean force : new boolean[] {false, true}) {
           ControlProtocol.Request r = ControlProtocol.Request.of(op, reason, force);
-          assertThat(ControlJson.write(r)).isEqualTo(ControlProtocol.JSON.writeValueAsString(r));
+          assertThat(ControlJson.write(r)).isEqualTo(JacksonOracle.JSON.writeValueAsString(r));
         }
       }
     }
@@ -104,7 +104,7 @@ class ControlJsonTest {
             + " \"message\":\"held\\ud83d\\ude00\", \"extra\":[true,false,null,-1.5e3],"
             + " \"status\":{\"phase\":\"HOLDING\",\"pid\":42,\"queues\":{\"roots\":[],\"more\":1}}}\n";
     ControlProtocol.Reply mine = ControlJson.read(line, ControlProtocol.Reply.class);
-    assertThat(mine).isEqualTo(ControlProtocol.JSON.readValue(line, ControlProtocol.Reply.class));
+    assertThat(mine).isEqualTo(JacksonOracle.JSON.readValue(line, ControlProtocol.Reply.class));
     assertThat(mine.message()).isEqualTo("held😀");
     assertThat(mine.status().pid()).isEqualTo(42);
     assertThat(mine.status().queues().roots()).isEmpty();

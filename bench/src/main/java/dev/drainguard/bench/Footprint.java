@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -144,7 +146,18 @@ final class Footprint implements AutoCloseable {
     Path idleDir = Files.createDirectories(work.resolve("footprint/idle"));
     Path idleRoot =
         Files.createDirectories(idleDir.resolve("queues/0/out-s3")).getParent().getParent();
-    idleEnv = AgentProcess.env(idleSim, idleDir, idleRoot, Map.of());
+    // As on EC2: no keys in the environment, the instance profile's through IMDS (the agent reads
+    // them at its first Auto Scaling call, at start, and keeps them until near their expiry).
+    idleSim.setInstanceProfile(
+        "drainguard-worker",
+        "ASIAIDLEBENCHEXAMPLE",
+        "idle-bench-secret",
+        "idle-bench-session-token",
+        Instant.now().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS));
+    idleEnv = new HashMap<>(AgentProcess.env(idleSim, idleDir, idleRoot, Map.of()));
+    idleEnv.remove("AWS_ACCESS_KEY_ID");
+    idleEnv.remove("AWS_SECRET_ACCESS_KEY");
+    idleEnv.remove("AWS_EC2_METADATA_DISABLED");
     idle = AgentProcess.start(pkg, idleEnv, idleDir);
     toClose.add(idle);
 
