@@ -447,7 +447,12 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
     return all;
   }
 
-  /** Takes AWS's clock from the answer's Date header; false when it gives none that helps. */
+  /**
+   * Takes AWS's clock from the answer's Date header; false when it gives none that helps. The Date
+   * is held against the time the request was signed with (the clock plus the offset in use), not
+   * the clock alone: after the clock has been stepped right, the offset learnt before is what is
+   * wrong, and AWS's Date agrees with the clock.
+   */
   private boolean correctSkew(BoundedHttp.Answer answer) {
     String date = answer.headers().get("date");
     if (date == null) {
@@ -455,11 +460,11 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
     }
     try {
       Instant theirs = ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-      Duration offset = Duration.between(clock.instant(), theirs);
-      if (offset.abs().compareTo(SKEW_TO_CORRECT) < 0) {
+      Instant now = clock.instant();
+      if (Duration.between(now.plus(skew), theirs).abs().compareTo(SKEW_TO_CORRECT) < 0) {
         return false;
       }
-      skew = offset;
+      skew = Duration.between(now, theirs);
       return true;
     } catch (DateTimeParseException e) {
       return false;

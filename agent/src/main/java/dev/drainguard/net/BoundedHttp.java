@@ -161,7 +161,7 @@ public final class BoundedHttp {
     }
     int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
     Optional<HttpsProxy> via = secure ? proxy : Optional.empty();
-    try (Socket plain = new Socket()) {
+    try (Socket plain = new DeadlineSocket(deadline, uri)) {
       plain.setTcpNoDelay(true);
       InetSocketAddress to =
           via.map(p -> new InetSocketAddress(p.address().getHost(), p.address().getPort()))
@@ -259,6 +259,48 @@ public final class BoundedHttp {
 
   private static int millis(long nanos) {
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000));
+  }
+
+  /**
+   * A plain socket whose every read waits at most for what the deadline leaves, whoever reads it:
+   * TLS reads a record (up to 16 KiB) and its handshake messages with as many socket reads as the
+   * peer takes to send them, and a peer or a middlebox that passes them on a byte at a time inside
+   * the read timeout would otherwise hold one exchange for hours.
+   */
+  private final class DeadlineSocket extends Socket {
+    private final long deadline;
+    private final URI uri;
+    private InputStream in;
+
+    DeadlineSocket(long deadline, URI uri) {
+      this.deadline = deadline;
+      this.uri = uri;
+    }
+
+    @Override
+    public synchronized InputStream getInputStream() throws IOException {
+      if (in == null) {
+        in =
+            new java.io.FilterInputStream(super.getInputStream()) {
+              @Override
+              public int read() throws IOException {
+                bound();
+                return super.read();
+              }
+
+              @Override
+              public int read(byte[] b, int off, int len) throws IOException {
+                bound();
+                return super.read(b, off, len);
+              }
+            };
+      }
+      return in;
+    }
+
+    private void bound() throws IOException {
+      setSoTimeout(millis(Math.min(readTimeout.toNanos(), remaining(deadline, uri))));
+    }
   }
 
   /** Reads one answer from the socket, each read waiting at most for what the deadline leaves. */

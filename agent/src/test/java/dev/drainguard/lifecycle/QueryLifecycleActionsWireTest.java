@@ -140,6 +140,52 @@ class QueryLifecycleActionsWireTest {
     assertThat(sleeper.pauses()).isEmpty();
   }
 
+  // Adversary: the instance booted with its clock 10 minutes behind and the agent learnt AWS's
+  // offset; then chrony stepped the clock right. The offset kept would now sign every call 10
+  // minutes in the future, and AWS's Date agrees with the (corrected) clock: the refusal must
+  // still be read as a clock fault (against the time the request was signed with) and the call
+  // signed with AWS's time, not be final for every call from then on.
+  @Test
+  void aClockSteppedRightAfterASkewWasLearnt_isSignedWithAwsClockAgain() throws Exception {
+    server = Scripted.plain();
+    dev.drainguard.testing.MutableClock clock = new dev.drainguard.testing.MutableClock(NOW);
+    String awsNow =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            NOW.plus(Duration.ofMinutes(10)).atOffset(ZoneOffset.UTC));
+    server.answer(
+        400,
+        "Date: " + awsNow + "\r\n",
+        "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>Signature expired:"
+            + " 20261207T100000Z is now earlier than 20261207T100500Z</Message></Error>"
+            + "</ErrorResponse>");
+    server.answer(200, "", DESCRIBE_OK);
+    QueryLifecycleActions api =
+        new QueryLifecycleActions(
+            "us-east-1",
+            new Endpoint(server.uri(), "the test"),
+            KEYS,
+            LoopbackGuard.of(true),
+            POLICY,
+            sleeper,
+            clock,
+            null,
+            Optional.empty());
+    assertThat(api.describeInstance("i-1")).isPresent();
+
+    clock.set(NOW.plus(Duration.ofMinutes(10))); // NTP steps the clock to AWS's time
+    server.answer(
+        400,
+        "Date: " + awsNow + "\r\n",
+        "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>Signature not yet"
+            + " current: 20261207T102000Z is still later than 20261207T101500Z</Message></Error>"
+            + "</ErrorResponse>");
+    server.answer(200, "", DESCRIBE_OK);
+
+    assertThat(api.describeInstance("i-1")).isPresent();
+    assertThat(server.requests.get(2)).contains("\r\nX-Amz-Date: 20261207T102000Z\r\n");
+    assertThat(server.requests.get(3)).contains("\r\nX-Amz-Date: 20261207T101000Z\r\n");
+  }
+
   // The same code without a clock far off is what it says: a refusal, final at once.
   @Test
   void aSignatureRefusedWithTheClocksAgreeing_isFinal() throws Exception {
