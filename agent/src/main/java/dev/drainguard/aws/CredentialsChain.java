@@ -70,6 +70,14 @@ public final class CredentialsChain implements CredentialsProvider {
     }
   }
 
+  @Override
+  public void refused(AwsCredentials credentials) {
+    CredentialsProvider f = found;
+    if (f != null) {
+      f.refused(credentials);
+    }
+  }
+
   /** The first source that has credentials, from the top. */
   private CredentialsProvider look() {
     List<String> tried = new ArrayList<>();

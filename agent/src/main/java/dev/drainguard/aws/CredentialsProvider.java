@@ -15,6 +15,13 @@ public interface CredentialsProvider {
    */
   AwsCredentials resolve();
 
+  /**
+   * AWS refused {@code credentials} as expired or unknown: a provider that fetches its credentials
+   * fetches anew at the next {@link #resolve()} instead of waiting for their own expiry (which it
+   * judges by a clock that may be off). Fixed credentials have nothing better to give.
+   */
+  default void refused(AwsCredentials credentials) {}
+
   /** Always the same credentials (the demo, tests against the simulator or moto). */
   static CredentialsProvider fixed(AwsCredentials credentials) {
     return () -> credentials;

@@ -47,6 +47,9 @@ final class InstanceProfileCredentials implements CredentialsProvider {
   private volatile AwsCredentials held;
   private volatile Instant nextFetch = Instant.MIN;
 
+  /** Credentials AWS refused: fetched anew at the next resolve, whatever their expiration says. */
+  private volatile AwsCredentials refused;
+
   /**
    * @param imds reads the role and its document ({@code HttpInstanceMetadata}); empty when no
    *     instance profile is attached
@@ -63,10 +66,18 @@ final class InstanceProfileCredentials implements CredentialsProvider {
    *     instance profile, IMDS failing, or a document that is not a success
    */
   @Override
+  public void refused(AwsCredentials credentials) {
+    if (credentials == held) {
+      refused = credentials;
+      nextFetch = Instant.MIN;
+    }
+  }
+
+  @Override
   public AwsCredentials resolve() {
     AwsCredentials h = held;
     Instant now = clock.instant();
-    if (h != null && now.isBefore(refreshAt(h))) {
+    if (h != null && h != refused && now.isBefore(refreshAt(h))) {
       return h;
     }
     boolean valid = h != null && now.isBefore(expiration(h));
@@ -87,7 +98,7 @@ final class InstanceProfileCredentials implements CredentialsProvider {
   private AwsCredentials fetchUnderLock() {
     Instant now = clock.instant();
     AwsCredentials h = held;
-    if (h != null && now.isBefore(refreshAt(h))) {
+    if (h != null && h != refused && now.isBefore(refreshAt(h))) {
       return h; // another thread fetched meanwhile
     }
     boolean valid = h != null && now.isBefore(expiration(h));

@@ -27,6 +27,18 @@ final class ApiFailures {
           "SignatureDoesNotMatch",
           "AuthFailure");
 
+  /**
+   * Codes with which AWS refuses the credentials themselves (expired or unknown keys): the provider
+   * is asked for new ones once, then the refusal is final.
+   */
+  static final Set<String> CREDENTIALS_CODES =
+      Set.of(
+          "ExpiredToken",
+          "ExpiredTokenException",
+          "InvalidClientTokenId",
+          "UnrecognizedClientException",
+          "InvalidToken");
+
   private ApiFailures() {}
 
   /**
@@ -73,6 +85,8 @@ final class ApiFailures {
     NO_ACTIVE_ACTION,
     /** The signature's time was refused ({@link #SKEW_CODES}): maybe the agent's clock. */
     SKEWED,
+    /** The credentials were refused ({@link #CREDENTIALS_CODES}): maybe rotated meanwhile. */
+    CREDENTIALS_REFUSED,
     /** Anything else: retrying cannot help. */
     FINAL;
 
@@ -95,6 +109,9 @@ final class ApiFailures {
       if (e.code() != null && SKEW_CODES.contains(e.code())) {
         return SKEWED;
       }
+      if (e.code() != null && CREDENTIALS_CODES.contains(e.code())) {
+        return CREDENTIALS_REFUSED;
+      }
       return FINAL;
     }
   }
@@ -104,7 +121,8 @@ final class ApiFailures {
     return switch (f) {
       case THROTTLED -> LifecycleApiException.Kind.THROTTLED;
       case SERVER -> LifecycleApiException.Kind.UNAVAILABLE;
-      case NO_ACTIVE_ACTION, SKEWED, FINAL -> LifecycleApiException.Kind.REJECTED;
+      case NO_ACTIVE_ACTION, SKEWED, CREDENTIALS_REFUSED, FINAL ->
+          LifecycleApiException.Kind.REJECTED;
     };
   }
 }

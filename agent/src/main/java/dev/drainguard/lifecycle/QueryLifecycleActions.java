@@ -361,10 +361,13 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
     String lastCode = null;
     LifecycleApiException.Kind lastKind = LifecycleApiException.Kind.UNAVAILABLE;
     boolean skewCorrected = false;
+    boolean credentialsRenewed = false;
     for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
       BoundedHttp.Answer answer;
+      AwsCredentials signedWith = null;
       try {
-        answer = http.exchange("POST", uri, signed(body), body);
+        signedWith = credentials.resolve();
+        answer = http.exchange("POST", uri, signed(body, signedWith), body);
       } catch (IOException | CredentialsException e) {
         // No credentials is no answer either: the instance profile may be back at the next try.
         last = e;
@@ -375,7 +378,7 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
         pause(attempt);
         continue;
       }
-      if (answer.status() == 200) {
+      if (answer.status() >= 200 && answer.status() <= 299) {
         try {
           Element root = QueryXml.parse(answer.body());
           return reader.apply(root.child(action + "Result").orElse(root));
@@ -403,6 +406,20 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
             operation);
         skewCorrected = true;
         attempt--; // once per call, at once and not counted: the same request, correctly dated
+        continue;
+      }
+      if (f == Failure.CREDENTIALS_REFUSED && !credentialsRenewed) {
+        // EC2 rotates instance-profile keys; with a clock far off, the agent may still hold ones
+        // AWS has let expire. Whoever gave them fetches anew; the same request, signed with those.
+        log.warn(
+            "auto scaling refused the credentials code={} source=\"{}\"; asking for new ones"
+                + " operation=\"{}\"",
+            error.code(),
+            signedWith.source(),
+            operation);
+        credentials.refused(signedWith);
+        credentialsRenewed = true;
+        attempt--; // once per call, at once and not counted
         continue;
       }
       if (!f.retried()) {
@@ -434,8 +451,7 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
     }
   }
 
-  private Map<String, String> signed(byte[] body) {
-    AwsCredentials c = credentials.resolve();
+  private Map<String, String> signed(byte[] body, AwsCredentials c) {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Host", BoundedHttp.hostHeader(uri));
     headers.put("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");

@@ -317,6 +317,23 @@ class CredentialsChainTest {
     assertThat(c.sessionToken()).contains("t2");
   }
 
+  // The agent's clock is behind: by it, keys EC2 has already let expire are still fresh. AWS's
+  // refusal of them (ExpiredToken) makes the next resolve fetch anew, whatever the expiry says.
+  @Test
+  void refused_heldOnesFetchedAnewAtOnce_othersUnaffected() {
+    Instant expiry = inOneHour();
+    sim.setInstanceProfile(ROLE, "ASIAFIRST", "s1", "t1", expiry);
+    CredentialsChain chain = chain();
+    AwsCredentials first = chain.resolve();
+    sim.setInstanceProfile(ROLE, "ASIASECOND", "s2", "t2", expiry.plus(Duration.ofHours(1)));
+
+    chain.refused(AwsCredentials.of("AKIDOTHER", "x", "someone else's"));
+    assertThat(chain.resolve()).as("not the held ones: nothing changes").isSameAs(first);
+
+    chain.refused(first);
+    assertThat(chain.resolve().accessKeyId()).isEqualTo("ASIASECOND");
+  }
+
   @Test
   void resolve_refreshFailsWhileValid_heldOnesUsedAndWarned_nextTryPaced() {
     Instant expiry = inOneHour();

@@ -207,6 +207,64 @@ class QueryLifecycleActionsWireTest {
     assertThat(server.requests).hasSize(1);
   }
 
+  // Keys AWS says have expired are given back to their provider, and the same call is signed at
+  // once with the ones it gives next; a second refusal is final.
+  @Test
+  void credentialsRefusedAsExpired_newOnesAskedFor_once() throws Exception {
+    server = Scripted.plain();
+    String expired =
+        "<ErrorResponse><Error><Code>ExpiredToken</Code><Message>The security token included in"
+            + " the request is expired</Message></Error></ErrorResponse>";
+    server.answer(403, "", expired);
+    server.answer(200, "", DESCRIBE_OK);
+    server.answer(403, "", expired);
+    server.answer(403, "", expired);
+    List<AwsCredentials> refused = new CopyOnWriteArrayList<>();
+    CredentialsProvider rotating =
+        new CredentialsProvider() {
+          @Override
+          public AwsCredentials resolve() {
+            return AwsCredentials.of("AKID" + refused.size(), "s", "rotating keys");
+          }
+
+          @Override
+          public void refused(AwsCredentials c) {
+            refused.add(c);
+          }
+        };
+    QueryLifecycleActions client =
+        new QueryLifecycleActions(
+            "us-east-1",
+            new Endpoint(server.uri(), "the test"),
+            rotating,
+            LoopbackGuard.of(true),
+            POLICY,
+            sleeper,
+            Clock.fixed(NOW, ZoneOffset.UTC),
+            null,
+            Optional.empty());
+
+    assertThat(client.describeInstance("i-1")).isPresent();
+    assertThat(refused).extracting(AwsCredentials::accessKeyId).containsExactly("AKID0");
+    assertThat(server.requests.get(1)).contains("Credential=AKID1/");
+    assertThat(sleeper.pauses()).isEmpty();
+
+    LifecycleApiException e =
+        catchThrowableOfType(LifecycleApiException.class, () -> client.describeInstance("i-1"));
+    assertThat(e.errorCode()).isEqualTo("ExpiredToken");
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.REJECTED);
+    assertThat(server.requests).hasSize(4);
+  }
+
+  // Any 2xx is a success, as the SDK read it.
+  @Test
+  void a2xxOtherThan200_isASuccess() throws Exception {
+    server = Scripted.plain();
+    server.answer(202, "", DESCRIBE_OK);
+
+    assertThat(client(server.uri(), null).describeInstance("i-1")).isPresent();
+  }
+
   // A load balancer's page is no ErrorResponse: 5xx is retried and, lasting, unavailable.
   @Test
   void anHtml503_isRetried_thenUnavailable_withoutACode() throws Exception {

@@ -148,14 +148,11 @@ class BoundedHttpTest {
             sleep(200);
           }
         });
-    long start = System.nanoTime();
 
+    // Only the whole-exchange bound says this (each byte came well inside the read timeout).
     assertThatThrownBy(() -> http.exchange("GET", uri("/"), Map.of()))
         .isInstanceOf(BoundedHttp.NoAnswerException.class)
         .hasMessageContaining("1500 ms for the whole exchange");
-    assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .as("ended by the limit, not by the 20 s the server would trickle")
-        .isLessThan(Duration.ofSeconds(10));
   }
 
   @Test
