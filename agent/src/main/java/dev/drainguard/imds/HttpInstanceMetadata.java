@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,10 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
   }
 
   private final URI endpoint;
+
+  /** The URIs of the paths read, resolved once: the poller reads the same three every 5 s. */
+  private final Map<String, URI> uris = new ConcurrentHashMap<>();
+
   private final RetryPolicy retry;
   private final Sleeper sleeper;
   private final BoundedHttp http;
@@ -254,7 +259,7 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
 
   /** The value at {@code path}, empty on 404; retries per policy, then throws ImdsException. */
   synchronized Optional<String> read(String path) {
-    URI uri = endpoint.resolve(path);
+    URI uri = uris.computeIfAbsent(path, endpoint::resolve);
     Exception last = null;
     for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
       try {
@@ -308,7 +313,7 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
       return token;
     }
     long asked = nanoTime.getAsLong();
-    URI uri = endpoint.resolve(PATH_TOKEN);
+    URI uri = uris.computeIfAbsent(PATH_TOKEN, endpoint::resolve);
     BoundedHttp.Answer answer = http.exchange("PUT", uri, Map.of(TOKEN_TTL_HEADER, ttlSeconds()));
     if (answer.status() >= 500) {
       throw new IOException("PUT " + PATH_TOKEN + " answered HTTP " + answer.status());
