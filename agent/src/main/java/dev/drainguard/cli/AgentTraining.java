@@ -1,17 +1,21 @@
 package dev.drainguard.cli;
 
-import dev.drainguard.aws.AwsCredentials;
+import dev.drainguard.aws.CredentialsChain;
 import dev.drainguard.aws.CredentialsProvider;
 import dev.drainguard.config.AgentConfig;
 import dev.drainguard.config.ConfigLoader;
 import dev.drainguard.config.Setting;
 import dev.drainguard.drain.Phase;
+import dev.drainguard.imds.HttpInstanceMetadata;
+import dev.drainguard.net.LoopbackGuard;
+import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.sim.Simulator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -49,15 +53,29 @@ final class AgentTraining {
       sim.addInstance(GROUP, INSTANCE, REGION, true);
       sim.addTerminationHook(GROUP, HOOK, Duration.ofMinutes(5), "ABANDON");
       Files.write(queues.resolve("00000001.pq"), new byte[4096]);
+      // The instance profile's credentials through IMDS, as on EC2: the chain looks at no
+      // environment, no system property and no profile file (none of the installer's), so that
+      // what is archived is the path a worker takes.
+      sim.setInstanceProfile(
+          "training-role",
+          "ASIATRAININGEXAMPLE",
+          "training-secret",
+          "training-session-token",
+          clock.instant().plus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS));
       AgentConfig cfg = config(sim, queues.getParent().getParent(), socket);
-      try (Agent agent =
-          Agent.start(
-              cfg,
-              CredentialsProvider.fixed(
-                  AwsCredentials.of("training", "training", "fixed training keys")),
-              clock,
-              ThreadSleeper.INSTANCE,
-              s -> {})) {
+      CredentialsProvider credentials =
+          new CredentialsChain(
+              Map.of(
+                  "AWS_SHARED_CREDENTIALS_FILE", dir.resolve("no-credentials").toString(),
+                  "AWS_CONFIG_FILE", dir.resolve("no-config").toString()),
+              key -> null,
+              new HttpInstanceMetadata(
+                  cfg.endpoints().imds(),
+                  LoopbackGuard.of(true),
+                  RetryPolicy.DEFAULT,
+                  ThreadSleeper.INSTANCE),
+              clock);
+      try (Agent agent = Agent.start(cfg, credentials, clock, ThreadSleeper.INSTANCE, s -> {})) {
         ThreadSleeper.INSTANCE.sleep(IN_SERVICE);
         if (agent.status().phase() != Phase.IN_SERVICE) {
           failures.add("the training agent is " + agent.status().phase() + ", not in service");

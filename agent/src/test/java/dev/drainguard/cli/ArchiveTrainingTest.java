@@ -39,6 +39,15 @@ class ArchiveTrainingTest {
     }
   }
 
+  // The agent part of the training (archives whose classes load when used): a real agent in
+  // service against the simulator, signing its Auto Scaling calls with the instance profile's
+  // credentials read through IMDS, as a worker does. It reaches service only if the calls of its
+  // hook discovery were signed and accepted.
+  @Test
+  void agentTraining_anAgentInServiceOnInstanceProfileCredentials() throws IOException {
+    assertThat(AgentTraining.train(dir)).isEmpty();
+  }
+
   /** Guards against a training that archives a refusal or an error reply instead of a status. */
   @Test
   void theServedStatusIsAHoldingAgentWithQueuesProbesAForecastAndTheHold() throws IOException {

@@ -280,8 +280,9 @@ final class Report {
 
   private void footprintNotes(PrintStream out) {
     out.printf(
-        "- Footprint: an idle agent in service with every setting at its default (IMDS poll 5 s), a"
-            + " JVM that only sleeps started with the same options and environment as the launcher gives"
+        "- Footprint: an idle agent in service with every setting at its default (IMDS poll 5 s) and"
+            + " no keys in its environment, so that it takes the instance profile's credentials"
+            + " through IMDS (the simulator's) as on EC2, a JVM that only sleeps started with the same options and environment as the launcher gives"
             + " `run` (MALLOC_ARENA_MAX=%s), and the holding agent below, all started together; RSS is"
             + " VmRSS from /proc/PID/status at the end of the window (peak of 1 s samples in brackets);"
             + " CPU is utime + stime from /proc/PID/stat (10 ms resolution) over a %d s window that"
