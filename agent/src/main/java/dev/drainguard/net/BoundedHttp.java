@@ -1,8 +1,6 @@
 package dev.drainguard.net;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -11,7 +9,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -153,7 +150,7 @@ public final class BoundedHttp {
   public Answer exchange(String method, URI uri, Map<String, String> headers, byte[] body)
       throws IOException {
     guard.check(what, uri);
-    long deadline = System.nanoTime() + exchangeLimit.toNanos();
+    ExchangeDeadline deadline = new ExchangeDeadline(uri, readTimeout, exchangeLimit);
     boolean secure = "https".equalsIgnoreCase(uri.getScheme());
     if (!(secure || "http".equalsIgnoreCase(uri.getScheme())) || uri.getHost() == null) {
       throw new IOException(
@@ -161,12 +158,12 @@ public final class BoundedHttp {
     }
     int port = uri.getPort() >= 0 ? uri.getPort() : secure ? 443 : 80;
     Optional<HttpsProxy> via = secure ? proxy : Optional.empty();
-    try (Socket plain = new DeadlineSocket(deadline, uri)) {
+    try (Socket plain = new DeadlineSocket(deadline)) {
       plain.setTcpNoDelay(true);
       InetSocketAddress to =
           via.map(p -> new InetSocketAddress(p.address().getHost(), p.address().getPort()))
               .orElseGet(() -> new InetSocketAddress(uri.getHost(), port));
-      plain.connect(to, millis(Math.min(connectTimeout.toNanos(), remaining(deadline, uri))));
+      plain.connect(to, deadline.connectMillis(connectTimeout));
       if (via.isPresent()) {
         tunnel(plain, via.get(), uri, port, deadline);
       }
@@ -178,7 +175,7 @@ public final class BoundedHttp {
           out.write(body);
         }
         out.flush();
-        return new Reader(socket, deadline, uri).answer(method);
+        return new HttpAnswerReader(socket, deadline, uri, maxAnswer).answer(method);
       } finally {
         if (socket != plain) {
           socket.close();
@@ -188,7 +185,7 @@ public final class BoundedHttp {
   }
 
   /** Asks the proxy for a tunnel to the target; anything but 2xx is a failure naming both. */
-  private void tunnel(Socket socket, HttpsProxy p, URI uri, int port, long deadline)
+  private void tunnel(Socket socket, HttpsProxy p, URI uri, int port, ExchangeDeadline deadline)
       throws IOException {
     String target = uri.getHost() + ":" + port;
     OutputStream out = socket.getOutputStream();
@@ -197,9 +194,7 @@ public final class BoundedHttp {
             .getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
     // The proxy's answer is headers only: the target says nothing before the TLS client does.
-    Reader r = new Reader(socket, deadline, p.address());
-    int status = r.statusLine(r.line());
-    r.headers();
+    int status = new HttpAnswerReader(socket, deadline, p.address(), maxAnswer).head();
     if (status < 200 || status > 299) {
       throw new IOException(
           "proxy "
@@ -213,7 +208,8 @@ public final class BoundedHttp {
     }
   }
 
-  private Socket handshake(Socket plain, URI uri, int port, long deadline) throws IOException {
+  private Socket handshake(Socket plain, URI uri, int port, ExchangeDeadline deadline)
+      throws IOException {
     SSLSocket ssl = (SSLSocket) tls.get().createSocket(plain, uri.getHost(), port, true);
     SSLParameters p = ssl.getSSLParameters();
     p.setEndpointIdentificationAlgorithm("HTTPS");
@@ -221,7 +217,7 @@ public final class BoundedHttp {
       p.setServerNames(List.of(new SNIHostName(uri.getHost())));
     }
     ssl.setSSLParameters(p);
-    ssl.setSoTimeout(millis(Math.min(readTimeout.toNanos(), remaining(deadline, uri))));
+    ssl.setSoTimeout(deadline.readMillis());
     try {
       ssl.startHandshake();
     } catch (SocketTimeoutException e) {
@@ -242,245 +238,5 @@ public final class BoundedHttp {
     }
     headers.forEach((k, v) -> r.append(k).append(": ").append(v).append("\r\n"));
     return r.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  private long remaining(long deadline, URI uri) throws NoAnswerException {
-    long left = deadline - System.nanoTime();
-    if (left <= 0) {
-      throw new NoAnswerException(
-          "timed out: no whole answer from "
-              + uri
-              + " within "
-              + exchangeLimit.toMillis()
-              + " ms for the whole exchange");
-    }
-    return left;
-  }
-
-  private static int millis(long nanos) {
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000));
-  }
-
-  /**
-   * A plain socket whose every read waits at most for what the deadline leaves, whoever reads it:
-   * TLS reads a record (up to 16 KiB) and its handshake messages with as many socket reads as the
-   * peer takes to send them, and a peer or a middlebox that passes them on a byte at a time inside
-   * the read timeout would otherwise hold one exchange for hours.
-   */
-  private final class DeadlineSocket extends Socket {
-    private final long deadline;
-    private final URI uri;
-    private InputStream in;
-
-    DeadlineSocket(long deadline, URI uri) {
-      this.deadline = deadline;
-      this.uri = uri;
-    }
-
-    @Override
-    public synchronized InputStream getInputStream() throws IOException {
-      if (in == null) {
-        in =
-            new java.io.FilterInputStream(super.getInputStream()) {
-              @Override
-              public int read() throws IOException {
-                bound();
-                return super.read();
-              }
-
-              @Override
-              public int read(byte[] b, int off, int len) throws IOException {
-                bound();
-                return super.read(b, off, len);
-              }
-            };
-      }
-      return in;
-    }
-
-    private void bound() throws IOException {
-      setSoTimeout(millis(Math.min(readTimeout.toNanos(), remaining(deadline, uri))));
-    }
-  }
-
-  /** Reads one answer from the socket, each read waiting at most for what the deadline leaves. */
-  private final class Reader {
-    private final Socket socket;
-    private final InputStream in;
-    private final long deadline;
-    private final URI uri;
-    private final byte[] buf = new byte[2048];
-    private int pos;
-    private int end;
-    private int total;
-
-    Reader(Socket socket, long deadline, URI uri) throws IOException {
-      this.socket = socket;
-      this.in = socket.getInputStream();
-      this.deadline = deadline;
-      this.uri = uri;
-    }
-
-    Answer answer(String method) throws IOException {
-      int status;
-      Map<String, String> headers;
-      do {
-        status = statusLine(line());
-        headers = headers();
-      } while (status >= 100 && status < 200);
-      if (method.equals("HEAD") || status == 204 || status == 304) {
-        return new Answer(status, headers, "");
-      }
-      byte[] body;
-      if (headers
-          .getOrDefault("transfer-encoding", "")
-          .toLowerCase(Locale.ROOT)
-          .contains("chunked")) {
-        body = chunked();
-      } else if (headers.containsKey("content-length")) {
-        body = exactly(contentLength(headers.get("content-length")));
-      } else {
-        body = toEnd();
-      }
-      return new Answer(status, Map.copyOf(headers), new String(body, StandardCharsets.UTF_8));
-    }
-
-    private int statusLine(String line) throws IOException {
-      // HTTP/1.1 200 OK
-      if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ') {
-        throw malformed("status line '" + line + "'");
-      }
-      try {
-        return Integer.parseInt(line.substring(9, 12));
-      } catch (NumberFormatException e) {
-        throw malformed("status line '" + line + "'");
-      }
-    }
-
-    private Map<String, String> headers() throws IOException {
-      Map<String, String> h = new java.util.HashMap<>();
-      for (String line = line(); !line.isEmpty(); line = line()) {
-        int colon = line.indexOf(':');
-        if (colon <= 0) {
-          throw malformed("header '" + line + "'");
-        }
-        h.put(
-            line.substring(0, colon).strip().toLowerCase(Locale.ROOT),
-            line.substring(colon + 1).strip());
-      }
-      return h;
-    }
-
-    private int contentLength(String v) throws IOException {
-      try {
-        long n = Long.parseLong(v);
-        if (n < 0) {
-          throw malformed("Content-Length " + v);
-        }
-        if (n > maxAnswer) {
-          throw tooLarge();
-        }
-        return (int) n;
-      } catch (NumberFormatException e) {
-        throw malformed("Content-Length " + v);
-      }
-    }
-
-    private byte[] chunked() throws IOException {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      while (true) {
-        String size = line();
-        int semi = size.indexOf(';');
-        int n;
-        try {
-          n = Integer.parseInt((semi < 0 ? size : size.substring(0, semi)).strip(), 16);
-        } catch (NumberFormatException e) {
-          throw malformed("chunk size '" + size + "'");
-        }
-        if (n < 0 || n > maxAnswer) {
-          throw tooLarge();
-        }
-        if (n == 0) {
-          while (!line().isEmpty()) {
-            // trailers, read and ignored
-          }
-          return body.toByteArray();
-        }
-        body.writeBytes(exactly(n));
-        if (!line().isEmpty()) {
-          throw malformed("chunk without its line end");
-        }
-      }
-    }
-
-    private byte[] exactly(int n) throws IOException {
-      byte[] b = new byte[n];
-      for (int i = 0; i < n; i++) {
-        int c = next();
-        if (c < 0) {
-          throw malformed("answer cut short: " + i + " of " + n + " bytes");
-        }
-        b[i] = (byte) c;
-      }
-      return b;
-    }
-
-    private byte[] toEnd() throws IOException {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      for (int c = next(); c >= 0; c = next()) {
-        body.write(c);
-      }
-      return body.toByteArray();
-    }
-
-    /** One header line without its CRLF (a bare LF is taken too). */
-    private String line() throws IOException {
-      StringBuilder s = new StringBuilder(64);
-      for (int c = next(); c != '\n'; c = next()) {
-        if (c < 0) {
-          throw malformed("answer cut short in its headers");
-        }
-        if (c != '\r') {
-          s.append((char) c);
-        }
-      }
-      return s.toString();
-    }
-
-    private int next() throws IOException {
-      if (pos == end) {
-        long left = remaining(deadline, uri);
-        socket.setSoTimeout(millis(Math.min(readTimeout.toNanos(), left)));
-        try {
-          end = in.read(buf);
-        } catch (SocketTimeoutException e) {
-          throw new NoAnswerException(
-              "timed out: sent to "
-                  + uri
-                  + ", no answer within "
-                  + (left < readTimeout.toNanos()
-                      ? exchangeLimit.toMillis() + " ms for the whole exchange"
-                      : readTimeout.toMillis() + " ms"));
-        }
-        pos = 0;
-        if (end < 0) {
-          end = 0;
-          return -1;
-        }
-        total += end;
-        if (total > maxAnswer) {
-          throw tooLarge();
-        }
-      }
-      return buf[pos++] & 0xff;
-    }
-
-    private IOException malformed(String what) {
-      return new IOException("malformed HTTP answer from " + uri + ": " + what);
-    }
-
-    private IOException tooLarge() {
-      return new IOException("answer from " + uri + " is larger than " + maxAnswer + " bytes");
-    }
   }
 }
