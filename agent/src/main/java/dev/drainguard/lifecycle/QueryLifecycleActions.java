@@ -381,12 +381,19 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
       if (answer.status() >= 200 && answer.status() <= 299) {
         try {
           Element root = QueryXml.parse(answer.body());
+          // Every answer of the Query API is an <ActionResponse>; heartbeat and complete read
+          // nothing else from it, so any other document (a proxy's XHTML page, an ErrorResponse
+          // sent with 200, another call's answer) would otherwise be read as accepted.
+          if (!root.name().equals(action + "Response")) {
+            throw new IllegalArgumentException(
+                "<" + root.name() + "> where <" + action + "Response> was expected");
+          }
           return reader.apply(root.child(action + "Result").orElse(root));
         } catch (QueryXml.MalformedException | IllegalArgumentException e) {
           last = e;
           lastCode = null;
           lastKind = LifecycleApiException.Kind.UNAVAILABLE;
-          lastProblem = "HTTP 200 that cannot be read: " + e.getMessage();
+          lastProblem = "HTTP " + answer.status() + " that cannot be read: " + e.getMessage();
           log.debug("{} failed attempt={} error={}", operation, attempt, lastProblem);
           pause(attempt);
           continue;

@@ -265,6 +265,98 @@ class QueryLifecycleActionsWireTest {
     assertThat(client(server.uri(), null).describeInstance("i-1")).isPresent();
   }
 
+  // Adversary: a 2xx whose body is well-formed XML but not the action's answer (a TLS-inspecting
+  // proxy's XHTML page, an ErrorResponse sent with 200, another call's answer with 206) was read as
+  // ACCEPTED: heartbeat and complete read nothing from their answer. A heartbeat believed accepted
+  // is not retried for HeartbeatTimeout/3, and a false ABANDON stops them altogether, while the
+  // hook runs out. It must be a fault of the exchange: retried, then unavailable.
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> notTheAnswer() {
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of(
+            200, "<html><body><h1>Access to this site is blocked</h1></body></html>"),
+        org.junit.jupiter.params.provider.Arguments.of(
+            200,
+            "<ErrorResponse><Error><Code>AccessDenied</Code><Message>User is not authorized"
+                + "</Message></Error></ErrorResponse>"),
+        org.junit.jupiter.params.provider.Arguments.of(206, DESCRIBE_OK));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.MethodSource("notTheAnswer")
+  void a2xxThatIsNotTheActionsAnswer_isNeverAccepted(int status, String body) throws Exception {
+    server = Scripted.plain();
+    for (int i = 0; i < 6; i++) {
+      server.answer(status, "", body);
+    }
+    LifecycleHookRef ref = new LifecycleHookRef("g", "drain", "i-1");
+    QueryLifecycleActions client = client(server.uri(), null);
+
+    LifecycleApiException heartbeat =
+        catchThrowableOfType(LifecycleApiException.class, () -> client.heartbeat(ref));
+    LifecycleApiException abandon =
+        catchThrowableOfType(
+            LifecycleApiException.class, () -> client.complete(ref, LifecycleResult.ABANDON));
+
+    assertThat(heartbeat).as("heartbeat").isNotNull();
+    assertThat(heartbeat.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(abandon).as("complete(ABANDON)").isNotNull();
+    assertThat(abandon.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(server.requests).hasSize(6);
+  }
+
+  // Adversary (holds): a 204, or any 2xx without a body, is no answer either.
+  @Test
+  void a204WithoutABody_isNeverAccepted() throws Exception {
+    server = Scripted.plain();
+    for (int i = 0; i < 3; i++) {
+      server.answer(204, "", "");
+    }
+
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class,
+            () -> client(server.uri(), null).heartbeat(new LifecycleHookRef("g", "drain", "i-1")));
+
+    assertThat(e).isNotNull();
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(server.requests).hasSize(3);
+  }
+
+  // Adversary (holds): an endpoint that mixes every answer that is retried at once and not counted
+  // (a clock refusal whose Date moves on each time, keys refused as expired) with 503s gets no more
+  // than the policy's attempts plus one of each: the call ends, with the policy's pauses only.
+  @Test
+  void skewAndCredentialRefusalsMixedWith503s_boundedByThePolicyPlusOneOfEach() throws Exception {
+    server = Scripted.plain();
+    String expired =
+        "<ErrorResponse><Error><Code>ExpiredToken</Code><Message>The security token included in"
+            + " the request is expired</Message></Error></ErrorResponse>";
+    for (int i = 1; i <= 10; i++) {
+      server.answer(503, "", "<html><body>busy</body></html>");
+      if (i % 2 == 1) {
+        server.answer(
+            400,
+            "Date: "
+                + DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                    NOW.plus(Duration.ofMinutes(10L * i)).atOffset(ZoneOffset.UTC))
+                + "\r\n",
+            "<ErrorResponse><Error><Code>RequestExpired</Code><Message>Request has expired"
+                + "</Message></Error></ErrorResponse>");
+      } else {
+        server.answer(403, "", expired);
+      }
+    }
+
+    LifecycleApiException e =
+        catchThrowableOfType(
+            LifecycleApiException.class,
+            () -> client(server.uri(), null).heartbeat(new LifecycleHookRef("g", "drain", "i-1")));
+
+    assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
+    assertThat(server.requests).hasSize(POLICY.attempts() + 2);
+    assertThat(sleeper.pauses()).hasSize(POLICY.attempts() - 1);
+  }
+
   // A load balancer's page is no ErrorResponse: 5xx is retried and, lasting, unavailable.
   @Test
   void anHtml503_isRetried_thenUnavailable_withoutACode() throws Exception {
