@@ -47,6 +47,9 @@ final class InstanceProfileCredentials implements CredentialsProvider {
   private volatile AwsCredentials held;
   private volatile Instant nextFetch = Instant.MIN;
 
+  /** The keys last warned of as looking expired by this host's clock. */
+  private volatile String warnedClockFor;
+
   /** Credentials AWS refused: fetched anew at the next resolve, whatever their expiration says. */
   private volatile AwsCredentials refused;
 
@@ -148,9 +151,19 @@ final class InstanceProfileCredentials implements CredentialsProvider {
           null);
     }
     AwsCredentials c = parse(doc.get());
-    if (!now.isBefore(expiration(c))) {
-      throw new CredentialsException(
-          c.source() + ": IMDS gave credentials that expired at " + expiration(c), null);
+    if (!now.isBefore(expiration(c)) && !c.accessKeyId().equals(warnedClockFor)) {
+      warnedClockFor = c.accessKeyId(); // once per set of keys: each call fetches them again
+      // IMDS hands out keys it has just got from STS: if they look expired, the agent's clock is
+      // what is wrong (ahead). They are used all the same, as the AWS SDKs use them; AWS judges,
+      // and its refusal (ExpiredToken) brings a fetch again.
+      log.warn(
+          "instance profile credentials fetched already past their expiration by this host's"
+              + " clock: the clock is ahead of AWS's by at least {}; using them source=\"{}\""
+              + " expiration={} now={}",
+          Duration.between(expiration(c), now),
+          c.source(),
+          expiration(c),
+          now);
     }
     return c;
   }

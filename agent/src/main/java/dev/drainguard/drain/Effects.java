@@ -27,7 +27,8 @@ public final class Effects {
 
   /**
    * The longest one Auto Scaling call may take, retries included, before the core is told it
-   * failed: the adapter's own retries (3 tries of 4 s) end well before it.
+   * failed: the adapter's own retries (3 tries of 4 s, and one more each for a clock or credentials
+   * AWS refused) stop trying after 20 s ({@code QueryLifecycleActions.CALL_BUDGET}).
    */
   public static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
 

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -60,7 +61,19 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
   static final String PATH_GROUP_TAG = "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
   static final String PATH_SPOT_ACTION = "/latest/meta-data/spot/instance-action";
   static final String PATH_REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
+
   static final String PATH_ROLES = "/latest/meta-data/iam/security-credentials/";
+
+  private static final Set<String> FIXED_PATHS =
+      Set.of(
+          PATH_TOKEN,
+          PATH_INSTANCE_ID,
+          PATH_REGION,
+          PATH_TARGET_STATE,
+          PATH_GROUP_TAG,
+          PATH_SPOT_ACTION,
+          PATH_REBALANCE,
+          PATH_ROLES);
 
   /**
    * The instance profile's role and the credentials document IMDS gives for it.
@@ -78,7 +91,10 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
 
   private final URI endpoint;
 
-  /** The URIs of the paths read, resolved once: the poller reads the same three every 5 s. */
+  /**
+   * The URIs of the fixed paths, resolved once: the poller reads the same three every 5 s. Paths
+   * named by IMDS itself (a role's) are resolved each time, so that IMDS cannot grow this.
+   */
   private final Map<String, URI> uris = new ConcurrentHashMap<>();
 
   private final RetryPolicy retry;
@@ -259,7 +275,10 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
 
   /** The value at {@code path}, empty on 404; retries per policy, then throws ImdsException. */
   synchronized Optional<String> read(String path) {
-    URI uri = uris.computeIfAbsent(path, endpoint::resolve);
+    URI uri =
+        FIXED_PATHS.contains(path)
+            ? uris.computeIfAbsent(path, endpoint::resolve)
+            : endpoint.resolve(path);
     Exception last = null;
     for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
       try {

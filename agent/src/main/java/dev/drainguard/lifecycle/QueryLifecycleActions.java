@@ -87,6 +87,14 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
    */
   static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(4);
 
+  /**
+   * The most one call may spend before it gives up, whatever retries are left: the core counts a
+   * call as failed at {@code Effects.CALL_DEADLINE} (30 s) and asks again, so a call still trying
+   * after that would only run beside its successor. An attempt already started may still take its
+   * own bound (credentials, then the exchange's 4 s).
+   */
+  static final Duration CALL_BUDGET = Duration.ofSeconds(20);
+
   /** Answers of one instance's calls are a few KiB; a group's hooks a few more. */
   static final int MAX_ANSWER = 1024 * 1024;
 
@@ -310,6 +318,9 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
    * has it, empty or not): an answer without it is not read as an empty list.
    */
   private static List<Element> members(Element result, String list) {
+    if (!result.name().endsWith("Result")) {
+      throw new IllegalArgumentException("no result element in <" + result.name() + ">");
+    }
     return result
         .child(list)
         .map(l -> l.all("member"))
@@ -362,7 +373,14 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
     LifecycleApiException.Kind lastKind = LifecycleApiException.Kind.UNAVAILABLE;
     boolean skewCorrected = false;
     boolean credentialsRenewed = false;
+    long started = System.nanoTime();
+    int tries = 0;
     for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
+      if (tries > 0 && System.nanoTime() - started > CALL_BUDGET.toNanos()) {
+        lastProblem += " (no time left for another try: " + CALL_BUDGET.toSeconds() + " s spent)";
+        break;
+      }
+      tries++;
       BoundedHttp.Answer answer;
       AwsCredentials signedWith = null;
       try {
@@ -445,8 +463,7 @@ public final class QueryLifecycleActions implements LifecycleActions, AutoClosea
     }
     throw new LifecycleApiException(
         String.format(
-            "%s at %s failed after %d attempts: %s",
-            operation, where, retry.attempts(), lastProblem),
+            "%s at %s failed after %d attempts: %s", operation, where, tries, lastProblem),
         lastCode,
         lastKind,
         last);

@@ -23,8 +23,9 @@ public record RetryPolicy(int attempts, Duration firstDelay, Duration maxDelay) 
 
   /**
    * For Auto Scaling calls: each attempt is bounded by the adapter's attempt timeout (4 s), so 3
-   * attempts and their pauses take at most about 14 s: a heartbeat that fails at the shortest
-   * interval (10 s, for a 30 s HeartbeatTimeout) still leaves time for the next one.
+   * attempts and their pauses take about 14 s (the adapter adds at most one try for a clock and one
+   * for credentials AWS refused, and stops at 20 s whatever is left): a heartbeat that fails at the
+   * shortest interval (10 s, for a 30 s HeartbeatTimeout) still leaves time for the next one.
    */
   public static final RetryPolicy API =
       new RetryPolicy(3, Duration.ofMillis(250), Duration.ofSeconds(1));
