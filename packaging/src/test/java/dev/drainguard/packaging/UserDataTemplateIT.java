@@ -29,7 +29,8 @@ import org.yaml.snakeyaml.nodes.Tag;
 /**
  * userdata/cloudformation.yaml, parsed with CloudFormation's short-form tags, and
  * userdata/iam-policy.json: the hook, the metadata options, the retention opt-in, the user data,
- * and a role that may call exactly what the agent calls ({@link QueryLifecycleActions#IAM_ACTIONS}).
+ * and a role that may call exactly what the agent calls ({@link
+ * QueryLifecycleActions#IAM_ACTIONS}).
  */
 class UserDataTemplateIT {
 
