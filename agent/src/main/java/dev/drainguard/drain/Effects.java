@@ -28,7 +28,7 @@ public final class Effects {
   /**
    * The longest one Auto Scaling call may take, retries included, before the core is told it
    * failed: the adapter's own retries (3 tries of 4 s, and one more each for a clock or credentials
-   * AWS refused) stop trying after 20 s ({@code QueryLifecycleActions.CALL_BUDGET}).
+   * AWS refused) stop trying after 20 s ({@code lifecycle.QueryCalls.CALL_BUDGET}).
    */
   public static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
 
