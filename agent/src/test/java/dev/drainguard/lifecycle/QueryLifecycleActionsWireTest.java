@@ -10,6 +10,7 @@ import dev.drainguard.net.HttpsProxy;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RecordingSleeper;
 import dev.drainguard.net.RetryPolicy;
+import dev.drainguard.testing.TestTls;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Clock;
@@ -34,11 +34,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -410,11 +405,11 @@ class QueryLifecycleActionsWireTest {
 
   @Test
   void overTls_theCertificateForTheAddressIsAccepted(@TempDir Path dir) throws Exception {
-    KeyStore ks = keyStore(dir, "IP:127.0.0.1");
+    KeyStore ks = TestTls.keyStore(dir, "IP:127.0.0.1");
     server = Scripted.tls(ks);
     server.answer(200, "", DESCRIBE_OK);
 
-    assertThat(client(server.uri(), trusting(ks)).describeInstance("i-1")).isPresent();
+    assertThat(client(server.uri(), TestTls.trusting(ks)).describeInstance("i-1")).isPresent();
     assertThat(server.requests.get(0)).startsWith("POST / HTTP/1.1\r\n");
   }
 
@@ -422,13 +417,13 @@ class QueryLifecycleActionsWireTest {
   // chain. No request reaches the server; the call fails as unavailable, never as an answer.
   @Test
   void overTls_aCertificateForAnotherName_isRefused(@TempDir Path dir) throws Exception {
-    KeyStore ks = keyStore(dir, "DNS:autoscaling.example.invalid");
+    KeyStore ks = TestTls.keyStore(dir, "DNS:autoscaling.example.invalid");
     server = Scripted.tls(ks);
 
     LifecycleApiException e =
         catchThrowableOfType(
             LifecycleApiException.class,
-            () -> client(server.uri(), trusting(ks)).describeInstance("i-1"));
+            () -> client(server.uri(), TestTls.trusting(ks)).describeInstance("i-1"));
 
     assertThat(e.kind()).isEqualTo(LifecycleApiException.Kind.UNAVAILABLE);
     assertThat(e).hasMessageContaining("127.0.0.1");
@@ -438,7 +433,7 @@ class QueryLifecycleActionsWireTest {
   // HTTPS_PROXY: the call goes through a CONNECT tunnel, TLS end to end with the endpoint.
   @Test
   void throughAProxy_aTunnelToTheEndpoint_tlsEndToEnd(@TempDir Path dir) throws Exception {
-    KeyStore ks = keyStore(dir, "IP:127.0.0.1");
+    KeyStore ks = TestTls.keyStore(dir, "IP:127.0.0.1");
     server = Scripted.tls(ks);
     server.answer(200, "", DESCRIBE_OK);
     try (ConnectProxy proxy = new ConnectProxy(200)) {
@@ -446,7 +441,8 @@ class QueryLifecycleActionsWireTest {
           HttpsProxy.forTarget(
               server.uri(), Map.of("HTTPS_PROXY", "http://127.0.0.1:" + proxy.port()), k -> null);
 
-      assertThat(client(server.uri(), trusting(ks), via).describeInstance("i-1")).isPresent();
+      assertThat(client(server.uri(), TestTls.trusting(ks), via).describeInstance("i-1"))
+          .isPresent();
       assertThat(proxy.asked).containsExactly("CONNECT 127.0.0.1:" + server.uri().getPort());
       assertThat(server.requests).hasSize(1);
     }
@@ -455,7 +451,7 @@ class QueryLifecycleActionsWireTest {
   @Test
   void aProxyThatRefusesTheTunnel_isUnavailable_namingTheProxyAndItsSetting(@TempDir Path dir)
       throws Exception {
-    server = Scripted.tls(keyStore(dir, "IP:127.0.0.1"));
+    server = Scripted.tls(TestTls.keyStore(dir, "IP:127.0.0.1"));
     try (ConnectProxy proxy = new ConnectProxy(407)) {
       Optional<HttpsProxy> via =
           HttpsProxy.forTarget(
@@ -543,52 +539,6 @@ class QueryLifecycleActionsWireTest {
     }
   }
 
-  private static KeyStore keyStore(Path dir, String san) throws Exception {
-    Path file = dir.resolve("server.p12");
-    Process p =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "server",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=drainguard test",
-                "-ext",
-                "SAN=" + san,
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                file.toString(),
-                "-storepass",
-                "password",
-                "-keypass",
-                "password")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(file)) {
-      ks.load(in, "password".toCharArray());
-    }
-    return ks;
-  }
-
-  private static javax.net.ssl.SSLSocketFactory trusting(KeyStore ks) throws Exception {
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-    tmf.init(ks);
-    SSLContext c = SSLContext.getInstance("TLS");
-    c.init(null, tmf.getTrustManagers(), null);
-    return c.getSocketFactory();
-  }
-
   /** Accepts connections one at a time and answers each with the next scripted answer. */
   private static final class Scripted implements AutoCloseable {
     private final ServerSocket socket;
@@ -608,12 +558,7 @@ class QueryLifecycleActionsWireTest {
     }
 
     static Scripted tls(KeyStore ks) throws Exception {
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
-      kmf.init(ks, "password".toCharArray());
-      SSLContext c = SSLContext.getInstance("TLS");
-      c.init(kmf.getKeyManagers(), null, null);
-      SSLServerSocketFactory f = c.getServerSocketFactory();
-      return new Scripted(f.createServerSocket(0, 5, InetAddress.getLoopbackAddress()));
+      return new Scripted(TestTls.server(ks));
     }
 
     URI uri() {

@@ -3,6 +3,7 @@ package dev.drainguard.net;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.drainguard.testing.TestTls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,20 +13,14 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
-import javax.net.ssl.SSLSocketFactory;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,7 +67,7 @@ class AdversaryTlsTrickleTest {
   }
 
   private void assertEndsAtTheLimit(Path dir, boolean afterAPause) throws Exception {
-    KeyStore ks = keyStore(dir);
+    KeyStore ks = TestTls.keyStore(dir, "IP:127.0.0.1");
     server = tlsServer(ks);
     AtomicInteger trickled = new AtomicInteger();
     relay = trickle(server.getLocalPort(), afterAPause, trickled);
@@ -84,7 +79,7 @@ class AdversaryTlsTrickleTest {
             READ,
             LIMIT,
             BoundedHttp.MAX_ANSWER,
-            () -> trusting(ks),
+            () -> TestTls.trusting(ks),
             Optional.empty());
     URI uri = URI.create("https://127.0.0.1:" + relay.getLocalPort() + "/");
 
@@ -96,13 +91,7 @@ class AdversaryTlsTrickleTest {
 
   /** Answers every request 300 ms after it came, with a 2 KiB body, at full speed. */
   private SSLServerSocket tlsServer(KeyStore ks) throws Exception {
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
-    kmf.init(ks, "password".toCharArray());
-    SSLContext c = SSLContext.getInstance("TLS");
-    c.init(kmf.getKeyManagers(), null, null);
-    SSLServerSocket s =
-        (SSLServerSocket)
-            c.getServerSocketFactory().createServerSocket(0, 5, InetAddress.getLoopbackAddress());
+    SSLServerSocket s = TestTls.server(ks);
     Thread t =
         new Thread(
             () -> {
@@ -201,55 +190,5 @@ class AdversaryTlsTrickleTest {
             "trickle-pump");
     t.setDaemon(true);
     t.start();
-  }
-
-  private static KeyStore keyStore(Path dir) throws Exception {
-    Path file = dir.resolve("server.p12");
-    Process p =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                "-genkeypair",
-                "-alias",
-                "server",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=drainguard test",
-                "-ext",
-                "SAN=IP:127.0.0.1",
-                "-validity",
-                "2",
-                "-storetype",
-                "PKCS12",
-                "-keystore",
-                file.toString(),
-                "-storepass",
-                "password",
-                "-keypass",
-                "password")
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (InputStream in = Files.newInputStream(file)) {
-      ks.load(in, "password".toCharArray());
-    }
-    return ks;
-  }
-
-  private static SSLSocketFactory trusting(KeyStore ks) {
-    try {
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-      tmf.init(ks);
-      SSLContext c = SSLContext.getInstance("TLS");
-      c.init(null, tmf.getTrustManagers(), null);
-      return c.getSocketFactory();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
