@@ -13,11 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 
 /**
- * The lean path of {@code status}, {@code hold} and {@code release}: a command line these commands
- * take, read without picocli, so that the answer comes at once (picocli, with the agent's whole
- * command tree, costs hundreds of milliseconds of class loading).
+ * The lean path of {@code status}, {@code hold} and {@code release}, and of a bare {@code run}: a
+ * command line these commands take, read without picocli, so that the answer comes at once
+ * (picocli, with the agent's whole command tree, costs hundreds of milliseconds of class loading)
+ * and the agent that runs for the life of the instance does not keep picocli's classes (some 2 MiB
+ * of memory, issue 15).
  *
  * <p>It reads only what it understands exactly as picocli does: each option of the command at most
  * once, as {@code --name VALUE} or {@code --name=VALUE}; a boolean alone, or followed by {@code
@@ -50,6 +53,9 @@ record LeanArgs(
   /** The options each command takes, as its picocli command declares them. */
   private static final Map<String, List<String>> OPTIONS =
       Map.of(
+          // run: as systemd starts it, its settings in the environment or the config file; a
+          // setting on the command line is picocli's (one option per setting, SettingOptions)
+          "run", List.of(CONFIG),
           "status", List.of(SOCKET, CONFIG, JSON, WATCH),
           "hold", List.of(SOCKET, CONFIG, REASON),
           "release", List.of(SOCKET, CONFIG, FORCE, REASON));
@@ -121,7 +127,10 @@ record LeanArgs(
   }
 
   /** Runs the command as its picocli command would; exceptions are left to the caller. */
-  int run(PrintWriter out, PrintWriter err) {
+  int run(PrintWriter out, PrintWriter err) throws InterruptedException {
+    if (command.equals("run")) {
+      return AgentRun.run(Map.of(), Optional.ofNullable(config), new CountDownLatch(1));
+    }
     ControlOptions control = new ControlOptions();
     control.controlSocket = controlSocket;
     control.config = config;

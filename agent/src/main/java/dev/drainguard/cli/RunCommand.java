@@ -1,9 +1,5 @@
 package dev.drainguard.cli;
 
-import dev.drainguard.config.AgentConfig;
-import dev.drainguard.config.ConfigLoader;
-import dev.drainguard.drain.MonotonicClock;
-import dev.drainguard.net.LoopbackGuard;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -43,33 +39,6 @@ final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    AgentConfig cfg =
-        new ConfigLoader(SettingOptions.given(spec), System.getenv(), Optional.ofNullable(config))
-            .load();
-    Logging.setLevel(cfg.logLevel());
-    cfg.queueRootAuto().ifPresent(r -> r.log("at start"));
-    Agent agent =
-        Agent.start(
-            cfg,
-            Credentials.provider(cfg.endpoints().imds(), LoopbackGuard.of(cfg.loopbackOnly())),
-            MonotonicClock.start(),
-            ThreadSleeper.INSTANCE,
-            s -> {});
-    Thread hook =
-        new Thread(
-            () -> {
-              agent.close();
-              stop.countDown();
-            },
-            "drainguard-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    stop.await();
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-      agent.close();
-    } catch (IllegalStateException shuttingDown) {
-      // SIGTERM: the hook has closed the agent.
-    }
-    return ExitCodes.OK;
+    return AgentRun.run(SettingOptions.given(spec), Optional.ofNullable(config), stop);
   }
 }

@@ -208,11 +208,39 @@ class LeanPathTest {
             captured(() -> DrainguardCommand.commandLine().execute(with("status", "--json"))));
   }
 
+  // run as systemd starts it (settings in the environment or the config file) takes the lean path;
+  // what it does from there is the picocli path's, to the message and the exit code. Here both are
+  // refused at start: the test JVM is loopback-only and no IMDS endpoint is set.
+  @Test
+  void run_bareOrWithAConfigFile_isLean_andEndsAsThePicocliPathDoes() throws IOException {
+    Path config = Files.writeString(dir.resolve("run.conf"), "log-level = warn\n");
+    List<String[]> forms =
+        List.of(
+            new String[] {"run"},
+            new String[] {"run", "--config", config.toString()},
+            new String[] {"run", "--config=" + config},
+            new String[] {"run", "--config=" + dir.resolve("missing.conf")});
+    for (String[] args : forms) {
+      assertThat(LeanArgs.parse(args)).as("%s", List.of(args)).isPresent();
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+      MainTest.Run picocli = MainTest.execute(DrainguardCommand.commandLine(), args);
+      assertThat(code).as("%s: %s", List.of(args), err).isEqualTo(ExitCodes.CONFIG);
+      assertThat(new Run(code, out.toString(), err.toString()))
+          .as("%s", List.of(args))
+          .isEqualTo(new Run(picocli.code(), picocli.out(), picocli.err()));
+    }
+  }
+
   @Test
   void whatTheLeanParserDoesNotReadExactly_goesToPicocli() {
     List<String[]> others = new ArrayList<>();
     others.add(new String[] {});
-    others.add(new String[] {"run"});
+    others.add(new String[] {"run", "--queue-root", dir.toString()});
+    others.add(new String[] {"run", "--loopback-only"});
+    others.add(new String[] {"run", "--help"});
+    others.add(new String[] {"run", "--config", "a", "--config", "b"});
     others.add(new String[] {"-V"});
     others.add(new String[] {"help", "status"});
     for (String cmd : List.of("status", "hold", "release")) {
