@@ -17,7 +17,8 @@ import software.amazon.awssdk.http.HttpExecuteResponse;
 import software.amazon.awssdk.http.SdkHttpClient;
 
 /**
- * The one transport every AWS SDK client of the agent uses: it asks the {@link LoopbackGuard} about
+ * The transport of the AWS SDK clients the tests use as oracles (the agent itself no longer uses
+ * the SDK; its own transport is {@code net.BoundedHttp}): it asks the {@link LoopbackGuard} about
  * each request's real target before any connection is opened, so neither an SDK default endpoint
  * nor a redirect can slip past the guard.
  */
