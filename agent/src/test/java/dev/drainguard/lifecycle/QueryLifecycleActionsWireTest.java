@@ -181,6 +181,104 @@ class QueryLifecycleActionsWireTest {
     assertThat(server.requests.get(3)).contains("\r\nX-Amz-Date: 20261207T101000Z\r\n");
   }
 
+  // Adversary: the clock is 10 minutes off and two calls are signed before AWS has said so (the
+  // heartbeat and a describe go out together, as the core's slots allow). The first refusal teaches
+  // the offset; the second, signed before that, was read against the offset learnt meanwhile,
+  // looked like "the clocks agree" and was final: a call given up that the offset would have let
+  // through. A refusal is a clock fault when AWS's Date is far from the time that request was
+  // signed with, whatever another call has learnt since.
+  @Test
+  void twoCallsSignedBeforeTheSkewWasLearnt_bothSignedAgainWithAwsClock() throws Exception {
+    String awsNow =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            NOW.plus(Duration.ofMinutes(10)).atOffset(ZoneOffset.UTC));
+    String refusal =
+        "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>Signature expired:"
+            + " 20261207T100000Z is now earlier than 20261207T100500Z</Message></Error>"
+            + "</ErrorResponse>";
+    byte[] r = refusal.getBytes(StandardCharsets.UTF_8);
+    String refused =
+        "HTTP/1.1 400 X\r\nDate: "
+            + awsNow
+            + "\r\nContent-Type: text/xml\r\nContent-Length: "
+            + r.length
+            + "\r\n\r\n"
+            + refusal;
+    String heartbeatOk =
+        "<RecordLifecycleActionHeartbeatResponse><RecordLifecycleActionHeartbeatResult/>"
+            + "</RecordLifecycleActionHeartbeatResponse>";
+    List<String> requests = new CopyOnWriteArrayList<>();
+    try (ServerSocket listening = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      Thread aws =
+          new Thread(
+              () -> {
+                try {
+                  // both calls in, signed with the host's clock, before either is answered
+                  Socket first = listening.accept();
+                  requests.add(Scripted.read(first.getInputStream()));
+                  Socket second = listening.accept();
+                  requests.add(Scripted.read(second.getInputStream()));
+                  reply(first, refused);
+                  // the first call learns the offset and is signed again: answered
+                  while (true) {
+                    try (Socket s = listening.accept()) {
+                      String request = Scripted.read(s.getInputStream());
+                      requests.add(request);
+                      if (!request.contains("X-Amz-Date: 20261207T101000Z")) {
+                        reply(s, refused);
+                      } else {
+                        String body =
+                            request.contains("Action=RecordLifecycleActionHeartbeat")
+                                ? heartbeatOk
+                                : DESCRIBE_OK;
+                        reply(s, ok(body));
+                      }
+                    }
+                    if (!second.isClosed()) {
+                      reply(second, refused); // only now: the offset has been learnt
+                    }
+                  }
+                } catch (IOException closed) {
+                  // the test is over
+                }
+              },
+              "skewed-auto-scaling");
+      aws.setDaemon(true);
+      aws.start();
+      QueryLifecycleActions api =
+          client(URI.create("http://127.0.0.1:" + listening.getLocalPort()), null);
+      java.util.concurrent.ExecutorService two =
+          java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        java.util.concurrent.Future<ActionOutcome> heartbeat =
+            two.submit(() -> api.heartbeat(new LifecycleHookRef("g", "drain", "i-1")));
+        java.util.concurrent.Future<Optional<GroupMembership>> describe =
+            two.submit(() -> api.describeInstance("i-1"));
+
+        assertThat(heartbeat.get()).isEqualTo(ActionOutcome.ACCEPTED);
+        assertThat(describe.get()).isPresent();
+      } finally {
+        two.shutdownNow();
+      }
+    }
+    assertThat(requests.subList(0, 2)).allMatch(q -> q.contains("X-Amz-Date: 20261207T100000Z"));
+  }
+
+  private static void reply(Socket s, String answer) throws IOException {
+    OutputStream out = s.getOutputStream();
+    out.write(answer.getBytes(StandardCharsets.UTF_8));
+    out.flush();
+    s.close();
+  }
+
+  private static String ok(String body) {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    return "HTTP/1.1 200 X\r\nContent-Type: text/xml\r\nContent-Length: "
+        + b.length
+        + "\r\n\r\n"
+        + body;
+  }
+
   // The same code without a clock far off is what it says: a refusal, final at once.
   @Test
   void aSignatureRefusedWithTheClocksAgreeing_isFinal() throws Exception {
