@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -133,9 +134,11 @@ final class QueryCalls {
       tries++;
       BoundedHttp.Answer answer;
       AwsCredentials signedWith = null;
+      Instant signedAt = null;
       try {
         signedWith = credentials.resolve();
-        answer = http.exchange("POST", uri, signed(body, signedWith), body);
+        signedAt = signingClock.now();
+        answer = http.exchange("POST", uri, signed(body, signedWith, signedAt), body);
       } catch (IOException | CredentialsException e) {
         // No credentials is no answer either: the instance profile may be back at the next try.
         last = e;
@@ -175,7 +178,7 @@ final class QueryCalls {
       }
       if (f == Failure.SKEWED
           && !skewCorrected
-          && signingClock.correct(answer.headers().get("date"))) {
+          && signingClock.correct(answer.headers().get("date"), signedAt)) {
         log.warn(
             "auto scaling refused the signature's time; signing with AWS's clock from now on"
                 + " offset={} operation=\"{}\"",
@@ -227,12 +230,12 @@ final class QueryCalls {
     }
   }
 
-  private Map<String, String> signed(byte[] body, AwsCredentials c) {
+  private Map<String, String> signed(byte[] body, AwsCredentials c, Instant at) {
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Host", BoundedHttp.hostHeader(uri));
     headers.put("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
     Map<String, String> all = new LinkedHashMap<>(headers);
-    all.putAll(SigV4.sign("POST", uri, headers, body, c, region, SIGNING_NAME, signingClock.now()));
+    all.putAll(SigV4.sign("POST", uri, headers, body, c, region, SIGNING_NAME, at));
     all.remove("Host"); // BoundedHttp writes it, the same value
     return all;
   }

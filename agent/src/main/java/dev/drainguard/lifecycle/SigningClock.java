@@ -38,18 +38,19 @@ final class SigningClock {
 
   /**
    * Takes AWS's clock from the answer's Date header; false when it gives none that helps. The Date
-   * is held against the time the request was signed with (the clock plus the offset in use), not
-   * the clock alone: after the clock has been stepped right, the offset learnt before is what is
-   * wrong, and AWS's Date agrees with the clock.
+   * is held against the time the refused request was signed with ({@code signedAt}, from {@link
+   * #now}), not the clock alone: after the clock has been stepped right, the offset learnt before
+   * is what is wrong, and AWS's Date agrees with the clock. Nor the offset in use now: another call
+   * may have learnt it since this request was signed, and this one is then signed again with it.
    */
-  boolean correct(String date) {
+  boolean correct(String date, Instant signedAt) {
     if (date == null) {
       return false;
     }
     try {
       Instant theirs = ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
       Instant now = clock.instant();
-      if (Duration.between(now.plus(skew), theirs).abs().compareTo(SKEW_TO_CORRECT) < 0) {
+      if (Duration.between(signedAt, theirs).abs().compareTo(SKEW_TO_CORRECT) < 0) {
         return false;
       }
       skew = Duration.between(now, theirs);
