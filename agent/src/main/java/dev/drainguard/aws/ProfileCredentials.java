@@ -70,6 +70,12 @@ final class ProfileCredentials {
         file("aws.sharedCredentialsFile", "AWS_SHARED_CREDENTIALS_FILE", "credentials");
     Path config = file("aws.configFile", "AWS_CONFIG_FILE", "config");
     List<String> read = new ArrayList<>();
+    if (!Files.isRegularFile(credentials) && !Files.isRegularFile(config)) {
+      // Said before the parser is touched: a worker without profile files loads none of it.
+      return new Skipped(
+          "profile " + name + ": neither " + credentials + " nor " + config + " exists",
+          Optional.empty());
+    }
     ProfileFile.Aggregator files = ProfileFile.aggregator();
     try {
       // The first file added wins a key both have: the credentials file, as in the SDK.

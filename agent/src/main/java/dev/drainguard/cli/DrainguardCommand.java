@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "drainguard",
     mixinStandardHelpOptions = true,
-    versionProvider = Version.class,
+    versionProvider = Version.Provider.class,
     description = {
       "Holds an EC2 Auto Scaling termination while local persistent queues still",
       "hold data, and completes the lifecycle action the moment they have drained."

@@ -6,8 +6,13 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 import picocli.CommandLine;
 
-/** The agent's version, from the properties file the build writes. */
-public final class Version implements CommandLine.IVersionProvider {
+/**
+ * The agent's version, from the properties file the build writes. Plain, so that the agent reads it
+ * without loading picocli; {@link Provider} gives it to picocli's {@code --version}.
+ */
+public final class Version {
+
+  private Version() {}
 
   public static String get() {
     Properties p = new Properties();
@@ -22,11 +27,18 @@ public final class Version implements CommandLine.IVersionProvider {
     return p.getProperty("version", "unknown");
   }
 
-  @Override
-  public String[] getVersion() {
-    return new String[] {
-      "drainguard " + get(),
-      "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")"
-    };
+  /** {@code drainguard --version}. */
+  public static final class Provider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {
+        "drainguard " + get(),
+        "Java "
+            + System.getProperty("java.version")
+            + " ("
+            + System.getProperty("java.vendor")
+            + ")"
+      };
+    }
   }
 }

@@ -95,16 +95,17 @@ final class ApiFailures {
     }
 
     static Failure of(ServiceError e) {
-      if ("ValidationError".equals(e.code())
-          && e.message() != null
-          && e.message().contains(NO_ACTIVE_ACTION_MESSAGE)) {
-        return NO_ACTIVE_ACTION;
-      }
+      // A 5xx or a throttle first: whatever its body says, it is no answer about the action.
       if (LifecycleApiException.isThrottlingCode(e.code()) || e.status() == 429) {
         return THROTTLED;
       }
       if (e.status() >= 500) {
         return SERVER;
+      }
+      if ("ValidationError".equals(e.code())
+          && e.message() != null
+          && e.message().contains(NO_ACTIVE_ACTION_MESSAGE)) {
+        return NO_ACTIVE_ACTION;
       }
       if (e.code() != null && SKEW_CODES.contains(e.code())) {
         return SKEWED;

@@ -349,6 +349,26 @@ class QueryLifecycleActionsWireTest {
     assertThat(server.requests).hasSize(4);
   }
 
+  // A 5xx is no answer about the action, whatever its body says: "No active Lifecycle Action"
+  // sent with a 503 is retried, never read as the action being gone.
+  @Test
+  void noActiveActionInA5xx_isRetried_notTheActionGone() throws Exception {
+    server = Scripted.plain();
+    String body =
+        "<ErrorResponse><Error><Code>ValidationError</Code><Message>No active Lifecycle Action"
+            + " found with instance ID i-1</Message></Error></ErrorResponse>";
+    server.answer(503, "", body);
+    server.answer(
+        200,
+        "",
+        "<RecordLifecycleActionHeartbeatResponse><RecordLifecycleActionHeartbeatResult/>"
+            + "</RecordLifecycleActionHeartbeatResponse>");
+
+    assertThat(client(server.uri(), null).heartbeat(new LifecycleHookRef("g", "h", "i-1")))
+        .isEqualTo(ActionOutcome.ACCEPTED);
+    assertThat(server.requests).hasSize(2);
+  }
+
   // Any 2xx is a success, as the SDK read it.
   @Test
   void a2xxOtherThan200_isASuccess() throws Exception {
