@@ -126,8 +126,11 @@ final class InstanceProfileCredentials implements CredentialsProvider {
       }
       nextFetch = now.plus(REFETCH_PAUSE);
       log.warn(
-          "instance profile credentials refresh failed, using the ones held until they expire"
-              + " expiration={} retry_in={}s error=\"{}\"",
+          h == refused
+              ? "instance profile credentials refresh failed after AWS refused the ones held;"
+                  + " using them meanwhile expiration={} retry_in={}s error=\"{}\""
+              : "instance profile credentials refresh failed, using the ones held until they"
+                  + " expire expiration={} retry_in={}s error=\"{}\"",
           expiration(h),
           REFETCH_PAUSE.toSeconds(),
           e.getMessage());
