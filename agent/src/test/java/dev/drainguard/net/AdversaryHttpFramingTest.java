@@ -4,16 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +22,7 @@ class AdversaryHttpFramingTest {
   private static final Duration READ = Duration.ofMillis(600);
   private static final Duration LIMIT = Duration.ofMillis(1500);
 
-  private ServerSocket server;
+  private OneAnswerPeer server;
   private final BoundedHttp http =
       new BoundedHttp(LoopbackGuard.of(true), "IMDS", CONNECT, READ, LIMIT);
 
@@ -39,41 +33,14 @@ class AdversaryHttpFramingTest {
     }
   }
 
-  private interface Answerer {
-    void write(OutputStream out) throws IOException;
+  private URI serveOnce(OneAnswerPeer.Answerer answer) throws IOException {
+    close();
+    server = OneAnswerPeer.start(answer);
+    return server.uri("/");
   }
 
-  private URI serveOnce(Answerer answer) throws IOException {
-    if (server != null) {
-      server.close();
-    }
-    ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-    server = s;
-    CompletableFuture.runAsync(
-        () -> {
-          try (Socket c = s.accept()) {
-            InputStream in = c.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-              int b = in.read();
-              if (b < 0) {
-                return;
-              }
-              head.append((char) b);
-            }
-            answer.write(c.getOutputStream());
-          } catch (IOException e) {
-            // the client gave up
-          }
-        });
-    return URI.create("http://127.0.0.1:" + s.getLocalPort() + "/");
-  }
-
-  private static Answerer text(String s) {
-    return out -> {
-      out.write(s.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-    };
+  private static OneAnswerPeer.Answerer text(String s) {
+    return OneAnswerPeer.text(s);
   }
 
   // RFC 9112 6.3: Transfer-Encoding overrides Content-Length; the bytes after the last chunk are

@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,7 +26,7 @@ class BoundedHttpTest {
   private static final Duration READ = Duration.ofMillis(600);
   private static final Duration LIMIT = Duration.ofMillis(1500);
 
-  private ServerSocket server;
+  private OneAnswerPeer server;
   private final BoundedHttp http =
       new BoundedHttp(LoopbackGuard.of(true), "IMDS", CONNECT, READ, LIMIT);
 
@@ -41,43 +38,17 @@ class BoundedHttpTest {
   }
 
   /** Accepts one connection, reads the request head, and lets {@code answer} write. */
-  private CompletableFuture<String> serveOnce(Answerer answer) throws IOException {
-    server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try (Socket s = server.accept()) {
-            String head = readHead(s.getInputStream());
-            answer.write(s.getOutputStream());
-            return head;
-          } catch (IOException e) {
-            return "server: " + e;
-          }
-        });
-  }
-
-  private interface Answerer {
-    void write(OutputStream out) throws IOException;
-  }
-
-  private static String readHead(InputStream in) throws IOException {
-    StringBuilder s = new StringBuilder();
-    while (!s.toString().endsWith("\r\n\r\n")) {
-      int c = in.read();
-      if (c < 0) {
-        break;
-      }
-      s.append((char) c);
-    }
-    return s.toString();
+  private CompletableFuture<String> serveOnce(OneAnswerPeer.Answerer answer) throws IOException {
+    server = OneAnswerPeer.start(answer);
+    return server.head();
   }
 
   private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + server.getLocalPort() + path);
+    return server.uri(path);
   }
 
   private static void write(OutputStream out, String text) throws IOException {
-    out.write(text.getBytes(StandardCharsets.ISO_8859_1));
-    out.flush();
+    OneAnswerPeer.write(out, text);
   }
 
   @Test
@@ -92,7 +63,7 @@ class BoundedHttpTest {
     assertThat(a).isEqualTo(new BoundedHttp.Answer(200, "InService"));
     assertThat(head.get(5, TimeUnit.SECONDS))
         .startsWith("GET /latest/meta-data/x?y=1 HTTP/1.1\r\n")
-        .contains("\r\nHost: 127.0.0.1:" + server.getLocalPort() + "\r\n")
+        .contains("\r\nHost: 127.0.0.1:" + server.port() + "\r\n")
         .contains("\r\nX-aws-ec2-metadata-token: t\r\n")
         .contains("\r\nConnection: close\r\n");
   }
@@ -195,9 +166,10 @@ class BoundedHttpTest {
 
   @Test
   void nobodyListening_failsAsAConnection_notAsNoAnswer() throws Exception {
-    server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-    URI closed = uri("/");
-    server.close();
+    URI closed;
+    try (ServerSocket gone = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = URI.create("http://127.0.0.1:" + gone.getLocalPort() + "/");
+    }
 
     assertThatThrownBy(() -> http.exchange("GET", closed, Map.of()))
         .isInstanceOf(IOException.class)
