@@ -20,6 +20,11 @@ import org.slf4j.LoggerFactory;
  * state and the spot notices and reports them as one {@link Event.ImdsPolled}. A slow or hung
  * metadata service delays its own next poll, never a decision or a heartbeat. Whatever a read
  * throws is reported and the schedule goes on.
+ *
+ * <p>The spot notices are read only while they can come: once IMDS has said that the instance is
+ * {@code on-demand} ({@code instance-life-cycle}, fixed for its life), they are not read again, a
+ * third of the GETs of an idle poll (issue 15). Until IMDS has answered that, and on any other
+ * purchasing option, they are read at every poll.
  */
 public final class ImdsPoller implements AutoCloseable {
 
@@ -34,6 +39,17 @@ public final class ImdsPoller implements AutoCloseable {
   private final BooleanSupplier wantTarget;
   private final Thread thread;
   private boolean rebalanceSeen;
+
+  /** What IMDS said of {@code instance-life-cycle}: null until it has answered. */
+  private PurchasingOption purchasing;
+
+  private enum PurchasingOption {
+    /** Never a spot notice. */
+    ON_DEMAND,
+    /** Spot, another option, or IMDS does not say: the notices are read. */
+    NOTICES_POSSIBLE
+  }
+
   private volatile boolean polling = true;
   private volatile Instant nextPoll = Instant.MIN;
   private volatile boolean stopped;
@@ -108,7 +124,10 @@ public final class ImdsPoller implements AutoCloseable {
     }
   }
 
-  /** One poll: every read is attempted; the errors are reported together. */
+  /**
+   * One poll: every read is attempted; the errors are reported together. The notices are read
+   * unless the instance is known to be on-demand.
+   */
   Event.ImdsPolled poll() {
     List<String> errors = new ArrayList<>();
     Optional<TargetLifecycleState> target = Optional.empty();
@@ -121,17 +140,22 @@ public final class ImdsPoller implements AutoCloseable {
         errors.add("read target lifecycle state: " + e.getMessage());
       }
     }
-    try {
-      interruption = imds.spotInterruption();
-    } catch (RuntimeException e) {
-      errors.add("read spot interruption notice: " + e.getMessage());
+    if (purchasing == null) {
+      learnPurchasingOption();
     }
-    if (!rebalanceSeen) {
+    if (purchasing != PurchasingOption.ON_DEMAND) {
       try {
-        rebalance = imds.rebalanceRecommendation();
-        rebalanceSeen = rebalance.isPresent();
+        interruption = imds.spotInterruption();
       } catch (RuntimeException e) {
-        errors.add("read rebalance recommendation: " + e.getMessage());
+        errors.add("read spot interruption notice: " + e.getMessage());
+      }
+      if (!rebalanceSeen) {
+        try {
+          rebalance = imds.rebalanceRecommendation();
+          rebalanceSeen = rebalance.isPresent();
+        } catch (RuntimeException e) {
+          errors.add("read rebalance recommendation: " + e.getMessage());
+        }
       }
     }
     return new Event.ImdsPolled(
@@ -139,6 +163,32 @@ public final class ImdsPoller implements AutoCloseable {
         rebalance,
         interruption,
         errors.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", errors)));
+  }
+
+  /**
+   * Asks IMDS once for the instance's purchasing option; a failure leaves it unknown (the notices
+   * are read meanwhile) and it is asked again at the next poll.
+   */
+  private void learnPurchasingOption() {
+    Optional<String> option;
+    try {
+      option = imds.purchasingOption();
+    } catch (RuntimeException e) {
+      log.debug("instance-life-cycle not read, spot notices still read: {}", e.getMessage());
+      return;
+    }
+    if (option.isPresent() && option.get().equals("on-demand")) {
+      purchasing = PurchasingOption.ON_DEMAND;
+      log.info(
+          "instance-life-cycle=on-demand: no spot interruption or rebalance notice can come, not"
+              + " polling for them");
+    } else {
+      purchasing = PurchasingOption.NOTICES_POSSIBLE;
+      log.info(
+          "instance-life-cycle={}: polling spot interruption and rebalance notices every {} s",
+          option.orElse("(not in IMDS)"),
+          every.toSeconds());
+    }
   }
 
   @Override

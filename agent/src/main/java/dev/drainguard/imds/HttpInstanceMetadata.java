@@ -61,6 +61,7 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
   static final String PATH_GROUP_TAG = "/latest/meta-data/tags/instance/aws:autoscaling:groupName";
   static final String PATH_SPOT_ACTION = "/latest/meta-data/spot/instance-action";
   static final String PATH_REBALANCE = "/latest/meta-data/events/recommendations/rebalance";
+  static final String PATH_LIFE_CYCLE = "/latest/meta-data/instance-life-cycle";
 
   static final String PATH_ROLES = "/latest/meta-data/iam/security-credentials/";
 
@@ -73,6 +74,7 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
           PATH_GROUP_TAG,
           PATH_SPOT_ACTION,
           PATH_REBALANCE,
+          PATH_LIFE_CYCLE,
           PATH_ROLES);
 
   /**
@@ -226,6 +228,11 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
                     SpotNotice.Kind.REBALANCE,
                     "rebalance",
                     instant(PATH_REBALANCE, parse(PATH_REBALANCE, body), "noticeTime")));
+  }
+
+  @Override
+  public Optional<String> purchasingOption() {
+    return read(PATH_LIFE_CYCLE).map(String::strip).filter(s -> !s.isEmpty());
   }
 
   private JsonReader.Obj parse(String path, String body) {

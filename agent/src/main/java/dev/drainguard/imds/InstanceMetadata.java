@@ -33,6 +33,16 @@ public interface InstanceMetadata {
   Optional<SpotNotice> rebalanceRecommendation();
 
   /**
+   * The instance's purchasing option ({@code instance-life-cycle}): {@code on-demand}, {@code
+   * spot}, or another word AWS may add; fixed for the life of the instance. Spot interruption and
+   * rebalance notices come only to spot instances. Empty when IMDS does not say (404), and in this
+   * default, for ports that cannot tell: then nothing is known and every notice is read.
+   */
+  default Optional<String> purchasingOption() {
+    return Optional.empty();
+  }
+
+  /**
    * Asks once, without retries, for a session token ({@code PUT /latest/api/token}) and says how
    * that went, for {@code drainguard check}: a PUT that is sent but never answered (the PUT
    * response hop limit, in a container) must be told apart from a service that is not there. This

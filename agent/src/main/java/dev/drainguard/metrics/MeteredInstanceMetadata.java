@@ -20,6 +20,9 @@ import java.util.function.Supplier;
  *   <tr><td>target_lifecycle_state</td><td>ok; not_found (404: in no group); error</td></tr>
  *   <tr><td>group_tag</td><td>ok; not_found (tags not in metadata, or blank); error</td></tr>
  *   <tr><td>instance_id, region</td><td>ok, error</td></tr>
+ *   <tr><td>spot_instance_action, rebalance_recommendation</td><td>ok; not_found (no notice);
+ *       error</td></tr>
+ *   <tr><td>instance_life_cycle</td><td>ok; not_found (IMDS does not say); error</td></tr>
  * </table>
  *
  * <p>Every series above is registered at 0 up front.
@@ -32,6 +35,7 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
   static final String GROUP_TAG = "group_tag";
   static final String SPOT_ACTION = "spot_instance_action";
   static final String REBALANCE = "rebalance_recommendation";
+  static final String LIFE_CYCLE = "instance_life_cycle";
   static final String OK = "ok";
   static final String NOT_FOUND = "not_found";
   static final String ERROR = "error";
@@ -46,7 +50,7 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
       counter(path, OK);
       counter(path, ERROR);
     }
-    for (String path : new String[] {SPOT_ACTION, REBALANCE}) {
+    for (String path : new String[] {SPOT_ACTION, REBALANCE, LIFE_CYCLE}) {
       counter(path, OK);
       counter(path, ERROR);
     }
@@ -54,6 +58,7 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
     counter(GROUP_TAG, NOT_FOUND);
     counter(SPOT_ACTION, NOT_FOUND);
     counter(REBALANCE, NOT_FOUND);
+    counter(LIFE_CYCLE, NOT_FOUND);
   }
 
   @Override
@@ -87,6 +92,11 @@ final class MeteredInstanceMetadata implements InstanceMetadata {
   @Override
   public Optional<SpotNotice> rebalanceRecommendation() {
     return read(REBALANCE, delegate::rebalanceRecommendation, v -> v.isEmpty() ? NOT_FOUND : OK);
+  }
+
+  @Override
+  public Optional<String> purchasingOption() {
+    return read(LIFE_CYCLE, delegate::purchasingOption, v -> v.isEmpty() ? NOT_FOUND : OK);
   }
 
   private <T> T read(String path, Supplier<T> op, Function<T, String> outcomeOf) {

@@ -10,6 +10,8 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,6 +128,14 @@ final class ImdsHandler implements HttpHandler {
     corruptBody = body;
   }
 
+  /** The GETs answered so far, by path (the simulator lives as long as a test or the demo). */
+  private final Map<String, LongAdder> gets = new ConcurrentHashMap<>();
+
+  long gets(String path) {
+    LongAdder n = gets.get(path);
+    return n == null ? 0 : n.sum();
+  }
+
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
@@ -142,6 +152,9 @@ final class ImdsHandler implements HttpHandler {
       }
       if (!delay.isZero()) {
         afterDelay.accept(path, delay);
+      }
+      if (method.equals("GET")) {
+        gets.computeIfAbsent(path, p -> new LongAdder()).increment();
       }
       Reply reply = reply(method, path, exchange.getRequestHeaders());
       log.debug("imds request method={} path={} status={}", method, path, reply.status());
@@ -212,6 +225,7 @@ final class ImdsHandler implements HttpHandler {
                           + "\"}");
       case REBALANCE ->
           view.rebalanceNoticeTime().map(t -> "{\"noticeTime\":\"" + utcSeconds(t) + "\"}");
+      case "instance-life-cycle" -> Optional.of(view.purchasingOption());
       default -> Optional.empty();
     };
   }

@@ -41,6 +41,7 @@ final class SimInstance {
   private boolean protectedFromScaleIn;
   private SpotAction spotAction;
   private Instant rebalanceNoticeTime;
+  private String purchasingOption = "on-demand";
 
   /**
    * @param group the instance's group, {@code null} for an instance in no group
@@ -102,6 +103,15 @@ final class SimInstance {
 
   void setProtectedFromScaleIn(boolean value) {
     protectedFromScaleIn = value;
+  }
+
+  /** IMDS {@code instance-life-cycle}: {@code on-demand} unless made otherwise. */
+  String purchasingOption() {
+    return purchasingOption;
+  }
+
+  void setPurchasingOption(String option) {
+    purchasingOption = option;
   }
 
   Optional<SpotAction> spotAction() {

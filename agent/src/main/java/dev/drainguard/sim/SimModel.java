@@ -29,7 +29,8 @@ final class SimModel {
       String targetLifecycleState,
       boolean metadataTagsEnabled,
       Optional<SpotAction> spotAction,
-      Optional<Instant> rebalanceNoticeTime) {}
+      Optional<Instant> rebalanceNoticeTime,
+      String purchasingOption) {}
 
   /** One member of DescribeAutoScalingInstances. */
   record InstanceRow(
@@ -174,11 +175,32 @@ final class SimModel {
       throw new IllegalArgumentException(
           "spot action must be one of " + SPOT_ACTIONS + ": " + action + " instance=" + instanceId);
     }
-    instance(instanceId).setSpotAction(new SpotAction(action, time));
+    spotInstance(instanceId).setSpotAction(new SpotAction(action, time));
   }
 
   synchronized void rebalanceRecommendation(String instanceId, Instant noticeTime) {
-    instance(instanceId).setRebalanceNoticeTime(noticeTime);
+    spotInstance(instanceId).setRebalanceNoticeTime(noticeTime);
+  }
+
+  synchronized void setPurchasingOption(String instanceId, String option) {
+    if (option.isBlank()) {
+      throw new IllegalArgumentException(
+          "purchasing option must not be blank: instance=" + instanceId);
+    }
+    instance(instanceId).setPurchasingOption(option);
+  }
+
+  /** As AWS: spot notices come only to spot instances (an on-demand one is a test's mistake). */
+  private SimInstance spotInstance(String instanceId) {
+    SimInstance i = instance(instanceId);
+    if (i.purchasingOption().equals("on-demand")) {
+      throw new IllegalStateException(
+          "instance "
+              + instanceId
+              + " is on-demand, and no spot notice comes to one: make it spot first"
+              + " (Simulator.setPurchasingOption)");
+    }
+    return i;
   }
 
   /**
@@ -300,7 +322,8 @@ final class SimModel {
             i.targetLifecycleState(),
             i.metadataTagsEnabled(),
             i.spotAction(),
-            i.rebalanceNoticeTime()));
+            i.rebalanceNoticeTime(),
+            i.purchasingOption()));
   }
 
   synchronized void heartbeat(String groupName, String hookName, String instanceId, String token) {

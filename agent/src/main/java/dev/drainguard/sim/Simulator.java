@@ -219,6 +219,20 @@ public final class Simulator implements AutoCloseable {
   }
 
   /**
+   * What IMDS {@code instance-life-cycle} of this instance answers: {@code on-demand} (every
+   * instance starts so), {@code spot}, or any other word. Spot notices are refused for an on-demand
+   * instance, as AWS sends it none.
+   */
+  public void setPurchasingOption(String instanceId, String option) {
+    model.setPurchasingOption(instanceId, option);
+  }
+
+  /** How many GETs of {@code path} (e.g. {@code /latest/meta-data/instance-id}) IMDS has had. */
+  public long imdsGets(String path) {
+    return imds.gets(path);
+  }
+
+  /**
    * The instance's Auto Scaling lifecycle state now: {@code InService}, {@code Terminating}, {@code
    * Terminating:Wait}, {@code Terminating:Proceed}, {@code Terminating:Retained} or {@code
    * Terminated}.

@@ -139,11 +139,49 @@ class BeyondDelayTest {
     assertThat(h.calls("SetInstanceProtection")).hasSize(2);
   }
 
+  static final String SPOT_PATH = "/latest/meta-data/spot/instance-action";
+  static final String REBALANCE_PATH = "/latest/meta-data/events/recommendations/rebalance";
+  static final String LIFE_CYCLE_PATH = "/latest/meta-data/instance-life-cycle";
+  static final String TARGET_PATH = "/latest/meta-data/autoscaling/target-lifecycle-state";
+
+  @Test
+  void anOnDemandWorker_asksItsPurchasingOptionOnce_andNeverPollsSpotNotices() throws IOException {
+    queued("00001.pq", 999);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.startAgent();
+    h.advance(Duration.ofSeconds(60)); // a poll at each 5 s step at least
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> h.sim.imdsGets(TARGET_PATH) >= 10);
+    assertThat(h.sim.imdsGets(LIFE_CYCLE_PATH)).isEqualTo(1);
+    assertThat(h.sim.imdsGets(SPOT_PATH)).isZero();
+    assertThat(h.sim.imdsGets(REBALANCE_PATH)).isZero();
+    // and it still holds its queued data when terminated
+    h.scaleInUntilHolding();
+    assertThat(h.status().phase()).isEqualTo(Phase.HOLDING);
+  }
+
+  @Test
+  void aSpotWorker_pollsBothNoticesAtEveryPoll() throws IOException {
+    queued("00001.pq", 999);
+    h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.sim.setPurchasingOption(ScaleInHarness.INSTANCE, "spot");
+    h.startAgent();
+    h.advance(Duration.ofSeconds(60));
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> h.sim.imdsGets(SPOT_PATH) >= 10);
+    assertThat(h.sim.imdsGets(LIFE_CYCLE_PATH)).isEqualTo(1);
+    assertThat(h.sim.imdsGets(REBALANCE_PATH)).isGreaterThanOrEqualTo(10);
+  }
+
   @Test
   void spotAndRebalanceNotices_runTheCommandOnceEach_andShowInStatus() throws IOException {
     queued("00001.pq", 999);
     Path log = work.resolve("events.log");
     h = new ScaleInHarness(HT, Duration.ZERO, root);
+    h.sim.setPurchasingOption(ScaleInHarness.INSTANCE, "spot");
     h.set(
         Setting.ON_TERMINATION_COMMAND,
         "echo \"$DRAINGUARD_EVENT $DRAINGUARD_PHASE $DRAINGUARD_INSTANCE_ID"

@@ -162,6 +162,7 @@ class HttpInstanceMetadataTest {
   void spotInterruption_noneThenNotice_actionAndTimeParsed() {
     assertThat(imds.spotInterruption()).isEmpty();
 
+    sim.setPurchasingOption(ID, "spot");
     sim.spotInterruption(ID, "terminate", Instant.parse("2026-01-01T00:02:00Z"));
 
     assertThat(imds.spotInterruption())
@@ -172,7 +173,21 @@ class HttpInstanceMetadataTest {
   }
 
   @Test
+  void purchasingOption_asImdsSaysIt_emptyWhenItDoesNot() {
+    assertThat(imds.purchasingOption()).contains("on-demand");
+    sim.setPurchasingOption(ID, "spot");
+    assertThat(imds.purchasingOption()).contains("spot");
+
+    try (Simulator bare = Simulator.start(clock)) {
+      HttpInstanceMetadata none =
+          new HttpInstanceMetadata(bare.imdsEndpoint(), LoopbackGuard.of(true), POLICY, sleeper);
+      assertThat(none.purchasingOption()).as("no instance: 404").isEmpty();
+    }
+  }
+
+  @Test
   void spotInterruption_stop_actionKept() {
+    sim.setPurchasingOption(ID, "spot");
     sim.spotInterruption(ID, "stop", Instant.parse("2026-01-01T00:02:00Z"));
 
     assertThat(imds.spotInterruption())
@@ -183,6 +198,7 @@ class HttpInstanceMetadataTest {
   void rebalanceRecommendation_noneThenNotice_noticeTimeParsed() {
     assertThat(imds.rebalanceRecommendation()).isEmpty();
 
+    sim.setPurchasingOption(ID, "spot");
     sim.rebalanceRecommendation(ID, Instant.parse("2026-01-01T00:00:10Z"));
 
     assertThat(imds.rebalanceRecommendation())

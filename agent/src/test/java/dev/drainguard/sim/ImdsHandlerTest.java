@@ -177,6 +177,7 @@ class ImdsHandlerTest {
 
   @Test
   void spotInstanceAction_noticeGiven_404ThenJsonLikeAws() throws IOException {
+    sim.setPurchasingOption("i-0aaa", "spot");
     String token = client.token();
     assertThat(client.imdsGet(SPOT_ACTION, token).statusCode()).isEqualTo(404);
 
@@ -190,6 +191,7 @@ class ImdsHandlerTest {
 
   @Test
   void rebalance_noticeGiven_404ThenJsonLikeAws() throws IOException {
+    sim.setPurchasingOption("i-0aaa", "spot");
     String token = client.token();
     assertThat(client.imdsGet(REBALANCE, token).statusCode()).isEqualTo(404);
 
@@ -202,6 +204,7 @@ class ImdsHandlerTest {
 
   @Test
   void spotNotices_withoutToken_401() throws IOException {
+    sim.setPurchasingOption("i-0aaa", "spot");
     sim.spotInterruption("i-0aaa", "stop", Instant.parse("2026-01-01T00:02:00Z"));
     sim.rebalanceRecommendation("i-0aaa", Instant.parse("2026-01-01T00:00:00Z"));
 
@@ -212,6 +215,7 @@ class ImdsHandlerTest {
   @Test
   void spotNotices_forAnotherInstance_notShownByThisOne() throws IOException {
     sim.addInstance("workers", "i-0bbb", "eu-west-1", true);
+    sim.setPurchasingOption("i-0bbb", "spot");
     sim.spotInterruption("i-0bbb", "hibernate", Instant.parse("2026-01-01T00:02:00Z"));
     String token = client.token();
 
@@ -223,8 +227,31 @@ class ImdsHandlerTest {
 
   @Test
   void spotInterruption_unknownAction_rejected() {
+    sim.setPurchasingOption("i-0aaa", "spot");
     assertThatThrownBy(() -> sim.spotInterruption("i-0aaa", "reboot", Instant.EPOCH))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("reboot");
+  }
+
+  @Test
+  void instanceLifeCycle_onDemandUntilMadeSpot_andCountedByPath() throws IOException {
+    String token = client.token();
+    String path = "/latest/meta-data/instance-life-cycle";
+    long before = sim.imdsGets(path);
+
+    assertThat(client.imdsGet(path, token).body()).isEqualTo("on-demand");
+    sim.setPurchasingOption("i-0aaa", "spot");
+    assertThat(client.imdsGet(path, token).body()).isEqualTo("spot");
+    assertThat(sim.imdsGets(path) - before).isEqualTo(2);
+  }
+
+  @Test
+  void spotNotices_toAnOnDemandInstance_refusedAsTheTestsMistake() {
+    assertThatThrownBy(() -> sim.spotInterruption("i-0aaa", "terminate", Instant.EPOCH))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("on-demand");
+    assertThatThrownBy(() -> sim.rebalanceRecommendation("i-0aaa", Instant.EPOCH))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("setPurchasingOption");
   }
 }

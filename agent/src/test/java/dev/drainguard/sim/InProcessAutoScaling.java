@@ -49,6 +49,8 @@ public final class InProcessAutoScaling {
     model.addInstance(GROUP, INSTANCE, "eu-west-1", false);
     model.addInstance(GROUP, OTHER, "eu-west-1", false);
     model.setImdsInstance(INSTANCE);
+    // a spot instance: the plans may send it spot notices
+    model.setPurchasingOption(INSTANCE, "spot");
     model.addTerminationHook(GROUP, HOOK, heartbeatTimeout, defaultResult);
     model.setRetainOnTerminateHookAbandon(GROUP, retainOnAbandon);
     model.setDeregistrationDelay(deregistrationDelay);

@@ -135,6 +135,81 @@ class LauncherIT {
     }
   }
 
+  /** A runtime of this {@code JAVA_VERSION} (release file) whose java prints its arguments. */
+  static Path javaPrintingItsArguments(Path dir, String version) {
+    Pkg.script(dir.resolve("bin/java"), "for a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+    Pkg.write(dir.resolve("release"), "JAVA_VERSION=\"" + version + "\"\n");
+    return dir;
+  }
+
+  @Test
+  void theDaemonsJvmWakesOnceAMinute_onTheRuntimesThoseOptionsWereCheckedOn(@TempDir Path jvms) {
+    String unlock = "-XX:+UnlockDiagnosticVMOptions";
+    String deflation = "-XX:AsyncDeflationInterval=60000";
+    String safepoint = "-XX:GuaranteedSafepointInterval=60000";
+    Map<String, List<String>> expected =
+        Map.of(
+            "17.0.15", List.of(unlock, deflation, safepoint),
+            "21.0.5", List.of(unlock, deflation, safepoint),
+            // 25 has no guaranteed safepoint by default: setting one would add wake-ups
+            "25.0.1", List.of(unlock, deflation),
+            // not checked: an option a later runtime dropped would stop the agent starting
+            "26", List.of());
+    for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+      Map<String, String> env = noJava(jvms);
+      env.put(
+          "JAVA_HOME", javaPrintingItsArguments(jvms.resolve(e.getKey()), e.getKey()).toString());
+      for (String command : List.of("run", "status")) {
+        List<String> args = Pkg.run(env, launcher.toString(), command).ok().out().lines().toList();
+        List<String> jvmOptions = args.subList(0, args.indexOf("-cp"));
+        List<String> wakeUps =
+            jvmOptions.stream().filter(a -> a.equals(unlock) || a.contains("Interval")).toList();
+
+        assertThat(wakeUps)
+            .as("Java %s, %s: %s", e.getKey(), command, jvmOptions)
+            .isEqualTo(command.equals("run") ? e.getValue() : List.of());
+      }
+    }
+  }
+
+  @Test
+  void everyRuntimeInstalledHere_startsTheDaemonWithItsOptions(@TempDir Path dir)
+      throws IOException {
+    List<Path> homes = new ArrayList<>(List.of(Pkg.JAVA_HOME.toRealPath()));
+    Path jvmDir = Path.of("/usr/lib/jvm");
+    if (Files.isDirectory(jvmDir)) {
+      try (Stream<Path> all = Files.list(jvmDir)) {
+        for (Path home : all.filter(h -> Files.isExecutable(h.resolve("bin/java"))).toList()) {
+          if (!homes.contains(home.toRealPath())) {
+            homes.add(home.toRealPath());
+          }
+        }
+      }
+    }
+    for (Path home : homes) {
+      Map<String, String> env = noJava(dir);
+      env.put("JAVA_HOME", home.toString());
+      // the agent starts, reads its options and stops at the missing config: the JVM took its
+      // options (an unknown one would have stopped it with exit 1 before)
+      Pkg.Result r =
+          Pkg.run(
+              env,
+              launcher.toString(),
+              "run",
+              "--loopback-only=true",
+              "--imds-endpoint=http://127.0.0.1:9",
+              "--config",
+              dir.resolve("missing.conf").toString());
+
+      assertThat(r.exit()).as("%s: %s", home, r.err()).isIn(CONFIG, UNAVAILABLE);
+      if (r.exit() == CONFIG) {
+        assertThat(r.err().strip()).as("%s", home).startsWith("drainguard: config file");
+      } else {
+        assertThat(r.err()).as("%s", home).contains("Java 17 or newer is needed");
+      }
+    }
+  }
+
   @Test
   void missingJarsAreOneLineAndExit69(@TempDir Path copy) throws IOException {
     Path bin = Files.createDirectories(copy.resolve("usr/bin"));
