@@ -58,11 +58,19 @@ final class Footprint implements AutoCloseable {
   /** {@code drainguard release} refused (exit 1): the holding agent still has data queued. */
   static final int RELEASE_REFUSED = 1;
 
-  /** Per-process figures over the window. */
+  /**
+   * Per-process figures over the window.
+   *
+   * @param cpuSeconds CPU time of the threads alive at both ends, from their {@code schedstat}
+   * @param tickCpuSeconds the same from {@code /proc/PID/stat} (10 ms ticks, ended threads counted)
+   * @param threadsEnded threads that ended during the window (their time is in the ticks only)
+   */
   record Usage(
       long rssKib,
       long peakRssKib,
       double cpuSeconds,
+      double tickCpuSeconds,
+      int threadsEnded,
       Duration window,
       Map<String, Double> byThread) {
     double cpuSecondsPerHour() {
@@ -70,9 +78,15 @@ final class Footprint implements AutoCloseable {
     }
   }
 
+  /**
+   * @param bareJvm the JVM that only sleeps, with the launcher's options for {@code run}
+   * @param bareJvmJdkWakeUps the same without the launcher's options that quieten the JVM's own
+   *     wake-ups ({@link #WAKE_UP_OPTIONS}): what a sleeping JVM costs with the JDK's defaults
+   */
   record Result(
       Usage agent,
       Usage bareJvm,
+      Usage bareJvmJdkWakeUps,
       Duration agentStartup,
       Duration bareJvmStartup,
       long inServiceCalls,
@@ -102,6 +116,7 @@ final class Footprint implements AutoCloseable {
   private AgentProcess idle;
   private AgentProcess holding;
   private Process bare;
+  private Process bareJdkWakeUps;
   private Map<String, String> idleEnv;
   private Map<String, String> holdEnv;
   private Path holdDir;
@@ -113,13 +128,14 @@ final class Footprint implements AutoCloseable {
   private volatile Exception windowFailure;
   private volatile Usage agentUsage;
   private volatile Usage bareUsage;
+  private volatile Usage bareJdkUsage;
   private volatile long inServiceCalls;
   private volatile long decisionWakeups;
   private volatile Duration wakeupsOver;
   private String benchClasspath;
   private volatile String loadAtWindowStart;
   private volatile String loadAtWindowEnd;
-  private final long[] peak = new long[2];
+  private final long[] peak = new long[3];
 
   Footprint(Packaged pkg, Path work, Duration window) {
     this.pkg = pkg;
@@ -168,12 +184,18 @@ final class Footprint implements AutoCloseable {
     holding = AgentProcess.start(pkg, holdEnv, holdDir);
     toClose.add(holding);
 
-    bare = startBareJvm(benchClasspath);
-    toClose.add(
-        () -> {
-          bare.destroyForcibly();
-          bare.waitFor(10, TimeUnit.SECONDS);
-        });
+    Packaged.LaunchOptions run = pkg.launchOptions("run", work);
+    bare = startBareJvm(run);
+    bareStartup = startedIn;
+    Process jdk = startBareJvm(run.without(WAKE_UP_OPTIONS));
+    bareJdkWakeUps = jdk;
+    for (Process p : List.of(bare, jdk)) {
+      toClose.add(
+          () -> {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+          });
+    }
 
     idleStartup = idle.awaitReady();
     holding.awaitReady();
@@ -195,9 +217,9 @@ final class Footprint implements AutoCloseable {
       long wakeups0 = AgentProcess.decisionWakeups(pkg, idleEnv);
       long wakeups0At = System.nanoTime();
       windowStart = System.nanoTime();
-      double idleCpu0 = Proc.cpuSeconds(idle.pid());
-      Map<String, Double> idleThreads0 = Proc.cpuByThread(idle.pid());
-      double bareCpu0 = Proc.cpuSeconds(bare.pid());
+      Window agent = new Window(idle.pid());
+      Window bareJvm = new Window(bare.pid());
+      Window bareJdk = new Window(bareJdkWakeUps.pid());
       long idleCalls0 = idleSim.calls().size();
       long end = windowStart + window.toNanos();
       while (System.nanoTime() - end < 0) {
@@ -206,23 +228,9 @@ final class Footprint implements AutoCloseable {
       }
       Duration measured = Duration.ofNanos(System.nanoTime() - windowStart);
       samplePeaks();
-      Map<String, Double> threads = new TreeMap<>();
-      Proc.cpuByThread(idle.pid())
-          .forEach((name, s) -> threads.put(name, s - idleThreads0.getOrDefault(name, 0.0)));
-      agentUsage =
-          new Usage(
-              Proc.rssKib(idle.pid()),
-              peak[0],
-              Proc.cpuSeconds(idle.pid()) - idleCpu0,
-              measured,
-              threads);
-      bareUsage =
-          new Usage(
-              Proc.rssKib(bare.pid()),
-              peak[1],
-              Proc.cpuSeconds(bare.pid()) - bareCpu0,
-              measured,
-              Map.of());
+      agentUsage = agent.end(peak[0], measured);
+      bareUsage = bareJvm.end(peak[1], measured);
+      bareJdkUsage = bareJdk.end(peak[2], measured);
       inServiceCalls = idleSim.calls().size() - idleCalls0;
       long wakeups1At = System.nanoTime();
       // minus the end request's own wake-up (the start request's is in wakeups0)
@@ -234,8 +242,43 @@ final class Footprint implements AutoCloseable {
     }
   }
 
-  private Process startBareJvm(String benchClasspath) throws IOException, InterruptedException {
-    Packaged.LaunchOptions opts = pkg.launchOptions("run", work);
+  /** One process's CPU figures at the start of the window. */
+  private static final class Window {
+    private final long pid;
+    private final Map<String, Double> threads;
+    private final java.util.Set<String> ids;
+    private final double ticks;
+
+    Window(long pid) {
+      this.pid = pid;
+      this.ids = Proc.threadIds(pid);
+      this.ticks = Proc.cpuSeconds(pid);
+      this.threads = Proc.cpuByThread(pid);
+    }
+
+    Usage end(long peakRssKib, Duration measured) {
+      Map<String, Double> now = Proc.cpuByThread(pid);
+      double tickCpu = Proc.cpuSeconds(pid) - ticks;
+      java.util.Set<String> ended = new java.util.TreeSet<>(ids);
+      ended.removeAll(Proc.threadIds(pid));
+      Map<String, Double> delta = new TreeMap<>();
+      now.forEach((name, sec) -> delta.put(name, sec - threads.getOrDefault(name, 0.0)));
+      double cpu = delta.values().stream().mapToDouble(Double::doubleValue).sum();
+      return new Usage(Proc.rssKib(pid), peakRssKib, cpu, tickCpu, ended.size(), measured, delta);
+    }
+  }
+
+  /** The launcher's options that quieten the JVM's own periodic wake-ups (issue 15). */
+  static final List<String> WAKE_UP_OPTIONS =
+      List.of(
+          "-XX:+UnlockDiagnosticVMOptions",
+          "-XX:AsyncDeflationInterval=",
+          "-XX:GuaranteedSafepointInterval=");
+
+  private Duration startedIn;
+
+  private Process startBareJvm(Packaged.LaunchOptions opts)
+      throws IOException, InterruptedException {
     List<String> cmd = bareJvmCommand(opts);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     opts.applyTo(pb.environment());
@@ -243,7 +286,7 @@ final class Footprint implements AutoCloseable {
     Process p = AgentProcess.track(pb.redirectErrorStream(true).start());
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
     String line = out.readLine();
-    bareStartup = Duration.ofNanos(System.nanoTime() - t0);
+    startedIn = Duration.ofNanos(System.nanoTime() - t0);
     if (!"ready".equals(line)) {
       throw new IllegalStateException("the bare JVM said " + line + " (command " + cmd + ")");
     }
@@ -264,6 +307,7 @@ final class Footprint implements AutoCloseable {
   void samplePeaks() {
     peak[0] = Math.max(peak[0], Proc.rssKib(idle.pid()));
     peak[1] = Math.max(peak[1], Proc.rssKib(bare.pid()));
+    peak[2] = Math.max(peak[2], Proc.rssKib(bareJdkWakeUps.pid()));
   }
 
   /** Waits for the end of the window, then times {@code status}. */
@@ -315,6 +359,7 @@ final class Footprint implements AutoCloseable {
     return new Result(
         agentUsage,
         bareUsage,
+        bareJdkUsage,
         idleStartup,
         bareStartup,
         inServiceCalls,

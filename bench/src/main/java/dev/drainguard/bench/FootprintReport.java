@@ -41,12 +41,32 @@ final class FootprintReport {
     t.add(
         "footprint",
         String.format(
-            "idle CPU, agent / bare JVM (window %d s, extrapolated)", a.window().toSeconds()),
+            "idle CPU, agent / bare JVM, same launcher options (window %d s, extrapolated;"
+                + " threads' schedstat)",
+            a.window().toSeconds()),
         String.format(
-            "%.1f s/hour (%.2f s) / %.1f s/hour (%.2f s): %s",
-            cpu, a.cpuSeconds(), bareCpu, b.cpuSeconds(), ratio(a.cpuSeconds(), b.cpuSeconds())),
+            "%.2f s/hour (%.3f s; ticks %.2f s%s) / %.2f s/hour (%.3f s): %s",
+            cpu,
+            a.cpuSeconds(),
+            a.tickCpuSeconds(),
+            a.threadsEnded() == 0 ? "" : ", " + a.threadsEnded() + " threads ended",
+            bareCpu,
+            b.cpuSeconds(),
+            ratio(a.cpuSeconds(), b.cpuSeconds())),
         String.format("≤ %.1f s/hour and ≤ %.0f× bare", CPU_TARGET_S_PER_HOUR, CPU_TARGET_RATIO),
         cpu <= CPU_TARGET_S_PER_HOUR && a.cpuSeconds() <= CPU_TARGET_RATIO * b.cpuSeconds());
+    Footprint.Usage jdk = fp.bareJvmJdkWakeUps();
+    t.add(
+        "footprint",
+        "idle CPU and RSS, bare JVM with the JDK's own wake-ups (the launcher's options without "
+            + String.join(" ", Footprint.WAKE_UP_OPTIONS)
+            + "), same window: what those options save",
+        String.format(
+            "%.2f s/hour (%.3f s), %.1f MiB; the agent's CPU is %s of it",
+            jdk.cpuSecondsPerHour(),
+            jdk.cpuSeconds(),
+            jdk.rssKib() / 1024.0,
+            ratio(a.cpuSeconds(), jdk.cpuSeconds())));
     double perPoll = 3600.0 / IMDS_POLL.toSeconds();
     t.add(
         "footprint",

@@ -104,6 +104,13 @@ final class Packaged {
         env.put("MALLOC_ARENA_MAX", mallocArenaMax);
       }
     }
+
+    /** These options without any that starts with one of {@code prefixes}. */
+    LaunchOptions without(List<String> prefixes) {
+      return new LaunchOptions(
+          jvmOptions.stream().filter(o -> prefixes.stream().noneMatch(o::startsWith)).toList(),
+          mallocArenaMax);
+    }
   }
 
   static void deleteTree(Path top) throws IOException {

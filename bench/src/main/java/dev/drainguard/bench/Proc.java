@@ -8,7 +8,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-/** What Linux says about a process: /proc/PID/status VmRSS and /proc/PID/stat CPU time. */
+/**
+ * What Linux says about a process: /proc/PID/status VmRSS, /proc/PID/stat CPU time, and each
+ * thread's /proc/PID/task/TID/schedstat.
+ */
 final class Proc {
 
   /** USER_HZ: the unit of utime and stime in /proc/PID/stat; 100 on every Linux ABI in use. */
@@ -31,8 +34,11 @@ final class Proc {
   }
 
   /**
-   * CPU seconds per thread name ({@code comm}, at most 15 characters), summed over the threads of
-   * that name: where a process's CPU time goes. Threads that ended are not listed.
+   * CPU seconds per thread name ({@code comm}, at most 15 characters, digits at the end made {@code
+   * #}), summed over the threads of that name, from each thread's {@code schedstat} (time on a CPU,
+   * in nanoseconds): where a process's CPU time goes, finer than the 10 ms ticks of {@code stat},
+   * which an idle JVM's threads, waking for microseconds, mostly fall between. Threads that ended
+   * are not listed.
    */
   static Map<String, Double> cpuByThread(long pid) {
     Map<String, Double> m = new TreeMap<>();
@@ -40,9 +46,10 @@ final class Proc {
     try (Stream<Path> s = Files.list(tasks)) {
       for (Path task : s.toList()) {
         try {
-          String stat = Files.readString(task.resolve("stat"));
-          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          m.merge(name.replaceAll("[0-9]+$", "#"), cpu(stat), Double::sum);
+          String name = Files.readString(task.resolve("comm")).strip();
+          double seconds =
+              Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]) / 1e9;
+          m.merge(name.replaceAll("[0-9]+$", "#"), seconds, Double::sum);
         } catch (IOException ended) {
           // the thread ended while the directory was listed
         }
@@ -51,6 +58,22 @@ final class Proc {
       throw new UncheckedIOException("listing " + tasks, e);
     }
     return m;
+  }
+
+  /** The threads of a process now, by id: to tell which ended during a window. */
+  static java.util.Set<String> threadIds(long pid) {
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    try (Stream<Path> s = Files.list(tasks)) {
+      return s.map(t -> t.getFileName().toString())
+          .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+    } catch (IOException e) {
+      throw new UncheckedIOException("listing " + tasks, e);
+    }
+  }
+
+  /** The sum of {@link #cpuByThread}: CPU seconds of the threads alive now, to the nanosecond. */
+  static double runSeconds(long pid) {
+    return cpuByThread(pid).values().stream().mapToDouble(Double::doubleValue).sum();
   }
 
   private static double cpu(String stat) {

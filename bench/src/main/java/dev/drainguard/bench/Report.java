@@ -307,10 +307,23 @@ final class Report {
             + fp.agent().byThread().entrySet().stream()
                 .filter(e -> e.getValue() > 0)
                 .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
-                .limit(6)
-                .map(e -> String.format("%s %.2f s", e.getKey(), e.getValue()))
+                .limit(8)
+                .map(e -> String.format("%s %.3f s", e.getKey(), e.getValue()))
                 .collect(java.util.stream.Collectors.joining(", "))
+            + "; the bare JVM's, same options: "
+            + byThread(fp.bareJvm())
+            + "; with the JDK's own wake-ups: "
+            + byThread(fp.bareJvmJdkWakeUps())
             + ".");
+  }
+
+  private static String byThread(Footprint.Usage u) {
+    return u.byThread().entrySet().stream()
+        .filter(e -> e.getValue() >= 0.0005)
+        .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+        .limit(4)
+        .map(e -> String.format("%s %.3f s", e.getKey(), e.getValue()))
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 
   private void fleetNotes(PrintStream out, FleetModel d, FleetModel noLb, FleetModel shortHook) {
