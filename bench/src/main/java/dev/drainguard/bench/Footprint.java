@@ -45,6 +45,13 @@ final class Footprint implements AutoCloseable {
   /** Start-up work (class loading, first JIT) is over by then; only the idle rhythm remains. */
   static final Duration WARM_UP = Duration.ofSeconds(10);
 
+  /**
+   * The window's steady part starts after its first {@code 1/STEADY_AFTER_PARTS}: by then the
+   * methods a poll runs (a few hundred calls each) are compiled, and what is left is what every
+   * further hour of the instance's life costs; the first part's compilations are paid once.
+   */
+  static final int STEADY_AFTER_PARTS = 3;
+
   /** A load balancer's deregistration, shortened: long enough for a few "not active yet" calls. */
   static final Duration DEREGISTRATION = Duration.ofSeconds(20);
 
@@ -82,11 +89,14 @@ final class Footprint implements AutoCloseable {
    * @param bareJvm the JVM that only sleeps, with the launcher's options for {@code run}
    * @param bareJvmJdkWakeUps the same without the launcher's options that quieten the JVM's own
    *     wake-ups ({@link #WAKE_UP_OPTIONS}): what a sleeping JVM costs with the JDK's defaults
+   * @param steady agent, bare JVM, bare JVM with the JDK's wake-ups over the window's steady part
+   *     (after its first {@link #STEADY_AFTER_PARTS}th)
    */
   record Result(
       Usage agent,
       Usage bareJvm,
       Usage bareJvmJdkWakeUps,
+      List<Usage> steady,
       Duration agentStartup,
       Duration bareJvmStartup,
       long inServiceCalls,
@@ -129,6 +139,10 @@ final class Footprint implements AutoCloseable {
   private volatile Usage agentUsage;
   private volatile Usage bareUsage;
   private volatile Usage bareJdkUsage;
+
+  /** Agent, bare JVM and bare JVM with the JDK's wake-ups over the window's steady part. */
+  private volatile List<Usage> steadyUsage;
+
   private volatile long inServiceCalls;
   private volatile long decisionWakeups;
   private volatile Duration wakeupsOver;
@@ -222,11 +236,29 @@ final class Footprint implements AutoCloseable {
       Window bareJdk = new Window(bareJdkWakeUps.pid());
       long idleCalls0 = idleSim.calls().size();
       long end = windowStart + window.toNanos();
+      long steadyFrom = windowStart + window.toNanos() / STEADY_AFTER_PARTS;
+      Window[] steady = null;
+      long steadyStart = 0;
       while (System.nanoTime() - end < 0) {
         samplePeaks();
+        if (steady == null && System.nanoTime() - steadyFrom >= 0) {
+          steadyStart = System.nanoTime();
+          steady =
+              new Window[] {
+                new Window(idle.pid()), new Window(bare.pid()), new Window(bareJdkWakeUps.pid())
+              };
+        }
         Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
       }
       Duration measured = Duration.ofNanos(System.nanoTime() - windowStart);
+      if (steady != null) {
+        Duration steadyFor = Duration.ofNanos(System.nanoTime() - steadyStart);
+        steadyUsage =
+            List.of(
+                steady[0].end(peak[0], steadyFor),
+                steady[1].end(peak[1], steadyFor),
+                steady[2].end(peak[2], steadyFor));
+      }
       samplePeaks();
       agentUsage = agent.end(peak[0], measured);
       bareUsage = bareJvm.end(peak[1], measured);
@@ -360,6 +392,7 @@ final class Footprint implements AutoCloseable {
         agentUsage,
         bareUsage,
         bareJdkUsage,
+        steadyUsage,
         idleStartup,
         bareStartup,
         inServiceCalls,

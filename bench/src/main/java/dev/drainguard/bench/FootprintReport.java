@@ -36,25 +36,22 @@ final class FootprintReport {
             rss, a.peakRssKib() / 1024.0, bareRss, rss / bareRss, rss - bareRss),
         String.format("≤ %.0f MiB", RSS_TARGET_MIB),
         rss <= RSS_TARGET_MIB);
-    double cpu = a.cpuSecondsPerHour();
-    double bareCpu = b.cpuSecondsPerHour();
-    t.add(
-        "footprint",
+    cpuRow(
+        t,
         String.format(
-            "idle CPU, agent / bare JVM, same launcher options (window %d s, extrapolated;"
-                + " threads' schedstat)",
-            a.window().toSeconds()),
+            "idle CPU, agent / bare JVM, same launcher options: whole window (%d s from %d s after"
+                + " ready, first compilations included; extrapolated; threads' schedstat)",
+            a.window().toSeconds(), Footprint.WARM_UP.toSeconds()),
+        a,
+        b);
+    cpuRow(
+        t,
         String.format(
-            "%.2f s/hour (%.3f s; ticks %.2f s%s) / %.2f s/hour (%.3f s): %s",
-            cpu,
-            a.cpuSeconds(),
-            a.tickCpuSeconds(),
-            a.threadsEnded() == 0 ? "" : ", " + a.threadsEnded() + " threads ended",
-            bareCpu,
-            b.cpuSeconds(),
-            ratio(a.cpuSeconds(), b.cpuSeconds())),
-        String.format("≤ %.1f s/hour and ≤ %.0f× bare", CPU_TARGET_S_PER_HOUR, CPU_TARGET_RATIO),
-        cpu <= CPU_TARGET_S_PER_HOUR && a.cpuSeconds() <= CPU_TARGET_RATIO * b.cpuSeconds());
+            "idle CPU, agent / bare JVM, same launcher options: steady part (the window's last %d"
+                + " s; what each further hour costs)",
+            fp.steady().get(0).window().toSeconds()),
+        fp.steady().get(0),
+        fp.steady().get(1));
     Footprint.Usage jdk = fp.bareJvmJdkWakeUps();
     t.add(
         "footprint",
@@ -62,11 +59,14 @@ final class FootprintReport {
             + String.join(" ", Footprint.WAKE_UP_OPTIONS)
             + "), same window: what those options save",
         String.format(
-            "%.2f s/hour (%.3f s), %.1f MiB; the agent's CPU is %s of it",
+            "whole window %.2f s/hour (%.3f s), steady part %.2f s/hour, %.1f MiB; the agent's CPU"
+                + " is %s of it (steady part: %s)",
             jdk.cpuSecondsPerHour(),
             jdk.cpuSeconds(),
+            fp.steady().get(2).cpuSecondsPerHour(),
             jdk.rssKib() / 1024.0,
-            ratio(a.cpuSeconds(), jdk.cpuSeconds())));
+            ratio(a.cpuSeconds(), jdk.cpuSeconds()),
+            ratio(fp.steady().get(0).cpuSeconds(), fp.steady().get(2).cpuSeconds())));
     double perPoll = 3600.0 / IMDS_POLL.toSeconds();
     t.add(
         "footprint",
@@ -95,6 +95,24 @@ final class FootprintReport {
         "holding agent, refused (data queued)",
         fp.releaseTimes(),
         fp.bareStatusTimes());
+  }
+
+  private static void cpuRow(Table t, String what, Footprint.Usage a, Footprint.Usage b) {
+    double cpu = a.cpuSecondsPerHour();
+    t.add(
+        "footprint",
+        what,
+        String.format(
+            "%.2f s/hour (%.3f s; ticks %.2f s%s) / %.2f s/hour (%.3f s): %s",
+            cpu,
+            a.cpuSeconds(),
+            a.tickCpuSeconds(),
+            a.threadsEnded() == 0 ? "" : ", " + a.threadsEnded() + " threads ended",
+            b.cpuSecondsPerHour(),
+            b.cpuSeconds(),
+            ratio(a.cpuSeconds(), b.cpuSeconds())),
+        String.format("≤ %.1f s/hour and ≤ %.0f× bare", CPU_TARGET_S_PER_HOUR, CPU_TARGET_RATIO),
+        cpu <= CPU_TARGET_S_PER_HOUR && a.cpuSeconds() <= CPU_TARGET_RATIO * b.cpuSeconds());
   }
 
   /** The wall-time and CPU rows of one control command beside the bare JVM printing one line. */

@@ -285,8 +285,12 @@ final class Report {
             + " through IMDS (the simulator's) as on EC2, a JVM that only sleeps started with the same options and environment as the launcher gives"
             + " `run` (MALLOC_ARENA_MAX=%s), and the holding agent below, all started together; RSS is"
             + " VmRSS from /proc/PID/status at the end of the window (peak of 1 s samples in brackets);"
-            + " CPU is utime + stime from /proc/PID/stat (10 ms resolution) over a %d s window that"
-            + " starts %d s after the agents were ready, times 3600 / window. The reaction trials (if"
+            + " CPU is the time on a CPU of every thread alive at both ends, from"
+            + " /proc/PID/task/TID/schedstat (nanoseconds; utime + stime from /proc/PID/stat, 10 ms"
+            + " ticks that also count ended threads, in brackets), over a %d s window that"
+            + " starts %d s after the agents were ready, times 3600 / window, and over its steady"
+            + " part, the last two thirds, when the poll's methods are compiled. A second bare JVM"
+            + " runs with the launcher's options minus its wake-up options. The reaction trials (if"
             + " run) run during the window: they do not change the idle processes' own CPU time, only"
             + " add noise (load average %s). Decision-thread wake-ups: `decisionWakeups` of"
             + " `drainguard status --json` just before and just after the window, minus the end"
@@ -303,25 +307,22 @@ final class Report {
         fp.loadAverages(),
         Footprint.STATUS_RUNS);
     out.println(
-        "- Where the idle agent's CPU time went in the window, by thread: "
-            + fp.agent().byThread().entrySet().stream()
-                .filter(e -> e.getValue() > 0)
-                .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
-                .limit(8)
-                .map(e -> String.format("%s %.3f s", e.getKey(), e.getValue()))
-                .collect(java.util.stream.Collectors.joining(", "))
-            + "; the bare JVM's, same options: "
-            + byThread(fp.bareJvm())
+        "- Where the idle agent's CPU time went, by thread, over the whole window: "
+            + byThread(fp.agent(), 8)
+            + "; over its steady part: "
+            + byThread(fp.steady().get(0), 8)
+            + ". The bare JVM's, same options, whole window: "
+            + byThread(fp.bareJvm(), 4)
             + "; with the JDK's own wake-ups: "
-            + byThread(fp.bareJvmJdkWakeUps())
+            + byThread(fp.bareJvmJdkWakeUps(), 4)
             + ".");
   }
 
-  private static String byThread(Footprint.Usage u) {
+  private static String byThread(Footprint.Usage u, int most) {
     return u.byThread().entrySet().stream()
         .filter(e -> e.getValue() >= 0.0005)
         .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
-        .limit(4)
+        .limit(most)
         .map(e -> String.format("%s %.3f s", e.getKey(), e.getValue()))
         .collect(java.util.stream.Collectors.joining(", "));
   }
