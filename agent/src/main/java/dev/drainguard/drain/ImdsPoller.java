@@ -21,10 +21,13 @@ import org.slf4j.LoggerFactory;
  * metadata service delays its own next poll, never a decision or a heartbeat. Whatever a read
  * throws is reported and the schedule goes on.
  *
- * <p>The spot notices are read only while they can come: once IMDS has said that the instance is
- * {@code on-demand} ({@code instance-life-cycle}, fixed for its life), they are not read again, a
- * third of the GETs of an idle poll (issue 15). Until IMDS has answered that, and on any other
- * purchasing option, they are read at every poll.
+ * <p>The spot notices are read at every poll unless IMDS has said that the instance is {@code
+ * on-demand} ({@code instance-life-cycle}, fixed for its life): then only every {@link
+ * #ON_DEMAND_NOTICES_EVERY}, two GETs of an idle poll's three saved (issue 15), and a notice that
+ * AWS documents for spot instances only would still be seen with over a minute of a 2-minute
+ * warning left. The purchasing option is asked after a poll has been reported, never before or
+ * within one, with one attempt; unanswered, it is asked again after 1, 2, 4 ... polls, at most
+ * {@link #PURCHASING_OPTION_BACKOFF_MAX} apart.
  */
 public final class ImdsPoller implements AutoCloseable {
 
@@ -40,8 +43,18 @@ public final class ImdsPoller implements AutoCloseable {
   private final Thread thread;
   private boolean rebalanceSeen;
 
+  /** How often the notices are read on an instance IMDS says is on-demand. */
+  static final Duration ON_DEMAND_NOTICES_EVERY = Duration.ofSeconds(60);
+
+  /** The most polls between two tries at the purchasing option while IMDS does not answer it. */
+  static final int PURCHASING_OPTION_BACKOFF_MAX = 64;
+
   /** What IMDS said of {@code instance-life-cycle}: null until it has answered. */
   private PurchasingOption purchasing;
+
+  private int pollsUntilAsked;
+  private int askedAfterPolls = 1;
+  private Instant noticesDue = Instant.MIN;
 
   private enum PurchasingOption {
     /** Never a spot notice. */
@@ -112,6 +125,7 @@ public final class ImdsPoller implements AutoCloseable {
     try {
       if (active.getAsBoolean()) {
         sink.accept(poll());
+        afterPoll();
       }
     } catch (Throwable t) { // the schedule must go on whatever one poll throws
       log.error("instance metadata poll failed, continuing: {}", t.toString(), t);
@@ -126,7 +140,8 @@ public final class ImdsPoller implements AutoCloseable {
 
   /**
    * One poll: every read is attempted; the errors are reported together. The notices are read
-   * unless the instance is known to be on-demand.
+   * unless the instance is known to be on-demand and they were read less than {@link
+   * #ON_DEMAND_NOTICES_EVERY} ago.
    */
   Event.ImdsPolled poll() {
     List<String> errors = new ArrayList<>();
@@ -140,10 +155,9 @@ public final class ImdsPoller implements AutoCloseable {
         errors.add("read target lifecycle state: " + e.getMessage());
       }
     }
-    if (purchasing == null) {
-      learnPurchasingOption();
-    }
-    if (purchasing != PurchasingOption.ON_DEMAND) {
+    Instant now = clock.instant();
+    if (purchasing != PurchasingOption.ON_DEMAND || !now.isBefore(noticesDue)) {
+      noticesDue = now.plus(ON_DEMAND_NOTICES_EVERY);
       try {
         interruption = imds.spotInterruption();
       } catch (RuntimeException e) {
@@ -166,22 +180,34 @@ public final class ImdsPoller implements AutoCloseable {
   }
 
   /**
-   * Asks IMDS once for the instance's purchasing option; a failure leaves it unknown (the notices
-   * are read meanwhile) and it is asked again at the next poll.
+   * After a poll has been reported: asks IMDS for the instance's purchasing option when it is not
+   * known and a try is due. A failure leaves it unknown (the notices are read at every poll
+   * meanwhile) and doubles the polls until the next try.
    */
-  private void learnPurchasingOption() {
+  void afterPoll() {
+    if (purchasing != null || --pollsUntilAsked > 0) {
+      return;
+    }
     Optional<String> option;
     try {
       option = imds.purchasingOption();
     } catch (RuntimeException e) {
-      log.debug("instance-life-cycle not read, spot notices still read: {}", e.getMessage());
+      pollsUntilAsked = askedAfterPolls;
+      log.debug(
+          "instance-life-cycle not read, spot notices still read at every poll, asked again in"
+              + " {} polls: {}",
+          pollsUntilAsked,
+          e.getMessage());
+      askedAfterPolls = Math.min(askedAfterPolls * 2, PURCHASING_OPTION_BACKOFF_MAX);
       return;
     }
     if (option.isPresent() && option.get().equals("on-demand")) {
       purchasing = PurchasingOption.ON_DEMAND;
+      noticesDue = clock.instant().plus(ON_DEMAND_NOTICES_EVERY);
       log.info(
-          "instance-life-cycle=on-demand: no spot interruption or rebalance notice can come, not"
-              + " polling for them");
+          "instance-life-cycle=on-demand: spot interruption and rebalance notices read every {} s"
+              + " instead of every poll",
+          ON_DEMAND_NOTICES_EVERY.toSeconds());
     } else {
       purchasing = PurchasingOption.NOTICES_POSSIBLE;
       log.info(

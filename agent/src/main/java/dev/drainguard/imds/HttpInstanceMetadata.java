@@ -232,7 +232,7 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
 
   @Override
   public Optional<String> purchasingOption() {
-    return read(PATH_LIFE_CYCLE).map(String::strip).filter(s -> !s.isEmpty());
+    return read(PATH_LIFE_CYCLE, 1).map(String::strip).filter(s -> !s.isEmpty());
   }
 
   private JsonReader.Obj parse(String path, String body) {
@@ -281,13 +281,18 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
   }
 
   /** The value at {@code path}, empty on 404; retries per policy, then throws ImdsException. */
-  synchronized Optional<String> read(String path) {
+  Optional<String> read(String path) {
+    return read(path, retry.attempts());
+  }
+
+  /** As {@link #read(String)}, with at most {@code attempts} tries. */
+  private synchronized Optional<String> read(String path, int attempts) {
     URI uri =
         FIXED_PATHS.contains(path)
             ? uris.computeIfAbsent(path, endpoint::resolve)
             : endpoint.resolve(path);
     Exception last = null;
-    for (int attempt = 1; attempt <= retry.attempts(); attempt++) {
+    for (int attempt = 1; attempt <= attempts; attempt++) {
       try {
         BoundedHttp.Answer answer = http.exchange("GET", uri, Map.of(TOKEN_HEADER, token()));
         int status = answer.status();
@@ -319,14 +324,14 @@ public final class HttpInstanceMetadata implements InstanceMetadata, AutoCloseab
         last = e;
         log.debug("imds read failed path={} attempt={} error={}", path, attempt, e.getMessage());
       }
-      if (attempt < retry.attempts()) {
+      if (attempt < attempts) {
         sleeper.sleep(retry.delayAfter(attempt));
       }
     }
     throw new ImdsException(
         String.format(
             "IMDS GET %s at %s failed after %d attempts: %s",
-            path, endpoint, retry.attempts(), last == null ? "no answer" : last.getMessage()),
+            path, endpoint, attempts, last == null ? "no answer" : last.getMessage()),
         last);
   }
 

@@ -36,7 +36,8 @@ public interface InstanceMetadata {
    * The instance's purchasing option ({@code instance-life-cycle}): {@code on-demand}, {@code
    * spot}, or another word AWS may add; fixed for the life of the instance. Spot interruption and
    * rebalance notices come only to spot instances. Empty when IMDS does not say (404), and in this
-   * default, for ports that cannot tell: then nothing is known and every notice is read.
+   * default, for ports that cannot tell: then nothing is known and every notice is read. Asked
+   * once, without retries: nothing waits on it, and the caller asks again later.
    */
   default Optional<String> purchasingOption() {
     return Optional.empty();

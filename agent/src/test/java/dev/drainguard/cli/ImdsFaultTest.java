@@ -141,6 +141,8 @@ class ImdsFaultTest {
   void answersSlowerThanTheReadTimeout_failThatRead_andTheHoldGoesOn() throws IOException {
     Path file = queued(100);
     h = new ScaleInHarness(HT, Duration.ZERO, root);
+    // a spot instance: its notices are read at every poll while holding
+    h.sim.setPurchasingOption(ScaleInHarness.INSTANCE, "spot");
     h.startAgent();
     h.scaleInUntilHolding();
     h.advance(Duration.ofSeconds(5));
@@ -175,6 +177,8 @@ class ImdsFaultTest {
     // HeartbeatTimeout 30 s, the shortest Auto Scaling allows: a heartbeat every 10 s.
     Duration every = Duration.ofSeconds(10);
     h = new ScaleInHarness(Duration.ofSeconds(30), Duration.ZERO, root);
+    // a spot instance: its notices are read at every poll while holding
+    h.sim.setPurchasingOption(ScaleInHarness.INSTANCE, "spot");
     h.startAgent();
     h.scaleInUntilHolding();
     h.advance(Duration.ofSeconds(2));

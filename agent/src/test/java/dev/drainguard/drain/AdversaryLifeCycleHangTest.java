@@ -21,14 +21,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Adversary (review of adc2869): a loopback IMDS that answers every path the poller read before
- * the change at once, but never answers {@code instance-life-cycle}. The new read sits in the same
+ * Adversary (review of adc2869): a loopback IMDS that answers every path the poller read before the
+ * change at once, but never answers {@code instance-life-cycle}. The new read sits in the same
  * poll, ahead of the spot interruption read, and is asked again at every poll while unanswered:
  * with the agent's own retry policy (4 tries, each cut at the 2 s read timeout, or at the 3 s
  * exchange limit for an answer that trickles, and 1.75 s of pauses) every poll spends ~10-14 s on
  * it before it reads {@code spot/instance-action}. A spot instance's interruption notice (2
- * minutes' warning) is then reported ~10 s late at every poll, and since the polls then run back
- * to back, the target lifecycle state (how termination is noticed) is read every ~10 s instead of
+ * minutes' warning) is then reported ~10 s late at every poll, and since the polls then run back to
+ * back, the target lifecycle state (how termination is noticed) is read every ~10 s instead of
  * every 5 s. Before the change neither read waited on anything but its own path.
  */
 class AdversaryLifeCycleHangTest {

@@ -143,9 +143,9 @@ class LauncherIT {
   }
 
   @Test
-  void theDaemonsJvmWakesOnceAMinute_onTheRuntimesThoseOptionsWereCheckedOn(@TempDir Path jvms) {
+  void theDaemonsJvmWakesTwiceAMinute_onTheRuntimesThoseOptionsWereCheckedOn(@TempDir Path jvms) {
     String unlock = "-XX:+UnlockDiagnosticVMOptions";
-    String deflation = "-XX:AsyncDeflationInterval=60000";
+    String deflation = "-XX:AsyncDeflationInterval=30000";
     String safepoint = "-XX:GuaranteedSafepointInterval=60000";
     Map<String, List<String>> expected =
         Map.of(
