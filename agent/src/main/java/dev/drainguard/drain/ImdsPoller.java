@@ -54,7 +54,12 @@ public final class ImdsPoller implements AutoCloseable {
 
   private int pollsUntilAsked;
   private int askedAfterPolls = 1;
-  private Instant noticesDue = Instant.MIN;
+
+  /** On an on-demand instance: the polls between two reads of the notices, a minute's worth. */
+  private final int onDemandNoticePolls;
+
+  /** On an on-demand instance: polls left before the notices are read again. */
+  private int noticePollsLeft;
 
   private enum PurchasingOption {
     /** Never a spot notice. */
@@ -90,6 +95,10 @@ public final class ImdsPoller implements AutoCloseable {
     this.active = active;
     this.wantTarget = wantTarget;
     this.sink = sink;
+    // counted in polls, which start at a fixed rate, so that no read's own time pushes a minute
+    // into the next poll; at an interval of a minute or more, at every poll
+    this.onDemandNoticePolls =
+        (int) Math.max(1, Math.min(Integer.MAX_VALUE, ON_DEMAND_NOTICES_EVERY.dividedBy(every)));
     this.thread = new Thread(this::run, "drainguard-imds");
     thread.setDaemon(true);
   }
@@ -140,8 +149,8 @@ public final class ImdsPoller implements AutoCloseable {
 
   /**
    * One poll: every read is attempted; the errors are reported together. The notices are read
-   * unless the instance is known to be on-demand and they were read less than {@link
-   * #ON_DEMAND_NOTICES_EVERY} ago.
+   * unless the instance is known to be on-demand and they were read fewer than a minute's polls ago
+   * ({@link #ON_DEMAND_NOTICES_EVERY} divided by the interval, at least one).
    */
   Event.ImdsPolled poll() {
     List<String> errors = new ArrayList<>();
@@ -155,9 +164,8 @@ public final class ImdsPoller implements AutoCloseable {
         errors.add("read target lifecycle state: " + e.getMessage());
       }
     }
-    Instant now = clock.instant();
-    if (purchasing != PurchasingOption.ON_DEMAND || !now.isBefore(noticesDue)) {
-      noticesDue = now.plus(ON_DEMAND_NOTICES_EVERY);
+    if (purchasing != PurchasingOption.ON_DEMAND || --noticePollsLeft <= 0) {
+      noticePollsLeft = onDemandNoticePolls;
       try {
         interruption = imds.spotInterruption();
       } catch (RuntimeException e) {
@@ -203,7 +211,6 @@ public final class ImdsPoller implements AutoCloseable {
     }
     if (option.isPresent() && option.get().equals("on-demand")) {
       purchasing = PurchasingOption.ON_DEMAND;
-      noticesDue = clock.instant().plus(ON_DEMAND_NOTICES_EVERY);
       log.info(
           "instance-life-cycle=on-demand: spot interruption and rebalance notices read every {} s"
               + " instead of every poll",

@@ -21,10 +21,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Adversarial: on an instance IMDS calls on-demand, the README and the commit promise that the spot
  * notices are read once a minute, so that a notice AWS gives anyway "is still seen with over a
- * minute of its two left". {@code ImdsPoller} sets {@code noticesDue} from the clock read after
- * the target read (in {@code poll()}) or after every read of the poll plus the instance-life-cycle
- * read (in {@code afterPoll()}), but compares it with the clock read after only the target read of
- * a later poll, which starts at a fixed rate. Any time the reads take — real IMDS answers take
+ * minute of its two left". {@code ImdsPoller} sets {@code noticesDue} from the clock read after the
+ * target read (in {@code poll()}) or after every read of the poll plus the instance-life-cycle read
+ * (in {@code afterPoll()}), but compares it with the clock read after only the target read of a
+ * later poll, which starts at a fixed rate. Any time the reads take — real IMDS answers take
  * milliseconds, here 2 ms a read — pushes the read one whole poll interval later: 65 s, not 60, at
  * the default 5 s; a notice that appears just after a read is seen with under a minute left.
  *
