@@ -144,6 +144,9 @@ final class DemoCommand implements Callable<Integer> {
       if (scenario == Scenario.PROTECTION) {
         sim.addInstance(GROUP, DemoScenarios.IDLE_INSTANCE, REGION, true);
       }
+      if (scenario == Scenario.SPOT) {
+        sim.setPurchasingOption(INSTANCE, "spot"); // notices come to spot instances only
+      }
       AgentConfig cfg = config(sim, dir);
       header(sim, dir);
       try (Agent agent =
