@@ -47,6 +47,9 @@ public final class Bench {
     if (a.containsKey("only") && !onlyLoad && !onlyFootprint) {
       throw new IllegalArgumentException("--only takes 'load' or 'footprint': " + a.get("only"));
     }
+    if (!onlyLoad) {
+      Footprint.checkWindow(window); // before anything runs, not after the other sections
+    }
     String classpath = System.getProperty("java.class.path");
     Logging.quiet();
     long t0 = System.nanoTime();

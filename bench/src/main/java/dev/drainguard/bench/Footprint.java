@@ -151,7 +151,28 @@ final class Footprint implements AutoCloseable {
   private volatile String loadAtWindowEnd;
   private final long[] peak = new long[3];
 
+  /** Refuses a window longer than {@link #MAX_WINDOW}. */
+  static void checkWindow(Duration window) {
+    if (window.compareTo(MAX_WINDOW) > 0) {
+      throw new IllegalArgumentException(
+          "--window "
+              + window.toSeconds()
+              + " is too long for the footprint section: at most "
+              + MAX_WINDOW.toSeconds()
+              + " s, while the holding agent's action (HeartbeatTimeout 30 s, global timeout 50"
+              + " min) is still open for hold and release to be timed");
+    }
+  }
+
+  /**
+   * The longest window: the holding agent's action must still be open when {@code hold} and {@code
+   * release} are timed after it (its global timeout is 100 × {@link #HOLD_HEARTBEAT_TIMEOUT}, 50
+   * minutes), with 5 minutes to spare for start-up and the timing.
+   */
+  static final Duration MAX_WINDOW = HOLD_HEARTBEAT_TIMEOUT.multipliedBy(100).minusMinutes(5);
+
   Footprint(Packaged pkg, Path work, Duration window) {
+    checkWindow(window);
     this.pkg = pkg;
     this.work = work;
     this.window = window;
