@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.imds.InstanceMetadata;
-import dev.drainguard.imds.SpotNotice;
-import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
@@ -55,45 +53,12 @@ class AdversaryOnDemandCadenceTest {
             new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(1)),
             Sleeper.NONE);
     InstanceMetadata slow =
-        new InstanceMetadata() {
-          private <T> T took(T t) {
+        new ForwardingImds(http) {
+          @Override
+          <T> T read(java.util.function.Supplier<T> op) {
+            T t = op.get();
             clock.advance(READ_TAKES);
             return t;
-          }
-
-          @Override
-          public String instanceId() {
-            return took(http.instanceId());
-          }
-
-          @Override
-          public String region() {
-            return took(http.region());
-          }
-
-          @Override
-          public TargetLifecycleState targetLifecycleState() {
-            return took(http.targetLifecycleState());
-          }
-
-          @Override
-          public Optional<String> autoScalingGroupFromTags() {
-            return took(http.autoScalingGroupFromTags());
-          }
-
-          @Override
-          public Optional<SpotNotice> spotInterruption() {
-            return took(http.spotInterruption());
-          }
-
-          @Override
-          public Optional<SpotNotice> rebalanceRecommendation() {
-            return took(http.rebalanceRecommendation());
-          }
-
-          @Override
-          public Optional<String> purchasingOption() {
-            return took(http.purchasingOption());
           }
         };
     poller = new ImdsPoller(slow, EVERY, clock, Optional.empty(), () -> true, () -> true, e -> {});

@@ -6,7 +6,6 @@ import dev.drainguard.imds.HttpInstanceMetadata;
 import dev.drainguard.imds.ImdsException;
 import dev.drainguard.imds.InstanceMetadata;
 import dev.drainguard.imds.SpotNotice;
-import dev.drainguard.imds.TargetLifecycleState;
 import dev.drainguard.net.LoopbackGuard;
 import dev.drainguard.net.RetryPolicy;
 import dev.drainguard.net.Sleeper;
@@ -130,37 +129,7 @@ class ImdsPollerTest {
   void thePurchasingOptionNotRead_theNoticesAreReadAtEveryPoll_andItIsAskedAgainLessAndLessOften() {
     int[] asked = {0};
     InstanceMetadata failing =
-        new InstanceMetadata() {
-          @Override
-          public String instanceId() {
-            return imds.instanceId();
-          }
-
-          @Override
-          public String region() {
-            return imds.region();
-          }
-
-          @Override
-          public TargetLifecycleState targetLifecycleState() {
-            return imds.targetLifecycleState();
-          }
-
-          @Override
-          public Optional<String> autoScalingGroupFromTags() {
-            return imds.autoScalingGroupFromTags();
-          }
-
-          @Override
-          public Optional<SpotNotice> spotInterruption() {
-            return imds.spotInterruption();
-          }
-
-          @Override
-          public Optional<SpotNotice> rebalanceRecommendation() {
-            return imds.rebalanceRecommendation();
-          }
-
+        new ForwardingImds(imds) {
           @Override
           public Optional<String> purchasingOption() {
             asked[0]++;
