@@ -111,7 +111,21 @@ final class SimInstance {
   }
 
   void setPurchasingOption(String option) {
+    if (option.isBlank()) {
+      throw new IllegalArgumentException("purchasing option must not be blank: instance=" + id);
+    }
     purchasingOption = option;
+  }
+
+  /** As AWS: spot notices come only to spot instances (an on-demand one is a test's mistake). */
+  private void requireSpot() {
+    if (purchasingOption.equals("on-demand")) {
+      throw new IllegalStateException(
+          "instance "
+              + id
+              + " is on-demand, and no spot notice comes to one: make it spot first"
+              + " (Simulator.setPurchasingOption)");
+    }
   }
 
   Optional<SpotAction> spotAction() {
@@ -119,6 +133,7 @@ final class SimInstance {
   }
 
   void setSpotAction(SpotAction notice) {
+    requireSpot();
     spotAction = notice;
   }
 
@@ -127,6 +142,7 @@ final class SimInstance {
   }
 
   void setRebalanceNoticeTime(Instant noticeTime) {
+    requireSpot();
     rebalanceNoticeTime = noticeTime;
   }
 

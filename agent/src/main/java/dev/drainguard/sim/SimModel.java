@@ -175,32 +175,15 @@ final class SimModel {
       throw new IllegalArgumentException(
           "spot action must be one of " + SPOT_ACTIONS + ": " + action + " instance=" + instanceId);
     }
-    spotInstance(instanceId).setSpotAction(new SpotAction(action, time));
+    instance(instanceId).setSpotAction(new SpotAction(action, time));
   }
 
   synchronized void rebalanceRecommendation(String instanceId, Instant noticeTime) {
-    spotInstance(instanceId).setRebalanceNoticeTime(noticeTime);
+    instance(instanceId).setRebalanceNoticeTime(noticeTime);
   }
 
   synchronized void setPurchasingOption(String instanceId, String option) {
-    if (option.isBlank()) {
-      throw new IllegalArgumentException(
-          "purchasing option must not be blank: instance=" + instanceId);
-    }
     instance(instanceId).setPurchasingOption(option);
-  }
-
-  /** As AWS: spot notices come only to spot instances (an on-demand one is a test's mistake). */
-  private SimInstance spotInstance(String instanceId) {
-    SimInstance i = instance(instanceId);
-    if (i.purchasingOption().equals("on-demand")) {
-      throw new IllegalStateException(
-          "instance "
-              + instanceId
-              + " is on-demand, and no spot notice comes to one: make it spot first"
-              + " (Simulator.setPurchasingOption)");
-    }
-    return i;
   }
 
   /**

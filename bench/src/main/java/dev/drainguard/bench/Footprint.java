@@ -66,26 +66,6 @@ final class Footprint implements AutoCloseable {
   static final int RELEASE_REFUSED = 1;
 
   /**
-   * Per-process figures over the window.
-   *
-   * @param cpuSeconds CPU time of the threads alive at both ends, from their {@code schedstat}
-   * @param tickCpuSeconds the same from {@code /proc/PID/stat} (10 ms ticks, ended threads counted)
-   * @param threadsEnded threads that ended during the window (their time is in the ticks only)
-   */
-  record Usage(
-      long rssKib,
-      long peakRssKib,
-      double cpuSeconds,
-      double tickCpuSeconds,
-      int threadsEnded,
-      Duration window,
-      Map<String, Double> byThread) {
-    double cpuSecondsPerHour() {
-      return cpuSeconds * 3600.0 / (window.toMillis() / 1000.0);
-    }
-  }
-
-  /**
    * @param bareJvm the JVM that only sleeps, with the launcher's options for {@code run}
    * @param bareJvmJdkWakeUps the same without the launcher's options that quieten the JVM's own
    *     wake-ups ({@link #WAKE_UP_OPTIONS}): what a sleeping JVM costs with the JDK's defaults
@@ -165,9 +145,8 @@ final class Footprint implements AutoCloseable {
   }
 
   /**
-   * The longest window: the holding agent's action must still be open when {@code hold} and {@code
-   * release} are timed after it (its global timeout is 100 × {@link #HOLD_HEARTBEAT_TIMEOUT}, 50
-   * minutes), with 5 minutes to spare for start-up and the timing.
+   * The longest window: the holding agent's action (global timeout 100 × 30 s) must still be open
+   * when {@code hold} and {@code release} are timed, 5 minutes to spare.
    */
   static final Duration MAX_WINDOW = HOLD_HEARTBEAT_TIMEOUT.multipliedBy(100).minusMinutes(5);
 
@@ -252,21 +231,23 @@ final class Footprint implements AutoCloseable {
       long wakeups0 = AgentProcess.decisionWakeups(pkg, idleEnv);
       long wakeups0At = System.nanoTime();
       windowStart = System.nanoTime();
-      Window agent = new Window(idle.pid());
-      Window bareJvm = new Window(bare.pid());
-      Window bareJdk = new Window(bareJdkWakeUps.pid());
+      CpuWindow agent = new CpuWindow(idle.pid());
+      CpuWindow bareJvm = new CpuWindow(bare.pid());
+      CpuWindow bareJdk = new CpuWindow(bareJdkWakeUps.pid());
       long idleCalls0 = idleSim.calls().size();
       long end = windowStart + window.toNanos();
       long steadyFrom = windowStart + window.toNanos() / STEADY_AFTER_PARTS;
-      Window[] steady = null;
+      CpuWindow[] steady = null;
       long steadyStart = 0;
       while (System.nanoTime() - end < 0) {
         samplePeaks();
         if (steady == null && System.nanoTime() - steadyFrom >= 0) {
           steadyStart = System.nanoTime();
           steady =
-              new Window[] {
-                new Window(idle.pid()), new Window(bare.pid()), new Window(bareJdkWakeUps.pid())
+              new CpuWindow[] {
+                new CpuWindow(idle.pid()),
+                new CpuWindow(bare.pid()),
+                new CpuWindow(bareJdkWakeUps.pid())
               };
         }
         Thread.sleep(Math.max(1, Math.min(1000, (end - System.nanoTime()) / 1_000_000)));
@@ -292,32 +273,6 @@ final class Footprint implements AutoCloseable {
       loadAtWindowEnd = Proc.loadAverage();
     } catch (RuntimeException | IOException | InterruptedException e) {
       windowFailure = e;
-    }
-  }
-
-  /** One process's CPU figures at the start of the window. */
-  private static final class Window {
-    private final long pid;
-    private final Map<String, Double> threads;
-    private final java.util.Set<String> ids;
-    private final double ticks;
-
-    Window(long pid) {
-      this.pid = pid;
-      this.ids = Proc.threadIds(pid);
-      this.ticks = Proc.cpuSeconds(pid);
-      this.threads = Proc.cpuByThread(pid);
-    }
-
-    Usage end(long peakRssKib, Duration measured) {
-      Map<String, Double> now = Proc.cpuByThread(pid);
-      double tickCpu = Proc.cpuSeconds(pid) - ticks;
-      java.util.Set<String> ended = new java.util.TreeSet<>(ids);
-      ended.removeAll(Proc.threadIds(pid));
-      Map<String, Double> delta = new TreeMap<>();
-      now.forEach((name, sec) -> delta.put(name, sec - threads.getOrDefault(name, 0.0)));
-      double cpu = delta.values().stream().mapToDouble(Double::doubleValue).sum();
-      return new Usage(Proc.rssKib(pid), peakRssKib, cpu, tickCpu, ended.size(), measured, delta);
     }
   }
 

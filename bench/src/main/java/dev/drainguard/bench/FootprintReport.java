@@ -23,8 +23,8 @@ final class FootprintReport {
   private FootprintReport() {}
 
   static void rows(Footprint.Result fp, Table t) {
-    Footprint.Usage a = fp.agent();
-    Footprint.Usage b = fp.bareJvm();
+    Usage a = fp.agent();
+    Usage b = fp.bareJvm();
     double rss = a.rssKib() / 1024.0;
     double bareRss = b.rssKib() / 1024.0;
     t.add(
@@ -52,7 +52,7 @@ final class FootprintReport {
             fp.steady().get(0).window().toSeconds()),
         fp.steady().get(0),
         fp.steady().get(1));
-    Footprint.Usage jdk = fp.bareJvmJdkWakeUps();
+    Usage jdk = fp.bareJvmJdkWakeUps();
     t.add(
         "footprint",
         "idle CPU and RSS, bare JVM with the JDK's own wake-ups (the launcher's options without "
@@ -97,7 +97,7 @@ final class FootprintReport {
         fp.bareStatusTimes());
   }
 
-  private static void cpuRow(Table t, String what, Footprint.Usage a, Footprint.Usage b) {
+  private static void cpuRow(Table t, String what, Usage a, Usage b) {
     double cpu = a.cpuSecondsPerHour();
     t.add(
         "footprint",

@@ -318,7 +318,7 @@ final class Report {
             + ".");
   }
 
-  private static String byThread(Footprint.Usage u, int most) {
+  private static String byThread(Usage u, int most) {
     return u.byThread().entrySet().stream()
         .filter(e -> e.getValue() >= 0.0005)
         .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
